@@ -1,0 +1,21 @@
+"""samverkan migrate: bring the database schema up to date (Alembic)."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.settings import Settings
+from storage import migrate
+
+NAME = "migrate"
+HELP = "bring the database schema up to date"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--revision", default="head", help="target revision (default: head)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings.database_url.reveal(), args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0

@@ -1,0 +1,32 @@
+"""samverkan serve: the web app, the Telegram bot (with a token) and scheduled jobs."""
+
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from app.main import create_app
+from app.settings import Settings
+
+NAME = "serve"
+HELP = "run the web app, the Telegram bot (when a token is set) and scheduled jobs"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="listen address (default SAMVERKAN_HOST)")
+    parser.add_argument("--port", type=int, help="port (default SAMVERKAN_PORT)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve until SIGTERM/SIGINT; in-flight requests finish before the process stops."""
+    app = create_app(settings)
+    web.run_app(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        shutdown_timeout=30,
+        access_log=None,
+        print=lambda msg: print(msg.splitlines()[0], flush=True),
+    )
+    return 0

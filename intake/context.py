@@ -1,0 +1,40 @@
+"""What the web adapters get from the composition root, as typed application keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The settings the web layer needs (built from app.settings.Settings by app.main)."""
+
+    public_url: str
+    session_minutes: int = 30
+    secure_cookies: bool = False
+    production: bool = False
+    suppression_threshold: int = 5
+    invitation_days: int = 30
+    telegram_webhook_secret: str = ""
+    referral_rate_per_hour: int = 30
+
+
+@dataclass
+class BotInfo:
+    """Filled in at start-up when the bot is on: its username, for t.me deep links."""
+
+    username: str | None = None
+    application: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DB = web.AppKey("db", Database)
+CONFIG = web.AppKey("config", WebConfig)
+MAILER = web.AppKey("mailer", Any)  # intake.mail.Mailer
+BOT = web.AppKey("bot", BotInfo)
+METRICS = web.AppKey("metrics", Any)  # intake.health.Metrics

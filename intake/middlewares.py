@@ -1,0 +1,151 @@
+"""Middlewares: errors as friendly pages, security headers, language, CSRF, metrics."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from core.i18n import LANGUAGES
+from intake import i18n
+from intake.context import CONFIG, METRICS
+
+log = logging.getLogger("samverkan.web")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_EXEMPT_PREFIXES = ("/telegram/webhook",)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def render_error(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    """A plain, translated error page (never a stack trace)."""
+    response = aiohttp_jinja2.render_template(
+        "error.html", request, {"title": title, "message": message, "status": status}
+    )
+    response.set_status(status)
+    return response
+
+
+DB_ERRORS: tuple[type[BaseException], ...] = (OperationalError, DBAPIError, OSError, TimeoutError)
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn HTTP errors and unexpected failures into friendly pages; log without personal data."""
+    _ = i18n.gettext
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json" or request.path.startswith(
+            ("/healthz", "/metrics", "/telegram/")
+        ):
+            raise
+        titles = {403: _("Du har inte behörighet"), 404: _("Sidan finns inte"),
+                  413: _("För mycket data"), 429: _("För många försök")}
+        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
+        return render_error(request, exc.status, titles.get(exc.status, exc.reason), message)
+    except DB_ERRORS:
+        log.exception("request.database_unavailable", extra={"path": request.path})
+        return render_error(request, 503, _("Tjänsten är tillfälligt otillgänglig"),
+                            _("Vi kan inte nå databasen just nu. Försök igen om en liten stund."))
+    except Exception:
+        incident = uuid.uuid4().hex[:8]
+        log.exception("request.failed", extra={"incident": incident, "route": _route(request)})
+        return render_error(request, 500, _("Något gick fel"),
+                            _("Försök igen. Om felet kvarstår, uppge felkod {code}.").format(code=incident))
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """CSP and the other protective headers on every response."""
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.app[CONFIG].secure_cookies:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if not request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@web.middleware
+async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """``?lang=xx`` chooses the language and it sticks (session); Swedish otherwise."""
+    chosen = request.query.get("lang")
+    if request.path.startswith(("/healthz", "/metrics", "/telegram/", "/static/")):
+        return await handler(request)
+    session = await get_session(request)
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    i18n.set_language(session.get("lang", "sv"))
+    return await handler(request)
+
+
+def csrf_token(session: dict[str, str] | object) -> str:
+    """The session's CSRF token, created on first use."""
+    token = session.get("csrf")  # type: ignore[attr-defined]
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token  # type: ignore[index]
+    return str(token)
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every state-changing request carries the session's token (form field or header)."""
+    if request.method in SAFE_METHODS or request.path.startswith(CSRF_EXEMPT_PREFIXES):
+        return await handler(request)
+    session = await get_session(request)
+    expected = session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        sent = str((await request.post()).get(CSRF_FIELD, ""))
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        _ = i18n.gettext
+        return render_error(request, 403, _("Formuläret har gått ut"),
+                            _("Sidan var öppen för länge eller skickades från en annan plats. "
+                              "Gå tillbaka, ladda om sidan och skicka igen."))
+    return await handler(request)
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests and time them per route (no paths with tokens in the labels)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        request.app[METRICS].observe(_route(request), request.method, status,
+                                     time.perf_counter() - started)

@@ -1,0 +1,103 @@
+"""Assembling the aiohttp application: templates, sessions, middlewares and routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+from aiohttp_session import setup as setup_sessions
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from core.codes import END_REASONS, INCOME_SOURCES, REFERRAL_STATUSES, REFERRERS, label
+from intake import auth, health, i18n, middlewares
+from intake.context import BOT, CONFIG, DB, MAILER, METRICS, BotInfo, WebConfig
+from storage.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+MAX_REQUEST_BYTES = 256 * 1024
+
+RouteSetup = Callable[[web.Application], None]
+
+
+async def _context(request: web.Request) -> dict[str, Any]:
+    session = await get_session(request)
+    return {
+        "request": request,
+        "lang": i18n.current_language(),
+        "dir": i18n.direction(),
+        "csrf_token": lambda: middlewares.csrf_token(session),
+        "current_user": request.get(auth.USER),
+        "session_minutes": request.app[CONFIG].session_minutes,
+    }
+
+
+def _jinja_env(app: web.Application) -> jinja2.Environment:
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=jinja2.select_autoescape(default=True),
+        context_processors=[_context],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        label=label,
+        REFERRERS=REFERRERS,
+        INCOME_SOURCES=INCOME_SOURCES,
+        END_REASONS=END_REASONS,
+        REFERRAL_STATUSES=REFERRAL_STATUSES,
+    )
+    return env
+
+
+async def _team_home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/team/remisser")
+
+
+def build_web_app(
+    config: WebConfig,
+    db: Database,
+    *,
+    session_key: bytes,
+    mailer: Any = None,
+    bot: BotInfo | None = None,
+    metrics: health.Metrics | None = None,
+    routes: Iterable[RouteSetup] = (),
+) -> web.Application:
+    """The web application with every middleware; ``routes`` add the feature routes."""
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[middlewares.metrics])
+    app[CONFIG] = config
+    app[DB] = db
+    app[MAILER] = mailer
+    app[BOT] = bot or BotInfo()
+    app[METRICS] = metrics or health.Metrics()
+    _jinja_env(app)
+    app.middlewares.append(middlewares.security_headers)
+    setup_sessions(
+        app,
+        EncryptedCookieStorage(
+            session_key,
+            cookie_name="samverkan_session",
+            httponly=True,
+            samesite="Lax",
+            secure=config.secure_cookies,
+            max_age=None,
+        ),
+    )
+    app.middlewares.extend([middlewares.error_pages, middlewares.language, middlewares.csrf])
+    health.setup(app)
+    auth.setup(app)
+    app.router.add_get("/team/", auth.require_role("staff")(_team_home))
+    if STATIC.is_dir():
+        app.router.add_static("/static/", STATIC, append_version=True)
+    for setup_routes in routes:
+        setup_routes(app)
+    return app

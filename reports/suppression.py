@@ -1,0 +1,394 @@
+"""Suppression of small numbers in a summary that leaves the team (DOMAIN.md, "Privacy rules").
+
+Three rules, applied to the period, to ``previous`` and to every ``trend`` row together:
+
+1. *Primary*: a count from 1 to ``threshold - 1`` is hidden (``None``). Zero stays 0.
+2. *Secondary*: counts that add up (a breakdown and its total, the participant flow
+   ``active_at_start + new - ended - active_at_end = 0``, the same figure in two places, one
+   half-year's end and the next one's start) must not let anyone work a hidden count out from the
+   visible ones. While some hidden count can be recovered, the smallest other non-zero count of
+   an identity it is in is hidden as well. The check is exact linear algebra over all identities
+   at once, so combining several of them does not reveal a hidden count either.
+3. *Ratios*: a share or mean is hidden when its denominator is under 10, or when a count it is
+   computed from is hidden (the share would give that count back).
+
+Every hidden number's dotted path (``participants.new_by_referrer.fk``, ``trend.2.ended``) is
+listed in ``suppression.suppressed``; ``previous`` gets its own list with its own paths.
+Quotes are left as given: they are filtered for consent and redacted upstream.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from fractions import Fraction
+from typing import Any
+
+from core.codes import DEFAULT_RESULT_REASONS
+from reports.format import Summary, date_at, lookup
+
+MIN_THRESHOLD = 3
+#: Shares and means are hidden when fewer than this many people are behind them.
+MIN_DENOMINATOR = 10
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """Counts that add up: the sum of coefficient × count over ``terms`` is zero.
+
+    ``totals`` are the terms that are a total of the others; a breakdown's cells are hidden in
+    preference to its total.
+    """
+
+    terms: Mapping[str, int]
+    totals: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    """A share or mean, the counts it is computed from, and its denominator."""
+
+    path: str
+    denominator: tuple[str, ...]
+    subtract: tuple[str, ...] = ()
+    numerator: str | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        """Every count the ratio is computed from."""
+        numerator = (self.numerator,) if self.numerator else ()
+        return numerator + self.denominator + self.subtract
+
+
+#: (total, the patterns of the counts that add up to it); ``*`` matches one path segment.
+_BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("participants.new", ("participants.new_by_referrer.*",)),
+    ("participants.new", ("participants.new_by_income_source.*",)),
+    ("participants.new", ("participants.new_by_gender.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_referrer.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_income_source.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_gender.*",)),
+    ("outcomes.ended", ("outcomes.by_reason.*",)),
+    ("outcomes.ended", ("outcomes.by_gender.*.ended",)),
+    ("outcomes.result", ("outcomes.by_gender.*.result",)),
+    ("participants.ended", ("outcomes.ended",)),
+    ("survey.closer_to_work.respondents", ("survey.closer_to_work.by_answer.*",)),
+    ("survey.health.respondents", ("survey.health.by_answer.*",)),
+    (
+        "survey.closer_to_work.closer",
+        ("survey.closer_to_work.by_answer.ja_mycket", "survey.closer_to_work.by_answer.ja_lite"),
+    ),
+    ("survey.health.good", ("survey.health.by_answer.mycket_bra", "survey.health.by_answer.bra")),
+)
+#: The result reasons a team may use: the default, or the default and ``arbetssokande``.
+_RESULT_REASON_SETS = (DEFAULT_RESULT_REASONS, (*DEFAULT_RESULT_REASONS, "arbetssokande"))
+
+_SUMMARY_RATIOS = (
+    _Ratio("participants.share_young_at_end", ("participants.active_at_end",)),
+    _Ratio("participants.mean_age_at_end", ("participants.active_at_end",)),
+    _Ratio("outcomes.share_result", ("outcomes.ended",), ("outcomes.dropouts",), "outcomes.result"),
+    _Ratio("outcomes.throughput_months_mean", ("outcomes.ended",)),
+    _Ratio("outcomes.throughput_months_median", ("outcomes.ended",)),
+    _Ratio("referrals.wait_days_mean", ("participants.new",)),
+    _Ratio("referrals.wait_days_median", ("participants.new",)),
+    _Ratio("survey.response_rate", ("survey.invited",), numerator="survey.responses"),
+    _Ratio(
+        "survey.closer_to_work.share",
+        ("survey.closer_to_work.respondents",),
+        numerator="survey.closer_to_work.closer",
+    ),
+    _Ratio("survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"),
+)
+_TREND_RATIOS = (
+    _Ratio("throughput_months_mean", ("ended",)),
+    _Ratio("throughput_months_median", ("ended",)),
+)
+_RATIO_KEYS = frozenset(r.path.rsplit(".", 1)[-1] for r in _SUMMARY_RATIOS + _TREND_RATIOS)
+#: Parts of a summary that hold no counts of their own (``trend`` and ``previous`` are walked
+#: separately; goals follow the figure they measure).
+_NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous"})
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One period's counts: the summary, ``previous`` or a trend row, by dotted prefix."""
+
+    prefix: str
+    paths: Mapping[str, str]  # role (new, ended, active_at_end, active_at_start) → path
+    ratios: tuple[_Ratio, ...]
+    tree: Mapping[str, Any]
+
+
+def suppress(summary: Summary, *, threshold: int = 5) -> dict[str, Any]:
+    """A copy of ``summary`` that is safe to leave the team.
+
+    Counts from 1 to ``threshold - 1``, counts that would reveal them, and shares and means
+    over fewer than 10 people become ``None`` and are listed by dotted path in
+    ``suppression.suppressed``; ``suppression.threshold`` is set. ``previous`` and ``trend``
+    are suppressed together with the period, and goals whose figure is hidden lose their value.
+
+    Raises ``ValueError`` when ``threshold`` is below 3 (DOMAIN.md: never below 3).
+    """
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(f"the suppression threshold must be at least {MIN_THRESHOLD}")
+    blocks = list(_blocks(summary))
+    values = {p: v for b in blocks for p, v in _counts(b.tree, b.prefix)}
+    hidden = {p for p, v in values.items() if v is None or 0 < v < threshold}
+    identities = [i for b in blocks for i in _identities(b, values)]
+    identities += _period_identities(blocks, values)
+    _hide_recoverable(identities, values, hidden)
+    hidden |= {p for b in blocks for p in _hidden_ratios(b, values, hidden)}
+    return _apply(summary, hidden, threshold)
+
+
+def _blocks(summary: Summary) -> Iterator[_Block]:
+    """The summary, its ``previous`` and its ``trend`` rows as blocks of counts."""
+    roles = ("new", "ended", "active_at_end", "active_at_start")
+    yield _Block("", {r: f"participants.{r}" for r in roles}, _SUMMARY_RATIOS, summary)
+    previous = summary.get("previous")
+    if isinstance(previous, Mapping):
+        paths = {r: f"previous.participants.{r}" for r in roles}
+        yield _Block("previous.", paths, _SUMMARY_RATIOS, previous)
+    trend = summary.get("trend")
+    for n, row in enumerate(trend if isinstance(trend, list) else []):
+        if isinstance(row, Mapping):
+            paths = {r: f"trend.{n}.{r}" for r in roles[:3]}
+            yield _Block(f"trend.{n}.", paths, _TREND_RATIOS, row)
+
+
+def _counts(tree: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, float | None]]:
+    """Every count below ``tree`` by dotted path; None for one hidden already."""
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if key in _NOT_COUNTS or key in _RATIO_KEYS or isinstance(value, bool):
+            continue
+        if isinstance(value, Mapping):
+            yield from _counts(value, f"{path}.")
+        elif value is None or isinstance(value, int | float):
+            yield path, value
+
+
+def _matching(pattern: str, paths: Iterable[str]) -> list[str]:
+    """The paths that match ``pattern``, where ``*`` stands for any one segment."""
+    wanted = pattern.split(".")
+    return [
+        path
+        for path in paths
+        if len(parts := path.split(".")) == len(wanted)
+        and all(w in ("*", p) for w, p in zip(wanted, parts, strict=True))
+    ]
+
+
+def _sum_identity(total: str, parts: Iterable[str]) -> _Identity:
+    """The identity ``total = sum(parts)``."""
+    terms = dict.fromkeys(parts, 1)
+    terms[total] = -1
+    return _Identity(terms, frozenset({total}))
+
+
+def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_Identity]:
+    """The identities within one period: breakdowns, equal figures and the flow."""
+    paths = [p for p in values if p.startswith(block.prefix)]
+    for total, patterns in _BREAKDOWNS:
+        parts = [p for pattern in patterns for p in _matching(block.prefix + pattern, paths)]
+        if block.prefix + total in values and parts:
+            yield _sum_identity(block.prefix + total, parts)
+    yield from _result_identities(block, values)
+    roles = block.paths
+    flow = (roles.get("active_at_start"), roles["new"], roles["ended"], roles["active_at_end"])
+    if all(p in values for p in flow[1:]) and flow[0] in values:
+        yield _Identity({p: c for p, c in zip(flow, (1, 1, -1, -1), strict=True) if p})
+
+
+def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_Identity]:
+    """``result`` as the sum of the result reasons, for each reason set the counts fit."""
+    result = values.get(f"{block.prefix}outcomes.result")
+    for reasons in _RESULT_REASON_SETS:
+        parts = [f"{block.prefix}outcomes.by_reason.{r}" for r in reasons]
+        counts = [values.get(p) for p in parts]
+        if result is not None and None not in counts and sum(c or 0 for c in counts) == result:
+            yield _sum_identity(f"{block.prefix}outcomes.result", parts)
+
+
+def _period_identities(
+    blocks: list[_Block], values: Mapping[str, float | None]
+) -> list[_Identity]:
+    """Identities between periods: the same period twice, and one period following another."""
+    identities: list[_Identity] = []
+    spans = {b.prefix: _span(b) for b in blocks}
+    for a in blocks:
+        for b in blocks:
+            span_a, span_b = spans[a.prefix], spans[b.prefix]
+            if a is b or span_a is None or span_b is None:
+                continue
+            if span_a == span_b and a.prefix < b.prefix:
+                identities += [
+                    _Identity({a.paths[r]: 1, b.paths[r]: -1})
+                    for r in ("new", "ended", "active_at_end")
+                    if a.paths[r] in values and b.paths[r] in values
+                ]
+            if span_a[1] + timedelta(days=1) == span_b[0]:
+                identities += _following(a, b, values)
+    return identities
+
+
+def _span(block: _Block) -> tuple[Any, Any] | None:
+    """The block's first and last day, when both are known."""
+    keys = ("period.from", "period.to") if "period" in block.tree else ("from", "to")
+    start, end = date_at(block.tree, keys[0]), date_at(block.tree, keys[1])
+    return (start, end) if start and end else None
+
+
+def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list[_Identity]:
+    """Period ``b`` starts the day after ``a`` ends: b starts with the people a ended with."""
+    start = b.paths.get("active_at_start")
+    if start in values:
+        terms = {a.paths["active_at_end"]: 1, start: -1}
+    else:
+        terms = {a.paths["active_at_end"]: 1, b.paths["new"]: 1}
+        terms |= {b.paths["ended"]: -1, b.paths["active_at_end"]: -1}
+    return [_Identity(terms)] if all(p in values for p in terms) else []
+
+
+def _hide_recoverable(
+    identities: list[_Identity], values: Mapping[str, float | None], hidden: set[str]
+) -> None:
+    """Hide more counts until no hidden count can be worked out from the visible ones."""
+    while recoverable := _recoverable(identities, hidden):
+        leak = min(recoverable)
+        containing = [i for i in identities if leak in i.terms]
+        victim = _smallest_visible(containing, values, hidden, leak)
+        if victim is None:  # only with counts that do not add up: widen the search
+            victim = _smallest_visible(identities, values, hidden, leak)
+        if victim is None:
+            return
+        hidden.add(victim)
+
+
+def _smallest_visible(
+    identities: Iterable[_Identity],
+    values: Mapping[str, float | None],
+    hidden: set[str],
+    leak: str,
+) -> str | None:
+    """The count to hide next: where ``leak`` is alone, a cell before a total, smallest first."""
+    candidates = []
+    for identity in identities:
+        hidden_terms = [p for p in identity.terms if p in hidden]
+        if not hidden_terms:
+            continue
+        alone = hidden_terms == [leak]
+        for path in identity.terms:
+            value = values[path]
+            if path not in hidden and value:
+                candidates.append((not alone, path in identity.totals, value, path))
+    return min(candidates)[-1] if candidates else None
+
+
+def _recoverable(identities: Iterable[_Identity], hidden: set[str]) -> set[str]:
+    """The hidden counts that the identities and the visible counts determine exactly.
+
+    With the visible counts known, the identities are linear equations in the hidden ones; a
+    hidden count is determined when its unit vector lies in the row space of those equations,
+    that is, when the reduced row echelon form has a row with only that count in it.
+    """
+    columns = sorted({p for i in identities for p in i.terms if p in hidden})
+    index = {p: n for n, p in enumerate(columns)}
+    rows = []
+    for identity in identities:
+        row = [Fraction(0)] * len(columns)
+        for path, coefficient in identity.terms.items():
+            if path in hidden:
+                row[index[path]] += coefficient
+        if any(row):
+            rows.append(row)
+    solved = set()
+    for row in _reduced_row_echelon(rows):
+        nonzero = [n for n, v in enumerate(row) if v]
+        if len(nonzero) == 1:
+            solved.add(columns[nonzero[0]])
+    return solved
+
+
+def _reduced_row_echelon(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """The non-zero rows of the reduced row echelon form of ``rows`` (Gauss–Jordan, exact)."""
+    rows = [list(r) for r in rows]
+    pivot_row = 0
+    for column in range(len(rows[0]) if rows else 0):
+        pivot = next((r for r in range(pivot_row, len(rows)) if rows[r][column]), None)
+        if pivot is None:
+            continue
+        rows[pivot_row], rows[pivot] = rows[pivot], rows[pivot_row]
+        lead = rows[pivot_row][column]
+        rows[pivot_row] = [v / lead for v in rows[pivot_row]]
+        for r, row in enumerate(rows):
+            if r != pivot_row and row[column]:
+                factor = row[column]
+                rows[r] = [v - factor * p for v, p in zip(row, rows[pivot_row], strict=True)]
+        pivot_row += 1
+    return rows[:pivot_row]
+
+
+def _hidden_ratios(
+    block: _Block, values: Mapping[str, float | None], hidden: set[str]
+) -> Iterator[str]:
+    """The block's shares and means that are over fewer than 10, or would reveal a hidden count."""
+    for ratio in block.ratios:
+        if lookup(block.tree, ratio.path) is None:
+            continue
+        inputs = [block.prefix + p for p in ratio.inputs()]
+        counts = [values.get(p) for p in inputs]
+        if None in counts or any(p in hidden for p in inputs):
+            yield block.prefix + ratio.path
+            continue
+        denominator = sum(values[block.prefix + p] or 0 for p in ratio.denominator)
+        denominator -= sum(values[block.prefix + p] or 0 for p in ratio.subtract)
+        if denominator < MIN_DENOMINATOR:
+            yield block.prefix + ratio.path
+
+
+def _apply(summary: Summary, hidden: set[str], threshold: int) -> dict[str, Any]:
+    """The suppressed copy: hidden paths set to None and listed, goals updated."""
+    result = copy.deepcopy(dict(summary))
+    listed = {p for p in hidden if lookup(summary, p) is not None}
+    listed |= set(_listed_before(summary))
+    for path in hidden:
+        _set(result, path, None)
+    listed |= _hide_goals(result, hidden)
+    result["suppression"] = {"threshold": threshold, "suppressed": sorted(listed)}
+    previous = result.get("previous")
+    if isinstance(previous, dict):
+        own = sorted(p.removeprefix("previous.") for p in listed if p.startswith("previous."))
+        previous["suppression"] = {"threshold": threshold, "suppressed": own}
+    return result
+
+
+def _listed_before(summary: Summary) -> list[str]:
+    """Paths an earlier suppression of the same summary listed."""
+    listed = lookup(summary, "suppression.suppressed")
+    return [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+
+
+def _hide_goals(result: dict[str, Any], hidden: set[str]) -> set[str]:
+    """Goals measured on a hidden figure lose their value and whether they were met."""
+    goals = result.get("goals")
+    listed = set()
+    for n, goal in enumerate(goals if isinstance(goals, list) else []):
+        if isinstance(goal, dict) and goal.get("metric") in hidden:
+            if goal.get("value") is not None:
+                listed.add(f"goals.{n}.value")
+            goal["value"] = None
+            goal["met"] = None
+    return listed
+
+
+def _set(tree: Any, path: str, value: object) -> None:
+    """Set the value at dotted ``path`` (list positions as numbers) in place."""
+    *parents, last = path.split(".")
+    for key in parents:
+        tree = tree[int(key)] if isinstance(tree, list) else tree[key]
+    if isinstance(tree, list):
+        tree[int(last)] = value
+    else:
+        tree[last] = value

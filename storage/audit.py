@@ -1,0 +1,70 @@
+"""The append-only audit log: who did what to which record, with ids and codes only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry
+
+
+async def record(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: str,
+    user_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    team_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one entry; never put names, personnummer or answers in ``detail``."""
+    session.add(
+        AuditEntry(
+            actor=actor,
+            actor_user_id=user_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            team_id=team_id,
+            detail=dict(detail or {}),
+        )
+    )
+
+
+async def count_since(
+    session: AsyncSession, action: str, since: datetime, *, detail_key: str, detail_value: str
+) -> int:
+    """How many ``action`` entries since ``since`` carry ``detail[detail_key] == detail_value``."""
+    rows = await session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.action == action, AuditEntry.at >= since)
+    )
+    return sum(1 for d in rows if d.get(detail_key) == detail_value)
+
+
+async def entries(
+    session: AsyncSession,
+    *,
+    team_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    limit: int = 500,
+) -> Sequence[AuditEntry]:
+    """The newest entries, optionally for one team or one object."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if team_id is not None:
+        query = query.where(AuditEntry.team_id == team_id)
+    if object_type is not None:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    return (await session.scalars(query)).all()
+
+
+async def total(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(AuditEntry.id))) or 0)

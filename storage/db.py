@@ -1,0 +1,94 @@
+"""Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA busy_timeout=30000",
+        "PRAGMA synchronous=FULL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take the write lock at BEGIN so read-modify-write transactions cannot lose updates.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for ``url`` with the per-connection settings this service relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling is turned off so BEGIN IMMEDIATE is ours.
+        event.listen(
+            sync_engine,
+            "connect",
+            lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None),
+        )
+        event.listen(sync_engine, "begin", _begin_immediate)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"timeout": 5, "command_timeout": 30},
+    )
+
+
+@dataclass
+class Database:
+    """The engine and a session factory, created by the composition root."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        engine = create_engine(url)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        """True when the database answers ``SELECT 1``."""
+        try:
+            async with asyncio.timeout(5), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()

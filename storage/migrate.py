@@ -1,0 +1,29 @@
+"""Running Alembic migrations from the CLI and from tests (synchronously, own event loop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str, *, configure_logging: bool = False) -> Config:
+    """An Alembic config for ``url`` that finds our migrations wherever we are installed."""
+    config = Config(str(HERE / "alembic.ini"))
+    config.set_main_option("script_location", str(HERE / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logging"] = configure_logging
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema at ``url`` up to ``revision``; call from a thread inside async code."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Take the schema at ``url`` down to ``revision``."""
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when
+``SAMVERKAN_TEST_DATABASE_URL`` is set), clean tables per test, settings and the web app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.settings import Settings, load_settings
+from storage import migrate
+from storage.crypto import Keyring, install_keyring
+from storage.db import Database
+from storage.models import Base
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+PG_ENV = "SAMVERKAN_TEST_DATABASE_URL"
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username or "postgres",
+        password=u.password, database=u.database or "postgres",
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this test session (own PostgreSQL database per run)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        path = tmp_path_factory.mktemp("db") / "samverkan.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        migrate.upgrade(url)
+        yield url
+        return
+    name = f"samverkan_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    ring = Keyring(TEST_SECRET)
+    install_keyring(ring)
+    return ring
+
+
+async def clean_tables(db: Database) -> None:
+    """Empty every table (fast, keeps the migrated schema)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def db(database_url: str, keyring: Keyring) -> AsyncIterator[Database]:
+    """The test database with empty tables."""
+    database = Database.from_url(database_url)
+    await clean_tables(database)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def settings_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for load_settings in tests; change it before the settings fixture runs."""
+    return {
+        "SAMVERKAN_ENV": "test",
+        "SAMVERKAN_DATABASE_URL": database_url,
+        "SAMVERKAN_SECRET_KEY": TEST_SECRET,
+        "SAMVERKAN_DATA_DIR": str(tmp_path / "data"),
+        "SAMVERKAN_SCHEDULER": "off",
+        "SAMVERKAN_PUBLIC_URL": "http://127.0.0.1:8080",
+    }
+
+
+@pytest.fixture
+def settings(settings_env: dict[str, str], tmp_path: Path) -> Settings:
+    return load_settings(settings_env, dotenv_path=tmp_path / "no.env")
+
+
+@pytest.fixture
+def random_email() -> str:
+    return f"user-{secrets.token_hex(4)}@example.se"
