@@ -177,7 +177,8 @@ def consent_drafts(
     """The consent records for a referral: one per sharing party, one for follow-up if given.
 
     ``versions`` maps a consent kind to the text version the participant was shown (the form
-    should send it back); kinds left out get the current version.
+    should send it back); kinds left out get the current version. Raises NotFound when there
+    is no such text in ``language``.
     """
     _require_aware(now)
     choices = draft.consent
@@ -185,34 +186,30 @@ def consent_drafts(
         return []
     if choices.method not in CONSENT_METHODS:
         raise ValueError(f"consent method {choices.method!r} is not a CONSENT_METHODS code")
-    versions = versions or {}
-
-    def record(kind: str, party: str | None, information: tuple[str, ...]) -> ConsentDraft:
-        text = (
-            text_by_version(kind, versions[kind], language, directory=directory)
-            if kind in versions
-            else current_text(kind, language, directory=directory)
-        )
-        return ConsentDraft(
+    wanted: list[tuple[str, str | None]] = [
+        ("information_sharing", party) for party in choices.sharing_parties
+    ]
+    if choices.follow_up:
+        wanted.append(("follow_up", None))
+    shown = {
+        kind: _text_shown(kind, language, (versions or {}).get(kind), directory)
+        for kind, _ in wanted
+    }
+    return [
+        ConsentDraft(
             kind=kind,
             party=party,
-            information_kinds=information,
+            information_kinds=choices.sharing_information if party else (),
             purpose=PURPOSES[kind].code,
-            text_version=text.version,
-            text_hash=text.sha256,
-            language=text.language,
-            method=str(choices.method),
+            text_version=shown[kind].version,
+            text_hash=shown[kind].sha256,
+            language=shown[kind].language,
+            method=choices.method,
             recorded_by=recorded_by,
             given_at=now,
         )
-
-    records = [
-        record("information_sharing", party, choices.sharing_information)
-        for party in choices.sharing_parties
+        for kind, party in wanted
     ]
-    if choices.follow_up:
-        records.append(record("follow_up", None, ()))
-    return records
 
 
 def check_withdrawal(
@@ -264,6 +261,13 @@ def printable_sections(
             information_kinds=(),
         ),
     )
+
+
+def _text_shown(kind: str, language: str, version: int | None, directory: Path) -> ConsentText:
+    """The text version ``version`` of ``kind``, or the current one when ``version`` is None."""
+    if version is None:
+        return current_text(kind, language, directory=directory)
+    return text_by_version(kind, version, language, directory=directory)
 
 
 def _versions(kind: str, language: str, directory: Path) -> dict[int, ConsentText]:

@@ -6,9 +6,9 @@ digit is odd for men and even for women, and a Luhn check digit over the last te
 Sweden) is written the same way with 60 added to the day of birth.
 
 Ten-digit numbers leave out the century: the person is taken to be born on the latest date with
-those digits that is not after today, and a ``+`` separator (used from the year a person turns
-100) moves the birth a century back. In twelve-digit numbers the century is written out and the
-separator means nothing.
+those digits that is not after today, unless the separator is ``+``, which is used from the year
+a person turns 100 (folkbokföringslagen 18 §). In twelve-digit numbers the century is written
+out and the separator means nothing.
 
 ``stdnum.se.personnummer`` (python-stdnum 2.2) rejects samordningsnummer and resolves the century
 against the machine's clock, so this module checks the date itself and takes only the Luhn check
@@ -148,12 +148,14 @@ def _shape_error(written: str) -> DomainError:
 
 
 def _with_century(yymmdd: str, today: date, *, hundred_or_older: bool) -> str:
-    """``yymmdd`` with its century: the latest such date not after today, less 100 years for ``+``."""
+    """``yymmdd`` with its century, from the separator and today's date.
+
+    ``+`` marks someone who turns 100 this year or is older: the latest year a century or more
+    back. Otherwise the latest date with these digits that is not after today.
+    """
     year = today.year - (today.year - int(yymmdd[:2])) % 100
     month, day = int(yymmdd[2:4]), int(yymmdd[4:6]) % COORDINATION_DAY_OFFSET
-    if year == today.year and (month, day) > (today.month, today.day):
-        year -= 100
-    if hundred_or_older:
+    if hundred_or_older or (year == today.year and (month, day) > (today.month, today.day)):
         year -= 100
     return f"{year:04d}{yymmdd[2:]}"
 

@@ -139,11 +139,11 @@ def check_transition(
         )
     errors: dict[str, DomainError] = {}
     texts = {"note": note, "decline_reason": decline_reason or ""}
-    for field, text in texts.items():
+    for name, text in texts.items():
         try:
-            texts[field] = clean_text(text, field=field, max_length=NOTE_MAX_LENGTH, multiline=True)
+            texts[name] = clean_text(text, field=name, max_length=NOTE_MAX_LENGTH, multiline=True)
         except DomainError as error:
-            errors[field] = error
+            errors[name] = error
     errors.update(_missing_reasons(target, texts, end_reason))
     if errors:
         raise FormErrors(errors)

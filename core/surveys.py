@@ -239,9 +239,11 @@ class _StrictLoader(yaml.SafeLoader):
         """Construct the mapping after checking that no plain key repeats."""
         seen: set[str] = set()
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value in seen:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            if key_node.value in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key_node.value!r} is given twice", key_node.start_mark
+                    None, None, f"nyckeln {key_node.value!r} finns två gånger", key_node.start_mark
                 )
             seen.add(key_node.value)
         return super().construct_mapping(node, deep)
@@ -385,7 +387,8 @@ def _question(item: object, number: int, place: _Place) -> Question:
     if kind == YESNO and required:
         here.fail(
             N_(
-                "en ja/nej-fråga kan inte vara obligatorisk: den som inte vill svara ska kunna hoppa över den"
+                "en ja/nej-fråga kan inte vara obligatorisk: "
+                "den som inte vill svara ska kunna hoppa över den"
             )
         )
     text = _texts(data.get("text"), here, "text")
@@ -508,14 +511,16 @@ _ARABIC_FOLDS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "
 _ARABIC_MARKS = re.compile("[\u064b-\u0652]")
 _CHOICE_SEPARATORS = re.compile("[,;\n\u060c\u061b]")
 _INTEGER = re.compile(r"-?\d{1,4}")
-_YES = {"yes", "ja", "true", "1", "y", "j", *(_YES_NO_LABELS[lang][0] for lang in _YES_NO_LABELS)}
-_NO = {"no", "nej", "false", "0", "n", *(_YES_NO_LABELS[lang][1] for lang in _YES_NO_LABELS)}
 
 
 def _normal(text: str) -> str:
     """``text`` folded for matching what people type: case, width, spacing, Arabic spelling."""
     folded = _ARABIC_MARKS.sub("", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(folded.translate(_ARABIC_FOLDS).split()).strip(".!?؟")
+
+
+_YES = frozenset(map(_normal, ["yes", "ja", "true", "1", "y", "j", "نعم", "أجل"]))
+_NO = frozenset(map(_normal, ["no", "nej", "false", "0", "n", "لا", "كلا"]))
 
 
 def parse_answer(question: Question, raw: str | Sequence[str]) -> AnswerValue:

@@ -21,8 +21,9 @@ log = logging.getLogger("samverkan.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_TOKEN = web.RequestKey("csrf_token", str)
+NO_SESSION_PREFIXES = ("/healthz", "/metrics", "/telegram/", "/static/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_EXEMPT_PREFIXES = ("/telegram/webhook",)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -91,7 +92,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
     """``?lang=xx`` chooses the language and it sticks (session); Swedish otherwise."""
     chosen = request.query.get("lang")
-    if request.path.startswith(("/healthz", "/metrics", "/telegram/", "/static/")):
+    if request.path.startswith(NO_SESSION_PREFIXES):
         return await handler(request)
     session = await get_session(request)
     if chosen in LANGUAGES:
@@ -100,28 +101,26 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
     return await handler(request)
 
 
-def csrf_token(session: dict[str, str] | object) -> str:
-    """The session's CSRF token, created on first use."""
-    token = session.get("csrf")  # type: ignore[attr-defined]
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token  # type: ignore[index]
-    return str(token)
 
 
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's token (form field or header)."""
-    if request.method in SAFE_METHODS or request.path.startswith(CSRF_EXEMPT_PREFIXES):
+    if request.path.startswith(NO_SESSION_PREFIXES):
         return await handler(request)
     session = await get_session(request)
     expected = session.get("csrf")
+    if not expected:
+        expected = session["csrf"] = secrets.token_urlsafe(32)
+    request[CSRF_TOKEN] = str(expected)
+    if request.method in SAFE_METHODS:
+        return await handler(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     ):
         sent = str((await request.post()).get(CSRF_FIELD, ""))
-    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+    if not sent or not secrets.compare_digest(str(expected), sent):
         _ = i18n.gettext
         return render_error(request, 403, _("Formuläret har gått ut"),
                             _("Sidan var öppen för länge eller skickades från en annan plats. "

@@ -9,7 +9,6 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from aiohttp_session import get_session
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
@@ -27,12 +26,11 @@ RouteSetup = Callable[[web.Application], None]
 
 
 async def _context(request: web.Request) -> dict[str, Any]:
-    session = await get_session(request)
     return {
         "request": request,
         "lang": i18n.current_language(),
         "dir": i18n.direction(),
-        "csrf_token": lambda: middlewares.csrf_token(session),
+        "csrf_token": lambda: request.get(middlewares.CSRF_TOKEN, ""),
         "current_user": request.get(auth.USER),
         "session_minutes": request.app[CONFIG].session_minutes,
     }

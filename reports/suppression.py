@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -98,7 +98,9 @@ _SUMMARY_RATIOS = (
         ("survey.closer_to_work.respondents",),
         numerator="survey.closer_to_work.closer",
     ),
-    _Ratio("survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"),
+    _Ratio(
+        "survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"
+    ),
 )
 _TREND_RATIOS = (
     _Ratio("throughput_months_mean", ("ended",)),
@@ -195,10 +197,11 @@ def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_
         if block.prefix + total in values and parts:
             yield _sum_identity(block.prefix + total, parts)
     yield from _result_identities(block, values)
-    roles = block.paths
-    flow = (roles.get("active_at_start"), roles["new"], roles["ended"], roles["active_at_end"])
-    if all(p in values for p in flow[1:]) and flow[0] in values:
-        yield _Identity({p: c for p, c in zip(flow, (1, 1, -1, -1), strict=True) if p})
+    start = block.paths.get("active_at_start")
+    if start is not None:
+        roles = (start, block.paths["new"], block.paths["ended"], block.paths["active_at_end"])
+        if all(p in values for p in roles):
+            yield _Identity(dict(zip(roles, (1, 1, -1, -1), strict=True)))
 
 
 def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_Identity]:
@@ -211,9 +214,7 @@ def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Ite
             yield _sum_identity(f"{block.prefix}outcomes.result", parts)
 
 
-def _period_identities(
-    blocks: list[_Block], values: Mapping[str, float | None]
-) -> list[_Identity]:
+def _period_identities(blocks: list[_Block], values: Mapping[str, float | None]) -> list[_Identity]:
     """Identities between periods: the same period twice, and one period following another."""
     identities: list[_Identity] = []
     spans = {b.prefix: _span(b) for b in blocks}
@@ -233,7 +234,7 @@ def _period_identities(
     return identities
 
 
-def _span(block: _Block) -> tuple[Any, Any] | None:
+def _span(block: _Block) -> tuple[date, date] | None:
     """The block's first and last day, when both are known."""
     keys = ("period.from", "period.to") if "period" in block.tree else ("from", "to")
     start, end = date_at(block.tree, keys[0]), date_at(block.tree, keys[1])
@@ -242,7 +243,7 @@ def _span(block: _Block) -> tuple[Any, Any] | None:
 
 def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list[_Identity]:
     """Period ``b`` starts the day after ``a`` ends: b starts with the people a ended with."""
-    start = b.paths.get("active_at_start")
+    start = b.paths.get("active_at_start", "")
     if start in values:
         terms = {a.paths["active_at_end"]: 1, start: -1}
     else:

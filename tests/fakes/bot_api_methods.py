@@ -177,7 +177,9 @@ class BotApiMethods:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         windows = [self._global_window] if self._global_window else []
         if self._per_chat_rate:
-            windows.append(self._chat_windows.setdefault(chat_id, SlidingWindow(self._per_chat_rate)))
+            windows.append(
+                self._chat_windows.setdefault(chat_id, SlidingWindow(self._per_chat_rate))
+            )
         now = time.monotonic()
         if not all(window.admits(now) for window in windows):
             self.rejected_429 += 1
@@ -286,7 +288,12 @@ class BotApiMethods:
         if params.upload("photo") is None:
             raise bad_request("there is no photo in the request")
         caption = params.text("caption")
-        check_text(caption or "", read_parse_mode(params), MAX_CAPTION_LENGTH, "message caption is too long")
+        check_text(
+            caption or "",
+            read_parse_mode(params),
+            MAX_CAPTION_LENGTH,
+            "message caption is too long",
+        )
         file_id = f"photo-{chat_id}-{self._last_message_id[chat_id] + 1}"
         size = {"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}
         content = {"photo": [size]} | ({"caption": caption} if caption else {})
@@ -308,7 +315,9 @@ class BotApiMethods:
         """answerCallbackQuery, once per query; the answer text goes to `callback_answers`."""
         query_id = params.required_text("callback_query_id", missing="query id is empty")
         if query_id not in self._open_queries:
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         self._open_queries.remove(query_id)
         self.callback_answers[query_id] = params.text("text")
         return True

@@ -201,7 +201,7 @@ def check_text(text: str, parse_mode: str | None, limit: int, too_long: str) -> 
         parser.close()
         if parser.open_tags:
             tag = parser.open_tags[-1]
-            raise bad_request(f'can\'t parse entities: Can\'t find end tag for "{tag}"')
+            raise bad_request(f"can't parse entities: Can't find end tag for \"{tag}\"")
         visible = "".join(parser.visible)
     if len(visible.encode("utf-16-le")) // 2 > limit:
         raise bad_request(too_long)

@@ -1,0 +1,59 @@
+# samverkan: `make demo` runs the service with demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: migration demo test test-sqlite test-postgres lint format typecheck bench clean
+
+$(BIN)/samverkan: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/samverkan
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/samverkan
+	$(BIN)/samverkan migrate
+	$(BIN)/samverkan demo-data
+	$(BIN)/samverkan serve
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy core reports
+
+test-sqlite: $(VENV)/.dev
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: $(VENV)/.dev
+	SAMVERKAN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+# The whole suite: lint, types, then the tests on SQLite and (when SAMVERKAN_TEST_DATABASE_URL
+# is set, as CI does) again on PostgreSQL.
+test: lint typecheck test-sqlite
+	@if [ -n "$$SAMVERKAN_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$SAMVERKAN_TEST_DATABASE_URL)"; \
+	  $(BIN)/pytest -q -p no:cacheprovider; \
+	else echo "(set SAMVERKAN_TEST_DATABASE_URL=$(PG_TEST_URL) to run on PostgreSQL too)"; fi
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Regenerate the initial migration from the models (allowed until the first release).
+migration: $(VENV)/.dev
+	rm -f storage/migrations/versions/0001_*.py /tmp/samverkan-migration.db
+	$(BIN)/python -c "from storage.migrate import alembic_config; from alembic import command; command.revision(alembic_config('sqlite+aiosqlite:////tmp/samverkan-migration.db'), message='initial schema', autogenerate=True, rev_id='0001')"
+	rm -f /tmp/samverkan-migration.db
