@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``samverkan`` script."""
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         settings = load_settings()
         configure_logging(settings.log_level)

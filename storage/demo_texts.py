@@ -1,0 +1,55 @@
+"""Fictional names and survey answers for the demo data (no real person is described)."""
+
+FIRST_NAMES_F = ["Anna", "Maria", "Sara", "Emma", "Fatima", "Amina", "Leila", "Johanna", "Linnea",
+                 "Hanna", "Sofia", "Elin", "Nour", "Hodan", "Selam", "Marianne", "Petra", "Malin"]
+FIRST_NAMES_M = ["Erik", "Johan", "Ahmed", "Mohammed", "Ali", "Daniel", "Mikael", "Omar", "Yonas",
+                 "Karim", "Anders", "Jonas", "Abdi", "Patrik", "Hassan", "Robin", "Tobias", "Samir"]
+LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
+              "Persson", "Svensson", "Gustafsson", "Hussein", "Mohamed", "Ali", "Tesfaye", "Yusuf",
+              "Lindberg", "Berg", "Holm", "Sandberg", "Ahmadi"]
+
+USEFUL_ANSWERS = [
+    "Gruppträffarna har gett mig pepp och jag känner att jag inte är ensam med mina problem.",
+    "Att min coach lyssnade på mig utan att döma. Jag blev bemött med respekt för första gången på länge.",
+    "Arbetsträningen på caféet. Nu vet jag att jag klarar att jobba fyra timmar om dagen.",
+    "Gymmet och promenaderna. Jag sover bättre och har mer energi.",
+    "Att ha en anledning att gå upp på morgonen, rutiner helt enkelt.",
+    "Hjälpen med Försäkringskassan och Arbetsförmedlingen, att någon samordnade allt så jag slapp ringa runt.",
+    "Jag har fått tillbaka mitt självförtroende och vågar ta egna beslut.",
+    "Att prova på studier på folkhögskolan. Nu har jag sökt en utbildning till hösten.",
+    "Gemenskapen med de andra deltagarna, vi fikar ihop och har blivit vänner.",
+    "Enskilda samtal med min handledare varje vecka, det har hjälpt mig att hålla ordning på livet.",
+    "Yogan och stresshanteringen. Jag har mindre ångest nu.",
+    "Praktiken på lagret ledde till en visstidsanställning!",
+    "Studiebesöken gav mig inspiration att testa nya saker som jag aldrig trott att jag skulle göra.",
+    "Att teamet hjälpte mig med kontakten med vården och soc samtidigt.",
+    "Det har varit skönt att ha struktur i veckan och något att se fram emot.",
+    "Mest samtalen, att någon trodde på mig.",
+    "Jobbsökarstödet, vi skrev CV tillsammans och jag har varit på två intervjuer.",
+    "Promenadgruppen på tisdagar, både för kroppen och för att träffa folk.",
+    "Att jag fick ta det i min egen takt och själv bestämma vad jag ville jobba mot.",
+    "Kursen i svenska och datorkunskap, nu kan jag söka jobb själv på nätet.",
+    "Samtalsgruppen om hälsa och sömn. Jag mår mycket bättre psykiskt.",
+    "Att få hjälp att förstå breven från myndigheterna.",
+    "Allt har varit bra men mest arbetsträningen i köket.",
+    "Min coach följde med på mötet med Arbetsförmedlingen, det gjorde stor skillnad.",
+    "Jag har fått nya vänner och känner mig inte lika isolerad.",
+    "Träningen på gymmet tre gånger i veckan har gett mig mer ork.",
+    "Att få prova på olika yrken i praktik utan krav.",
+    "Peppen från gruppen när det var tungt.",
+    "Vet inte riktigt, men det har varit bra att komma hit.",
+    "The individual talks with my coach and help with the job centre.",
+    "Group meetings and the gym. I feel less stressed and more confident.",
+    "اللقاءات الجماعية والدعم من المدرب ساعدوني كثيرا",
+    "التدريب العملي في المطبخ وتعلم اللغة السويدية",
+    "Mindfulness och samtal om stress har hjälpt mig att hantera vardagen.",
+    "Att jag fick börja studera på komvux med stöd från teamet.",
+]
+BETTER_ANSWERS = [
+    "Fler träffar i veckan skulle vara bra.",
+    "Kortare kö innan man får börja.",
+    "Mer information på lätt svenska.",
+    "Fler praktikplatser.",
+    "Ibland svårt att nå min coach på telefon.",
+    "",
+]
