@@ -73,10 +73,12 @@ class AnswerError(DomainError):
 
 
 def _no_texts() -> Texts:
+    """An empty, read-only text mapping."""
     return MappingProxyType({})
 
 
 def _text_in(texts: Texts, language: str) -> str:
+    """The text in ``language``, else the Swedish text, else empty."""
     return texts.get(language) or texts.get(DEFAULT_LANGUAGE, "")
 
 
@@ -272,17 +274,25 @@ def load_survey(path: Path) -> Survey:
         place.fail(N_("filen är inte sparad som UTF-8"))
     except OSError as exc:
         place.fail(N_("filen kan inte läsas ({error})"), error=exc.strerror)
-    loader = _StrictLoader(source)
+    return survey_from_dict(_yaml_data(source, place), path=path)
+
+
+def _yaml_data(source: str, place: _Place) -> object:
+    """The data in the YAML text ``source``; a syntax error is reported with its line."""
     try:
-        data = loader.get_single_data()
+        loader = _StrictLoader(source)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         place.fail(N_("ogiltig YAML på rad {line}: {problem}"), line=line, problem=exc.problem)
+    except yaml.reader.ReaderError as exc:
+        line = source.count("\n", 0, exc.position) + 1
+        place.fail(N_("ogiltig YAML på rad {line}: otillåtet tecken"), line=line)
     except yaml.YAMLError as exc:
         place.fail(N_("ogiltig YAML: {problem}"), problem=exc)
-    finally:
-        loader.dispose()
-    return survey_from_dict(data, path=path)
 
 
 def survey_from_dict(data: object, *, path: Path | str | None = None) -> Survey:
@@ -311,6 +321,7 @@ def survey_from_dict(data: object, *, path: Path | str | None = None) -> Survey:
 
 
 def _mapping(value: object, place: _Place, what: str) -> dict[Any, Any]:
+    """``value`` if it is a mapping; else name ``what`` in the error."""
     if not isinstance(value, dict):
         place.fail(N_("{what} ska bestå av nycklar med värden (nyckel: värde)"), what=what)
     return value
@@ -319,6 +330,7 @@ def _mapping(value: object, place: _Place, what: str) -> dict[Any, Any]:
 def _check_keys(
     data: Mapping[Any, Any], allowed: frozenset[str], place: _Place, kind: str = ""
 ) -> None:
+    """Refuse keys not in ``allowed``, saying so when a key belongs to another kind."""
     for key in data:
         if key in allowed:
             continue
@@ -332,6 +344,7 @@ def _check_keys(
 
 
 def _name(value: object, place: _Place, key: str) -> str:
+    """``value`` if it is a valid id or code (a–z, 0–9, _; at most 32 characters)."""
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         place.fail(
             N_("{key} ska vara 1–32 tecken a–z, 0–9 och _, och börja med en bokstav"), key=key
@@ -340,6 +353,7 @@ def _name(value: object, place: _Place, key: str) -> str:
 
 
 def _texts(value: object, place: _Place, key: str) -> Texts:
+    """A text per language, with Swedish required and no empty text."""
     if not isinstance(value, dict) or not value:
         place.fail(N_("{key} ska ha en text per språk, till exempel sv: ..."), key=key)
     texts: dict[str, str] = {}
@@ -357,6 +371,7 @@ def _texts(value: object, place: _Place, key: str) -> Texts:
 
 
 def _questions(value: object, place: _Place) -> tuple[Question, ...]:
+    """The questions in order, each id used once."""
     if not isinstance(value, list) or not value:
         place.fail(N_("questions ska vara en lista med minst en fråga"))
     questions: dict[str, Question] = {}
@@ -369,6 +384,7 @@ def _questions(value: object, place: _Place) -> tuple[Question, ...]:
 
 
 def _question(item: object, number: int, place: _Place) -> Question:
+    """Question number ``number`` (from 1), checked for its kind."""
     data = _mapping(item, place, N_("fråga nr {number}").format(number=number))
     qid = data.get("id")
     if not isinstance(qid, str) or not _NAME.fullmatch(qid):
@@ -397,6 +413,7 @@ def _question(item: object, number: int, place: _Place) -> Question:
 
 
 def _kind_fields(kind: str, data: Mapping[str, Any], here: _Place) -> dict[str, Any]:
+    """The fields that belong to ``kind``: options, scale ends or the text length."""
     if kind in (SINGLE, MULTIPLE):
         return {"options": _options(data.get("options"), here)}
     if kind == SCALE:
@@ -419,10 +436,12 @@ def _kind_fields(kind: str, data: Mapping[str, Any], here: _Place) -> dict[str, 
 
 
 def _is_int(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is an int (YAML's true and false are not)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _options(value: object, here: _Place) -> tuple[Option, ...]:
+    """At least two options, each code used once."""
     if not isinstance(value, list) or len(value) < 2:
         here.fail(N_("options ska vara en lista med minst två svarsalternativ"))
     options: dict[str, Option] = {}
@@ -440,6 +459,7 @@ def _options(value: object, here: _Place) -> tuple[Option, ...]:
 
 
 def _check_distinct_texts(options: tuple[Option, ...], here: _Place) -> None:
+    """Refuse two options with the same text in a language: typed answers would be ambiguous."""
     seen: dict[tuple[str, str], str] = {}
     for option in options:
         for language, text in option.text.items():
@@ -574,6 +594,7 @@ def _match_option(question: Question, typed: str) -> str | None:
 
 
 def _parse_single(question: Question, raw: str) -> str:
+    """The code of the one option chosen."""
     code = _match_option(question, raw)
     if code is None:
         raise _invalid(question)
@@ -581,6 +602,7 @@ def _parse_single(question: Question, raw: str) -> str:
 
 
 def _parse_multiple(question: Question, raw: str | Sequence[str]) -> list[str]:
+    """The codes chosen, in option order; at least one."""
     if isinstance(raw, str):
         whole = _match_option(question, raw)
         raw = [whole] if whole else _choice_words(raw)
@@ -604,6 +626,7 @@ def _choice_words(typed: str) -> list[str]:
 
 
 def _parse_scale(question: Question, raw: str) -> int:
+    """A whole number from ``min`` to ``max``."""
     key = _normal(raw).replace("\u2212", "-")
     if not _INTEGER.fullmatch(key):
         raise _invalid(question)
@@ -614,6 +637,7 @@ def _parse_scale(question: Question, raw: str) -> int:
 
 
 def _parse_text(question: Question, raw: str) -> str:
+    """The text without control characters or surrounding space; not empty, not too long."""
     lines = raw.replace("\r\n", "\n").replace("\r", "\n")
     kept = "".join(c for c in lines if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
     text = unicodedata.normalize("NFC", kept).strip()
@@ -635,6 +659,7 @@ def _parse_text(question: Question, raw: str) -> str:
 
 
 def _parse_yesno(question: Question, raw: str) -> bool:
+    """True for yes, False for no, in any of the survey languages."""
     key = _normal(raw)
     if key in _YES or key in _NO:
         return key in _YES
@@ -671,6 +696,7 @@ def answer_label(question: Question, value: object, language: str = DEFAULT_LANG
 
 
 def _option_label(question: Question, code: str, language: str) -> str:
+    """The option's text, or the code itself when the option no longer exists."""
     option = question.option(code)
     return option.text_in(language) if option else code
 
@@ -679,7 +705,14 @@ def _option_label(question: Question, code: str, language: str) -> str:
 
 
 def _is_answered(answered: Mapping[str, object], qid: str) -> bool:
+    """Whether ``qid`` has a stored value (None does not count)."""
     return answered.get(qid) is not None
+
+
+def _is_done(question: Question, answered: Mapping[str, object], skipped: Collection[str]) -> bool:
+    """Answered, or skipped when skipping is allowed."""
+    passed_over = question.id in skipped and can_skip(question)
+    return passed_over or _is_answered(answered, question.id)
 
 
 def next_question(
@@ -690,11 +723,7 @@ def next_question(
     ``answered`` maps question id to stored value (None counts as unanswered); ``skipped`` holds
     ids the participant passed over. A required question is asked even when listed as skipped.
     """
-    for question in survey.questions:
-        passed_over = question.id in skipped and not question.required
-        if not _is_answered(answered, question.id) and not passed_over:
-            return question
-    return None
+    return next((q for q in survey.questions if not _is_done(q, answered, skipped)), None)
 
 
 def previous_question(survey: Survey, qid: str) -> Question | None:
@@ -724,5 +753,5 @@ def progress(
     survey: Survey, answered: Mapping[str, object], skipped: Collection[str] = ()
 ) -> tuple[int, int]:
     """(questions answered or skipped, questions in the survey), e.g. for "3 of 6"."""
-    done = sum(1 for q in survey.questions if _is_answered(answered, q.id) or q.id in skipped)
+    done = sum(1 for q in survey.questions if _is_done(q, answered, skipped))
     return done, len(survey.questions)

@@ -200,25 +200,26 @@ class BotApiMethods:
 
     def _send(self, method: str, chat_id: int, content: Json, params: RequestParams) -> Json:
         """Send a new bot message with the request's reply_markup, after the flood limits."""
-        markup = read_reply_markup(params)
+        parse_mode, markup = read_parse_mode(params), read_reply_markup(params)
         self._admit(chat_id)
         content |= {"reply_markup": markup} if markup else {}
         message = self._new_message(chat_id, self._bot_user(), content)
-        return self._record(method, message, read_parse_mode(params))
+        return self._record(method, message, parse_mode)
 
-    def _edit(self, method: str, message: Json, text: str | None, params: RequestParams) -> Json:
+    def _edit(self, method: str, message: Json, changes: Json, params: RequestParams) -> Json:
         """Apply an edit to a bot message, unless it changes nothing (Telegram refuses those)."""
-        markup = read_reply_markup(params)
+        parse_mode, markup = read_parse_mode(params), read_reply_markup(params)
         if not message["from"]["is_bot"]:
             raise bad_request("message can't be edited")
-        if text == message.get("text") and markup == message.get("reply_markup"):
+        unchanged = {key: message.get(key) for key in changes}
+        if unchanged == changes and markup == message.get("reply_markup"):
             raise bad_request(NOT_MODIFIED)
         self._admit(message["chat"]["id"])
         edited = {key: value for key, value in message.items() if key != "reply_markup"}
-        edited |= {"text": text, "edit_date": int(time.time())}
+        edited |= changes | {"edit_date": int(time.time())}
         edited |= {"reply_markup": markup} if markup else {}
         self._messages[edited["chat"]["id"], edited["message_id"]] = edited
-        return self._record(method, edited, read_parse_mode(params))
+        return self._record(method, edited, parse_mode)
 
     def _chat_id(self, params: RequestParams) -> int:
         """The chat_id parameter; usernames (@name) are unknown here."""
@@ -303,13 +304,15 @@ class BotApiMethods:
         """editMessageText of a message the bot sent."""
         message = self._stored_message(params, "message to edit not found")
         text = params.required_text("text", missing="message text is empty")
+        if "text" not in message:
+            raise bad_request("there is no text in the message to edit")
         check_text(text, read_parse_mode(params), MAX_TEXT_LENGTH, "message is too long")
-        return self._edit("editMessageText", message, text, params)
+        return self._edit("editMessageText", message, {"text": text}, params)
 
     async def api_editmessagereplymarkup(self, params: RequestParams) -> Json:
         """editMessageReplyMarkup: a new inline keyboard, or none."""
         message = self._stored_message(params, "message to edit not found")
-        return self._edit("editMessageReplyMarkup", message, message.get("text"), params)
+        return self._edit("editMessageReplyMarkup", message, {}, params)
 
     async def api_answercallbackquery(self, params: RequestParams) -> bool:
         """answerCallbackQuery, once per query; the answer text goes to `callback_answers`."""

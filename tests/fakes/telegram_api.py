@@ -149,7 +149,8 @@ class FakeBotApi(BotApiMethods):
         ):
             status = response.status
         if 200 <= status < 300:
-            self._pending = [u for u in self._pending if u["update_id"] != update["update_id"]]
+            confirmed = update.get("update_id")
+            self._pending = [u for u in self._pending if u["update_id"] != confirmed]
         return status
 
     async def _handle(self, request: web.Request) -> web.Response:
