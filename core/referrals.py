@@ -256,7 +256,10 @@ PRIVATE_MAIL_DOMAINS = frozenset(
         "proton.me",
     }
 )  # fmt: skip
-_EMAIL = re.compile(r"[^@\s]+@(?P<domain>[^@\s.]+(?:\.[^@\s.]+)*\.[^\W\d_]{2,})")
+#: An address whose local part has no characters with a meaning in mail headers (``,<>"();:``).
+_EMAIL = re.compile(
+    r"[\w.!#$%&'*+/=?^`{|}~-]+@(?P<domain>(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,})"
+)
 _PHONE = re.compile(r"\+?[0-9 ()-]+", re.ASCII)
 
 
@@ -350,7 +353,11 @@ class _FormReader:
 
     def fail(self, name: str, message: str) -> None:
         """Record ``message`` for field ``name`` unless the field already has an error."""
-        self.errors.setdefault(name, DomainError(message, field=name))
+        self.report(DomainError(message, field=name))
+
+    def report(self, error: DomainError) -> None:
+        """Record ``error`` for its field unless the field already has an error."""
+        self.errors.setdefault(str(error.field), error)
 
     def text(self, name: str, required: str | None = None) -> str:
         """The cleaned text of a single-valued field; ``required`` is the message when empty."""
@@ -397,7 +404,7 @@ class _FormReader:
         try:
             return clean_text(value, field=name, max_length=MAX_LENGTHS[name], multiline=multiline)
         except DomainError as error:
-            self.errors.setdefault(name, error)
+            self.report(error)
             return ""
 
 
@@ -472,7 +479,7 @@ def _read_identity(reader: _FormReader, today: date) -> _Identity:
         try:
             personnummer = parse_personnummer(written, today=today)
         except DomainError as error:
-            reader.errors.setdefault("personnummer", error)
+            reader.report(error)
     phone = _read_phone(reader, "person_phone")
     channel = reader.choice(
         "contact_channel", CONTACT_CHANNELS, N_("Välj hur teamet ska kontakta personen.")
