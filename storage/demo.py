@@ -55,7 +55,7 @@ ACTIVITIES = ("gruppcoachning", "enskilda_samtal", "traning", "studiebesok", "ar
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     codes, weights = zip(*weighted, strict=True)
-    return rng.choices(codes, weights)[0]
+    return str(rng.choices(codes, weights)[0])
 
 
 def _personnummer(rng: random.Random, birth: date, gender: str) -> str:
@@ -87,8 +87,9 @@ async def load_demo_data(db: Database, *, anchor: date | None = None, seed: int 
                 {"text": "minst 20 % till arbete eller studier", "metric": "outcomes.share_result", "op": ">=", "target": 0.2},
             ]))
         await session.flush()
-        for email, role, team, display in DEMO_USERS:
-            await users.create_user(session, email, DEMO_PASSWORD, role=role, team_code=team, display_name=display)
+        for email, role, team_code, display in DEMO_USERS:
+            await users.create_user(session, email, DEMO_PASSWORD, role=role, team_code=team_code,
+                                    display_name=display)
     counter = _Counter()
     survey = surveys.load_default_survey()
     async with db.transaction() as session:
