@@ -1,0 +1,1 @@
+"""Period summaries: the figures, suppression of small numbers, the drafted report and its charts."""

@@ -13,6 +13,7 @@ the types checked, so that the rest of ``reports`` never trusts an ``Any``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -50,6 +51,9 @@ HEALTH_ANSWERS = {
     "daligt": "Dåligt",
     "mycket_daligt": "Mycket dåligt",
 }
+CLOSER_QUESTION = "Upplever du att du har kommit närmare arbete eller studier sedan du började här?"
+HEALTH_QUESTION = "Hur bedömer du ditt allmänna hälsotillstånd?"
+ACTIVITIES_QUESTION = "Vilka delar av verksamheten har varit till störst nytta för dig?"
 #: Options of ``aktiviteter`` in the default survey (surveys/default.yaml).
 DEFAULT_ACTIVITY_LABELS = {
     "gruppcoachning": "Gruppcoachning/samtalsgrupper",
@@ -80,7 +84,9 @@ _MONTHS = (
 
 def _rounded(value: float, decimals: int) -> Decimal:
     """``value`` rounded half up (as people round), via its shortest decimal form."""
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(value))).quantize(
+        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP
+    )
 
 
 def _swedish(number: Decimal) -> str:
@@ -195,3 +201,146 @@ def date_at(summary: object, path: str) -> date | None:
 def threshold_of(summary: Summary) -> int | None:
     """The suppression threshold the summary was built with; None when not suppressed."""
     return count_at(summary, "suppression.threshold")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure compared between periods, named as the subject of a Swedish sentence."""
+
+    path: str
+    subject: str  # definite form: "Genomströmningstiden", "Antalet nya deltagare"
+    kind: str  # "count", "share" or "decimal"
+    unit: str = ""
+    neuter: bool = False  # "Antalet … är oförändrat", "Andelen … är oförändrad"
+
+    def show(self, value: float) -> str:
+        """The value as written in a sentence: ``23``, ``62 %``, ``17,4 månader``."""
+        if self.kind == "share":
+            return format_percent(value)
+        shown = format_count(int(value)) if self.kind == "count" else format_decimal(value)
+        return f"{shown} {self.unit}".rstrip()
+
+
+#: The figures compared with the previous period, and measured by goals.
+MEASURES = {
+    m.path: m
+    for m in (
+        Measure("participants.new", "Antalet nya deltagare", "count", neuter=True),
+        Measure("participants.ended", "Antalet avslutade deltagare", "count", neuter=True),
+        Measure(
+            "participants.active_at_end", "Antalet aktiva vid periodens slut", "count", neuter=True
+        ),
+        Measure("referrals.received", "Antalet inkomna remisser", "count", neuter=True),
+        Measure("referrals.queue_at_end", "Antalet i kö vid periodens slut", "count", neuter=True),
+        Measure("referrals.wait_days_mean", "Den genomsnittliga väntetiden", "decimal", "dagar"),
+        Measure("outcomes.throughput_months_mean", "Genomströmningstiden", "decimal", "månader"),
+        Measure("outcomes.share_result", "Andelen i mål", "share"),
+        Measure("participants.mean_age_at_end", "Medelåldern", "decimal", "år"),
+        Measure("participants.share_young_at_end", "Andelen unga (16–29 år)", "share"),
+        Measure("survey.response_rate", "Svarsfrekvensen", "share"),
+        Measure(
+            "survey.closer_to_work.share",
+            "Andelen som upplever att de har kommit närmare arbete eller studier",
+            "share",
+        ),
+        Measure("survey.health.share_good", "Andelen som skattar sin hälsa som bra", "share"),
+    )
+}
+#: How many of the figures that moved most the draft names.
+MOST_MOVED = 5
+
+
+def change_sentence(path: str, before: float | None, after: float | None) -> str | None:
+    """How the figure at ``path`` changed, as a sentence; None when either value is missing.
+
+    ``Genomströmningstiden har ökat från 17,4 till 20,4 månader.`` Values that look the same
+    when rounded for display count as unchanged. ``path`` must be one of :data:`MEASURES`.
+    """
+    measure = MEASURES[path]
+    if before is None or after is None:
+        return None
+    was, now = measure.show(before), measure.show(after)
+    if was == now:
+        state = "oförändrat" if measure.neuter else "oförändrad"
+        return f"{measure.subject} är {state}, {now}."
+    verb = "ökat" if after > before else "minskat"
+    if measure.unit:
+        was = was.removesuffix(f" {measure.unit}")
+    return f"{measure.subject} har {verb} från {was} till {now}."
+
+
+def changes_since_previous(summary: Summary) -> list[str]:
+    """Sentences on the figures that moved most since ``previous``, the largest change first.
+
+    Figures hidden or missing in either period are skipped; when none of the rest moved,
+    one sentence says so. Empty when there is no previous period.
+    """
+    previous = summary.get("previous")
+    if not isinstance(previous, Mapping):
+        return []
+    moved: list[tuple[float, str]] = []
+    compared = 0
+    for path, measure in MEASURES.items():
+        before, after = number_at(previous, path), number_at(summary, path)
+        sentence = change_sentence(path, before, after)
+        if sentence is None or before is None or after is None:
+            continue
+        compared += 1
+        if measure.show(before) != measure.show(after):
+            moved.append((abs(after - before) / abs(before) if before else float("inf"), sentence))
+    if not moved:
+        return ["Nyckeltalen är oförändrade sedan föregående period."] if compared else []
+    moved.sort(key=lambda change: -change[0])
+    return [sentence for _, sentence in moved[:MOST_MOVED]]
+
+
+def goal_sentence(goal: Mapping[str, Any]) -> str:
+    """``Målet 'minst 50 % upplever en stegförflyttning' nåddes: 62 %.`` (or nåddes inte)."""
+    name = f"Målet '{goal.get('text', '')}'"
+    value, met = number_at(goal, "value"), goal.get("met")
+    if value is None or not isinstance(met, bool):
+        return f"{name} kan inte följas upp för perioden: underlaget saknas eller är för litet."
+    path = str(goal.get("metric", ""))
+    measure = MEASURES.get(path) or Measure(path, "", _kind_of(path))
+    return f"{name} {'nåddes' if met else 'nåddes inte'}: {measure.show(value)}."
+
+
+def _kind_of(path: str) -> str:
+    """Whether the figure at ``path`` is a share, a mean or median, or a count, by its name."""
+    key = path.rsplit(".", 1)[-1]
+    if key.startswith("share") or key.endswith("rate"):
+        return "share"
+    return "decimal" if "mean" in key or "median" in key else "count"
+
+
+def with_median(mean: float, median: float | None, unit: str) -> str:
+    """``20,4 månader (median 18,9)``; without the brackets when the median is missing."""
+    shown = f"{format_decimal(mean)} {unit}"
+    return shown if median is None else f"{shown} (median {format_decimal(median)})"
+
+
+def document_title(summary: Summary) -> str:
+    """``Underlag till verksamhetsrapport – <team>``."""
+    team = text_at(summary, "team_name") or text_at(summary, "team")
+    return "Underlag till verksamhetsrapport" + (f" – {team}" if team else "")
+
+
+def about(summary: Summary) -> list[tuple[str, str]]:
+    """What a report covers, as (label, text): period, team, when it was made, small numbers."""
+    start, end = date_at(summary, "period.from"), date_at(summary, "period.to")
+    lines = [("Period", format_period(start, end) if start and end else "okänd")]
+    if team := text_at(summary, "team_name") or text_at(summary, "team"):
+        lines.append(("Team", team))
+    if generated := text_at(summary, "generated_at"):
+        lines.append(("Sammanställt", format_timestamp(generated)))
+    threshold = threshold_of(summary)
+    if threshold is None:
+        lines.append(("Små tal", "Inte dolda. Underlaget är bara för teamets eget bruk."))
+        return lines
+    note = (
+        f"Antal från 1 till {threshold - 1} visas som ”<{threshold}” för att skydda deltagarnas "
+        "integritet, och några fler tal är dolda där de annars skulle gå att räkna fram. Andelar "
+        "och medelvärden som bygger på färre än 10 personer visas inte. Ett streck (–) betyder "
+        "att uppgiften inte visas eller saknas."
+    )
+    return [*lines, ("Små tal", note)]

@@ -255,16 +255,28 @@ def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list
 def _hide_recoverable(
     identities: list[_Identity], values: Mapping[str, float | None], hidden: set[str]
 ) -> None:
-    """Hide more counts until no hidden count can be worked out from the visible ones."""
-    while recoverable := _recoverable(identities, hidden):
-        leak = min(recoverable)
+    """Hide more counts until no hidden count can be worked out from the visible ones.
+
+    A count alone among the hidden counts of an identity is the common case and cheap to find;
+    the exact check over all identities runs once that case is gone.
+    """
+    while leak := _alone(identities, hidden) or min(_recoverable(identities, hidden), default=""):
         containing = [i for i in identities if leak in i.terms]
         victim = _smallest_visible(containing, values, hidden, leak)
-        if victim is None:  # only with counts that do not add up: widen the search
+        if victim is None:  # only when the counts do not add up: look in every identity
             victim = _smallest_visible(identities, values, hidden, leak)
         if victim is None:
             return
         hidden.add(victim)
+
+
+def _alone(identities: Iterable[_Identity], hidden: set[str]) -> str:
+    """A hidden count that is the only hidden one in some identity; empty when there is none."""
+    for identity in identities:
+        hidden_terms = [p for p in identity.terms if p in hidden]
+        if len(hidden_terms) == 1:
+            return hidden_terms[0]
+    return ""
 
 
 def _smallest_visible(

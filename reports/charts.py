@@ -1,0 +1,257 @@
+"""Charts of a summary as PNG images, and their text alternatives.
+
+Five charts, by name: ``referrals_by_group``, ``end_reasons``, ``throughput_trend``,
+``closer_to_work`` and ``health``. They use the Okabe–Ito colour-blind safe palette, write the
+figure on every bar or point, and have Swedish titles and axis labels. A hidden count is drawn
+as no bar with ``<5`` beside it. Every chart has a text alternative that states its numbers, for
+the web page (``alt`` or a long description) and for the picture in Word.
+
+matplotlib is used without pyplot (a :class:`~matplotlib.figure.Figure` of its own per chart,
+drawn by Agg), so nothing global changes. It is imported on first use: it takes most of a second
+to load, and the text alternatives do not need it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.codes import END_REASONS, REPORTED_END_REASONS
+from reports.format import (
+    CLOSER_TO_WORK_ANSWERS,
+    HEALTH_ANSWERS,
+    REFERRER_GROUP_LABELS,
+    Summary,
+    count_at,
+    date_at,
+    format_count,
+    format_decimal,
+    format_period,
+    number_at,
+    period_label,
+    text_at,
+    threshold_of,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Chart names and their Swedish titles, in the order they appear in the report.
+CHART_TITLES = {
+    "referrals_by_group": "Nya deltagare per remitterande aktör",
+    "end_reasons": "Avslut per avslutsorsak",
+    "throughput_trend": "Genomströmningstid per halvår",
+    "closer_to_work": "Har du kommit närmare arbete eller studier?",
+    "health": "Självskattat allmänt hälsotillstånd",
+}
+
+# Okabe & Ito (2008), "Color Universal Design": blue and vermillion stay apart with every common
+# colour vision and reach 3:1 against white (WCAG 1.4.11); their labels use darker shades (4.5:1).
+BLUE, VERMILLION = "#0072B2", "#D55E00"
+DARK_BLUE, DARK_VERMILLION, GREY = "#005A8C", "#9E4500", "#595959"
+_SIZE_INCHES, _DPI = (8.0, 4.5), 150
+
+
+@dataclass(frozen=True)
+class _Bars:
+    """A bar chart's data: one bar per label, None for a hidden count."""
+
+    title: str
+    axis_label: str
+    labels: tuple[str, ...]
+    values: tuple[int | None, ...]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """The throughput trend: mean and median months per half-year."""
+
+    title: str
+    labels: tuple[str, ...]
+    means: tuple[float | None, ...]
+    medians: tuple[float | None, ...]
+
+
+def _bars(summary: Summary, name: str, path: str, labels: Mapping[str, str], axis: str) -> _Bars:
+    """The counts at ``path`` for each code in ``labels``, as bars."""
+    codes = tuple(labels)
+    values = tuple(count_at(summary, f"{path}.{code}") for code in codes)
+    return _Bars(CHART_TITLES[name], axis, tuple(labels[c] for c in codes), values)
+
+
+def _end_reason_bars(summary: Summary) -> _Bars:
+    """Ended participants by end reason, leaving out reasons nobody ended with."""
+    labels = {
+        code: END_REASONS[code].sv
+        for code in REPORTED_END_REASONS
+        if count_at(summary, f"outcomes.by_reason.{code}") != 0
+    }
+    return _bars(summary, "end_reasons", "outcomes.by_reason", labels, "Antal avslutade")
+
+
+def _trend_lines(summary: Summary) -> _Lines:
+    """Mean and median throughput per earlier half-year, then for the period itself."""
+    trend = summary.get("trend")
+    rows = [r for r in trend if isinstance(r, Mapping)] if isinstance(trend, list) else []
+    labels = [text_at(r, "label") or "" for r in rows]
+    means = [number_at(r, "throughput_months_mean") for r in rows]
+    medians = [number_at(r, "throughput_months_median") for r in rows]
+    start, end = date_at(summary, "period.from"), date_at(summary, "period.to")
+    labels.append(period_label(start, end) if start and end else "Perioden")
+    means.append(number_at(summary, "outcomes.throughput_months_mean"))
+    medians.append(number_at(summary, "outcomes.throughput_months_median"))
+    return _Lines(CHART_TITLES["throughput_trend"], tuple(labels), tuple(means), tuple(medians))
+
+
+def _chart_data(summary: Summary) -> dict[str, _Bars | _Lines]:
+    """The data behind each chart, by chart name."""
+    return {
+        "referrals_by_group": _bars(
+            summary,
+            "referrals_by_group",
+            "participants.new_by_referrer",
+            REFERRER_GROUP_LABELS,
+            "Antal nya deltagare",
+        ),
+        "end_reasons": _end_reason_bars(summary),
+        "throughput_trend": _trend_lines(summary),
+        "closer_to_work": _bars(
+            summary,
+            "closer_to_work",
+            "survey.closer_to_work.by_answer",
+            CLOSER_TO_WORK_ANSWERS,
+            "Antal svar",
+        ),
+        "health": _bars(summary, "health", "survey.health.by_answer", HEALTH_ANSWERS, "Antal svar"),
+    }
+
+
+def chart_alt_texts(summary: Summary) -> dict[str, str]:
+    """A Swedish text alternative for each chart that states all of its numbers, by chart name."""
+    threshold = threshold_of(summary)
+    start, end = date_at(summary, "period.from"), date_at(summary, "period.to")
+    period = format_period(start, end) if start and end else "perioden"
+    texts = {}
+    for name, data in _chart_data(summary).items():
+        if isinstance(data, _Lines):
+            texts[name] = _lines_alt_text(data)
+        else:
+            texts[name] = _bars_alt_text(data, period, threshold)
+    return texts
+
+
+def _bars_alt_text(bars: _Bars, period: str, threshold: int | None) -> str:
+    """``Stapeldiagram för <period>. <Title>. <Axis>: label: 9; label: <5.``"""
+    title = bars.title if bars.title.endswith("?") else f"{bars.title}."
+    if all(value == 0 for value in bars.values):
+        return f"Stapeldiagram för {period}. {title} Inga uppgifter för perioden."
+    figures = "; ".join(
+        f"{label}: {format_count(value, threshold)}"
+        for label, value in zip(bars.labels, bars.values, strict=True)
+    )
+    text = f"Stapeldiagram för {period}. {title} {bars.axis_label}: {figures}."
+    if None in bars.values and threshold:
+        text += f" ”<{threshold}” betyder ett antal från 1 till {threshold - 1} som inte visas."
+    return text
+
+
+def _lines_alt_text(lines: _Lines) -> str:
+    """``Linjediagram: title … 2024 H1: medelvärde 16,0, median 15,5; …``"""
+    points = "; ".join(
+        f"{label}: medelvärde {format_decimal(mean)}, median {format_decimal(median)}"
+        for label, mean, median in zip(lines.labels, lines.means, lines.medians, strict=True)
+    )
+    text = (
+        f"Linjediagram: {lines.title}, i månader från start till avslut för dem som "
+        f"avslutades under halvåret. {points}."
+    )
+    if None in lines.means + lines.medians:
+        text += " Ett streck betyder att uppgiften saknas eller inte visas (färre än 10 avslut)."
+    return text
+
+
+def render_charts(summary: Summary) -> dict[str, bytes]:
+    """The five charts as PNG images (1200 × 675 pixels), by chart name."""
+    from matplotlib.figure import Figure  # slow to import; see the module docstring
+
+    threshold = threshold_of(summary)
+    images = {}
+    for name, data in _chart_data(summary).items():
+        figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained")
+        figure.suptitle(data.title, x=0.01, ha="left", fontsize=14, fontweight="bold")
+        axes = figure.add_subplot()
+        axes.spines[["top", "right"]].set_visible(False)
+        if isinstance(data, _Lines):
+            _draw_lines(axes, data)
+        else:
+            _draw_bars(axes, data, threshold)
+        images[name] = _png(figure)
+    return images
+
+
+def _draw_bars(axes: Axes, bars: _Bars, threshold: int | None) -> None:
+    """Horizontal bars, top to bottom in the given order, each labelled with its count."""
+    from matplotlib.ticker import MaxNLocator
+
+    if all(value == 0 for value in bars.values):
+        _no_data(axes)
+        return
+    positions = range(len(bars.labels))
+    lengths = [value or 0 for value in bars.values]
+    drawn = axes.barh(positions, lengths, color=BLUE, height=0.65)
+    texts = [format_count(value, threshold) for value in bars.values]
+    axes.bar_label(drawn, labels=texts, padding=4, fontsize=11)
+    axes.set_yticks(list(positions), labels=list(bars.labels), fontsize=11)
+    axes.invert_yaxis()
+    axes.set_xlabel(bars.axis_label, fontsize=11)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlim(0, max(max(lengths), 1) * 1.15)
+
+
+def _draw_lines(axes: Axes, lines: _Lines) -> None:
+    """Mean (solid, circles) and median (dashed, squares) per half-year, each point labelled."""
+    from matplotlib.ticker import FuncFormatter
+
+    if all(v is None for v in lines.means + lines.medians):
+        _no_data(axes, "Inga uppgifter att visa")
+        return
+    positions = list(range(len(lines.labels)))
+    series = (
+        ("Medelvärde", lines.means, BLUE, DARK_BLUE, "-", "o", 8),
+        ("Median", lines.medians, VERMILLION, DARK_VERMILLION, "--", "s", -16),
+    )
+    for name, values, colour, text_colour, style, marker, offset in series:
+        heights = [float("nan") if v is None else v for v in values]
+        axes.plot(positions, heights, style, color=colour, marker=marker, label=name, linewidth=2)
+        for x, value in zip(positions, values, strict=True):
+            if value is not None:
+                axes.annotate(
+                    format_decimal(value),
+                    (x, value),
+                    textcoords="offset points",
+                    xytext=(0, offset),
+                    ha="center",
+                    fontsize=10,
+                    color=text_colour,
+                )
+    axes.set_xticks(positions, labels=list(lines.labels), fontsize=11)
+    axes.set_ylabel("Månader", fontsize=11)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_decimal(v, 0)))
+    axes.margins(x=0.08, y=0.2)
+    axes.legend(frameon=False, fontsize=11)
+
+
+def _no_data(axes: Axes, message: str = "Inga uppgifter för perioden") -> None:
+    """A chart with nothing to draw says so instead of showing empty axes."""
+    axes.text(0.5, 0.5, message, ha="center", va="center", fontsize=13, color=GREY)
+    axes.set_axis_off()
+
+
+def _png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, without a timestamp or version in its metadata."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
