@@ -2,20 +2,16 @@
 
 The draft follows the teams' report structure (DOMAIN.md, "Report structure"): Deltagare,
 Personal and Organisation, each with Beskrivning, Analys and Reflektion. The service knows the
-participants, so Deltagare/Beskrivning gets the figures and Deltagare/Reflektion the material
-(what participants say, what changed, the goals); the rest are prompts (``Paragraph.prompt``)
-for the team to replace with its own text. Markdown, Word and Excel are all rendered from this
-one model, so they show the same figures.
+participants, so Deltagare/Beskrivning gets the figures (here) and Deltagare/Reflektion the
+material (what participants say, what changed, the goals; :mod:`reports.reflection`); the rest
+are prompts (``Paragraph.prompt``) for the team to replace with its own text. Markdown, Word and
+Excel are all rendered from this one model (:mod:`reports.model`, whose types are re-exported
+here), so they show the same figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
-
 from core.codes import END_REASONS, GENDERS, REPORTED_END_REASONS
-from reports.charts import CHART_TITLES, chart_alt_texts
 from reports.format import (
     ACTIVITIES_QUESTION,
     CLOSER_QUESTION,
@@ -27,90 +23,48 @@ from reports.format import (
     REFERRER_GROUP_LABELS,
     Summary,
     about,
-    changes_since_previous,
     count_at,
     date_at,
     document_title,
-    format_count,
-    format_decimal,
     format_percent,
-    goal_sentence,
-    lookup,
     mapping_at,
     number_at,
     period_label,
     text_at,
-    threshold_of,
     with_median,
 )
+from reports.model import (
+    Block,
+    BulletList,
+    Cell,
+    CellKind,
+    Chart,
+    Column,
+    DraftContext,
+    FigureRow,
+    Paragraph,
+    Section,
+    Table,
+    numbered,
+)
+from reports.reflection import reflection_sections
 
-CellKind = Literal["text", "count", "share", "decimal"]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell: ``text`` as shown; ``number`` for spreadsheets (None for text or hidden)."""
-
-    text: str
-    number: float | None = None
-    kind: CellKind = "text"
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """A paragraph; a ``prompt`` suggests what the team writes there, to be replaced."""
-
-    text: str
-    prompt: bool = False
-
-
-@dataclass(frozen=True)
-class BulletList:
-    """A list of short items."""
-
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table under a numbered ``caption``; ``name`` is short enough for a spreadsheet tab."""
-
-    name: str
-    caption: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A chart of :func:`reports.charts.render_charts` by ``name``, with its text alternative."""
-
-    name: str
-    caption: str
-    alt: str
-
-
-Block = Paragraph | BulletList | Table | Chart
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading and the blocks under it; level 0 is the document's title, 1 to 3 headings."""
-
-    title: str
-    level: int
-    blocks: tuple[Block, ...] = ()
-
+__all__ = [
+    "Block",
+    "BulletList",
+    "Cell",
+    "CellKind",
+    "Chart",
+    "Paragraph",
+    "Section",
+    "Table",
+    "draft_sections",
+]
 
 _ANALYSIS = (
     "Skriv här varför siffrorna ser ut som de gör. Ta gärna upp förutsättningarna (inflödet av "
     "remisser och vilka som kommer till er), genomförandet (insatser, arbetssätt, samverkan "
     "kring deltagarna) och resultaten (avslut, genomströmningstid och deltagarnas egna bedömningar)."
-)
-_REFLECTION = (
-    "Skriv här vad ni har lärt er under perioden och vad ni vill ändra eller fortsätta med. "
-    "Underlaget nedan visar vad deltagarna själva säger, vilka siffror som har förändrats mest "
-    "och hur det har gått med målen."
 )
 #: Personal and Organisation: the service has no data there, so the team writes them.
 _TEAM_SECTIONS = {
@@ -134,40 +88,30 @@ _GUIDE = (
     "Avsnitten Beskrivning bygger på tjänstens uppgifter. Analys och Reflektion skriver teamet: "
     "text i kursiv stil föreslår vad avsnittet kan ta upp och ersätts med er egen text."
 )
-_THEMES_INTRO = (
-    "Svaren på frågan ”Vad har varit till störst nytta, och på vilket sätt?” är kodade i teman; "
-    "ett svar kan ha flera teman. Citaten kommer från deltagare som har sagt ja till att bli "
-    "citerade, utan namn och andra uppgifter som kan peka ut dem."
-)
-_QUOTES_PER_THEME = 3
 
-
-_Figure = tuple[str, str, CellKind]  # row label, dotted path, kind
-_Column = tuple[str, str]  # header, dotted path with {code} where the row's code goes
-
-_FLOW: tuple[_Figure, ...] = (
+_FLOW: tuple[FigureRow, ...] = (
     ("Aktiva vid periodens början", "participants.active_at_start", "count"),
     ("Nya under perioden", "participants.new", "count"),
     ("Avslutade under perioden", "participants.ended", "count"),
     ("Aktiva vid periodens slut", "participants.active_at_end", "count"),
 )
-_AGE: tuple[_Figure, ...] = (
+_AGE: tuple[FigureRow, ...] = (
     ("Medelålder (år)", "participants.mean_age_at_end", "decimal"),
     ("Andel 16–29 år", "participants.share_young_at_end", "share"),
 )
-_OUTCOMES: tuple[_Figure, ...] = (
+_OUTCOMES: tuple[FigureRow, ...] = (
     ("Avslutade", "outcomes.ended", "count"),
     ("Varav avbrott under prövotiden", "outcomes.dropouts", "count"),
     ("I mål", "outcomes.result", "count"),
     ("Andel i mål av dem som avslutades efter prövotiden", "outcomes.share_result", "share"),
 )
-_QUEUE: tuple[_Figure, ...] = (
+_QUEUE: tuple[FigureRow, ...] = (
     ("Inkomna remisser", "referrals.received", "count"),
     ("I kö vid periodens slut", "referrals.queue_at_end", "count"),
     ("Väntetid till start, medelvärde (dagar)", "referrals.wait_days_mean", "decimal"),
     ("Väntetid till start, median (dagar)", "referrals.wait_days_median", "decimal"),
 )
-_SURVEY: tuple[_Figure, ...] = (
+_SURVEY: tuple[FigureRow, ...] = (
     ("Inbjudna", "survey.invited", "count"),
     ("Svar", "survey.responses", "count"),
     ("Svarsfrekvens", "survey.response_rate", "share"),
@@ -186,7 +130,7 @@ _GENDERS = {code: c.sv for code, c in GENDERS.items()}
 _END_REASONS = {code: END_REASONS[code].sv for code in REPORTED_END_REASONS}
 
 
-def _new_and_active(key: str) -> list[_Column]:
+def _new_and_active(key: str) -> list[Column]:
     """Columns for new and active-at-end participants by ``participants.*_by_<key>``."""
     return [
         ("Nya under perioden", f"participants.new_by_{key}.{{code}}"),
@@ -196,7 +140,7 @@ def _new_and_active(key: str) -> list[_Column]:
 
 def draft_sections(summary: Summary) -> list[Section]:
     """The report drafted from ``summary``, in reading order, tables and figures numbered."""
-    draft = _Draft.of(summary)
+    draft = _Description.of(summary)
     sections = [
         Section(document_title(summary), 0),
         Section(
@@ -206,110 +150,23 @@ def draft_sections(summary: Summary) -> list[Section]:
         ),
         Section("Deltagare", 1),
         Section("Beskrivning", 2),
-        *draft.description(),
+        *draft.sections(),
         Section("Analys", 2, (Paragraph(_ANALYSIS, prompt=True),)),
-        Section("Reflektion", 2, (Paragraph(_REFLECTION, prompt=True),)),
-        *draft.reflection(),
+        *reflection_sections(draft),
     ]
     for title, (subject, *prompts) in _TEAM_SECTIONS.items():
         intro = f"Tjänsten har inga uppgifter om {subject}, så det här avsnittet skriver teamet."
         sections.append(Section(title, 1, (Paragraph(intro),)))
         for heading, prompt in zip(("Beskrivning", "Analys", "Reflektion"), prompts, strict=True):
             sections.append(Section(heading, 2, (Paragraph(prompt, prompt=True),)))
-    return _numbered(sections)
+    return numbered(sections)
 
 
-def _numbered(sections: list[Section]) -> list[Section]:
-    """The sections with ``Tabell n.`` and ``Figur n.`` before each caption."""
-    counts = {"Tabell": 0, "Figur": 0}
-    numbered = []
-    for section in sections:
-        blocks: list[Block] = []
-        for block in section.blocks:
-            if isinstance(block, Table | Chart):
-                word = "Tabell" if isinstance(block, Table) else "Figur"
-                counts[word] += 1
-                block = replace(block, caption=f"{word} {counts[word]}. {block.caption}")
-            blocks.append(block)
-        numbered.append(replace(section, blocks=tuple(blocks)))
-    return numbered
+class _Description(DraftContext):
+    """Deltagare/Beskrivning: the period's figures as text, tables and charts."""
 
-
-@dataclass(frozen=True)
-class _Draft:
-    """The summary with what every table needs: the threshold and the previous period."""
-
-    summary: Summary
-    threshold: int | None
-    periods: tuple[str, ...]  # path prefixes: the period, and the previous one if any
-    alt_texts: Mapping[str, str]
-
-    @classmethod
-    def of(cls, summary: Summary) -> _Draft:
-        """The draft context of ``summary``."""
-        periods = ("", "previous.") if isinstance(summary.get("previous"), Mapping) else ("",)
-        return cls(summary, threshold_of(summary), periods, chart_alt_texts(summary))
-
-    def cell(self, path: str, kind: CellKind = "count") -> Cell:
-        """The figure at ``path`` as a cell of the right kind."""
-        if kind == "count":
-            count = count_at(self.summary, path)
-            return Cell(format_count(count, self.threshold), count, "count")
-        value = number_at(self.summary, path)
-        return Cell(
-            format_percent(value) if kind == "share" else format_decimal(value), value, kind
-        )
-
-    def shown(self, path: str) -> str:
-        """The count at ``path`` as written in a sentence."""
-        return self.cell(path).text
-
-    def chart(self, name: str) -> Chart:
-        """The chart ``name``, captioned with its title."""
-        return Chart(name, CHART_TITLES[name], self.alt_texts[name])
-
-    def figures(self, name: str, caption: str, rows: Sequence[_Figure]) -> Table:
-        """A table of single figures, with the previous period beside them when there is one."""
-        header = ("Uppgift", "Perioden", "Föregående period")[: len(self.periods) + 1]
-        body = tuple(
-            (Cell(label), *(self.cell(period + path, kind) for period in self.periods))
-            for label, path, kind in rows
-        )
-        return Table(name, caption, header, body)
-
-    def breakdown(
-        self,
-        table: tuple[str, str, str],
-        labels: Mapping[str, str],
-        columns: Sequence[_Column],
-        totals: Sequence[str] = (),
-    ) -> Table:
-        """A count per code (row) and column; ``table`` is its name, caption and first header.
-
-        Rows follow the order of ``labels``; codes in the data without a label come last.
-        """
-        name, caption, first = table
-        present = {c for _, t in columns for c in mapping_at(self.summary, t.split(".{code}")[0])}
-        codes = [c for c in labels if c in present] + sorted(present - set(labels))
-        rows = [
-            (Cell(labels.get(code, code)), *(self.cell(t.format(code=code)) for _, t in columns))
-            for code in codes
-        ]
-        if totals:
-            rows.append((Cell("Totalt"), *(self.cell(path) for path in totals)))
-        return Table(name, caption, (first, *(h for h, _ in columns)), tuple(rows))
-
-    def compared(
-        self, table: tuple[str, str, str], labels: Mapping[str, str], path: str, total: str = ""
-    ) -> Table:
-        """Counts per code at ``path`` in the period and, when there is one, the previous one."""
-        headers = ("Perioden", "Föregående period")
-        columns = [(h, f"{p}{path}.{{code}}") for h, p in zip(headers, self.periods, strict=False)]
-        totals = [p + total for p in self.periods] if total else []
-        return self.breakdown(table, labels, columns, totals)
-
-    def description(self) -> list[Section]:
-        """Deltagare/Beskrivning: the figures of the period under topic headings."""
+    def sections(self) -> list[Section]:
+        """The figures of the period under topic headings."""
         return [
             Section("Deltagare under perioden", 3, self._flow()),
             Section("Remitterande aktörer och försörjning", 3, self._origins()),
@@ -462,83 +319,3 @@ class _Draft:
             f"{self.shown('survey.responses')} på enkäten"
             + (f" ({format_percent(rate)})." if rate is not None else ".")
         )
-
-    def reflection(self) -> list[Section]:
-        """Deltagare/Reflektion: what participants say, what changed and the goals."""
-        goals = self.summary.get("goals")
-        goals = (
-            [goal_sentence(g) for g in goals if isinstance(g, Mapping)]
-            if isinstance(goals, list)
-            else []
-        )
-        return [
-            Section("Vad deltagarna säger har varit till störst nytta", 3, self._themes()),
-            Section(
-                "Förändringar sedan föregående period",
-                3,
-                _items_or(
-                    changes_since_previous(self.summary),
-                    "Det finns ingen föregående period att jämföra med.",
-                ),
-            ),
-            Section("Mål", 3, _items_or(goals, "Teamet har inte lagt in några mål i tjänsten.")),
-        ]
-
-    def _themes(self) -> tuple[Block, ...]:
-        """Themes in what participants found most useful, with a few quotes each."""
-        labels = self._themes_by_count()
-        table = self.compared(
-            ("Teman", "Teman i svaren om vad som varit till störst nytta", "Tema"),
-            labels,
-            "survey.themes",
-        )
-        unthemed = (
-            Cell("Svar utan tema"),
-            *(self.cell(f"{p}survey.unthemed") for p in self.periods),
-        )
-        blocks: list[Block] = [
-            Paragraph(_THEMES_INTRO),
-            replace(table, rows=(*table.rows, unthemed)),
-        ]
-        for code, quotes in self._quotes_by_theme(labels):
-            blocks.append(
-                Paragraph(f"{labels[code]} ({self.shown(f'survey.themes.{code}')} svar):")
-            )
-            blocks.append(BulletList(tuple(f"”{quote}”" for quote in quotes)))
-        if len(blocks) == 2:
-            blocks.append(Paragraph("Det finns inga citat att visa från perioden."))
-        return tuple(blocks)
-
-    def _themes_by_count(self) -> dict[str, str]:
-        """Theme labels, the most common theme first (a hidden count between 0 and 5)."""
-        names = mapping_at(self.summary, "survey.themes_labels")
-        counts = mapping_at(self.summary, "survey.themes")
-
-        def order(code: str) -> tuple[float, str]:
-            """Larger counts first, then by label."""
-            count = count_at(counts, code)
-            return (-(0.5 if count is None else count), str(names.get(code, code)))
-
-        return {code: str(names.get(code, code)) for code in sorted(counts, key=order)}
-
-    def _quotes_by_theme(self, labels: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-        """Up to three quotes per theme, in the themes' order, each quote shown once."""
-        found = lookup(self.summary, "survey.quotes")
-        quotes = [q for q in found if isinstance(q, Mapping)] if isinstance(found, list) else []
-        used: set[int] = set()
-        chosen = []
-        for code in labels:
-            picked = [
-                n for n, q in enumerate(quotes) if n not in used and code in (q.get("themes") or [])
-            ]
-            used.update(picked[:_QUOTES_PER_THEME])
-            if picked:
-                chosen.append(
-                    (code, [str(quotes[n].get("text", "")) for n in picked[:_QUOTES_PER_THEME]])
-                )
-        return chosen
-
-
-def _items_or(items: Sequence[str], otherwise: str) -> tuple[Block, ...]:
-    """A bullet list of ``items``, or a paragraph saying why there are none."""
-    return (BulletList(tuple(items)),) if items else (Paragraph(otherwise),)

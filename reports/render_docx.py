@@ -19,8 +19,9 @@ from docx.oxml.ns import qn
 from docx.oxml.table import CT_Row
 from docx.shared import Cm, RGBColor
 
-from reports.draft import Block, BulletList, Chart, Paragraph, Table, draft_sections
+from reports.draft import draft_sections
 from reports.format import Summary, document_title
+from reports.model import Block, BulletList, Chart, Paragraph, Table
 
 TABLE_STYLE = "Light List Accent 1"
 LANGUAGE = "sv-SE"

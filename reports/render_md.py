@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from reports.draft import Block, BulletList, Chart, Paragraph, Table, draft_sections
+from reports.draft import draft_sections
 from reports.format import Summary
+from reports.model import Block, BulletList, Chart, Paragraph, Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|])")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")

@@ -16,8 +16,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports.draft import Cell, Table, draft_sections
+from reports.draft import draft_sections
 from reports.format import Summary, about, document_title
+from reports.model import Cell, Table
 
 ABOUT_SHEET = "Om rapporten"
 #: Excel number formats; Excel shows them with the reader's decimal comma.

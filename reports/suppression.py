@@ -14,6 +14,7 @@ Three rules, applied to the period, to ``previous`` and to every ``trend`` row t
 
 Every hidden number's dotted path (``participants.new_by_referrer.fk``, ``trend.2.ended``) is
 listed in ``suppression.suppressed``; ``previous`` gets its own list with its own paths.
+The breakdowns and ratios the rules apply to are listed in :mod:`reports.suppression_rules`.
 Quotes are left as given: they are filtered for consent and redacted upstream.
 """
 
@@ -21,92 +22,25 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from core.codes import DEFAULT_RESULT_REASONS
 from reports.format import Summary, date_at, lookup
+from reports.suppression_rules import (
+    BREAKDOWNS,
+    RATIO_KEYS,
+    RESULT_REASON_SETS,
+    SUMMARY_RATIOS,
+    TREND_RATIOS,
+    Identity,
+    Ratio,
+)
 
 MIN_THRESHOLD = 3
 #: Shares and means are hidden when fewer than this many people are behind them.
 MIN_DENOMINATOR = 10
-
-
-@dataclass(frozen=True)
-class _Identity:
-    """Counts that add up: the sum of coefficient × count over ``terms`` is zero.
-
-    ``totals`` are the terms that are a total of the others; a breakdown's cells are hidden in
-    preference to its total.
-    """
-
-    terms: Mapping[str, int]
-    totals: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class _Ratio:
-    """A share or mean, the counts it is computed from, and its denominator."""
-
-    path: str
-    denominator: tuple[str, ...]
-    subtract: tuple[str, ...] = ()
-    numerator: str | None = None
-
-    def inputs(self) -> tuple[str, ...]:
-        """Every count the ratio is computed from."""
-        numerator = (self.numerator,) if self.numerator else ()
-        return numerator + self.denominator + self.subtract
-
-
-#: (total, the patterns of the counts that add up to it); ``*`` matches one path segment.
-_BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("participants.new", ("participants.new_by_referrer.*",)),
-    ("participants.new", ("participants.new_by_income_source.*",)),
-    ("participants.new", ("participants.new_by_gender.*",)),
-    ("participants.active_at_end", ("participants.active_at_end_by_referrer.*",)),
-    ("participants.active_at_end", ("participants.active_at_end_by_income_source.*",)),
-    ("participants.active_at_end", ("participants.active_at_end_by_gender.*",)),
-    ("outcomes.ended", ("outcomes.by_reason.*",)),
-    ("outcomes.ended", ("outcomes.by_gender.*.ended",)),
-    ("outcomes.result", ("outcomes.by_gender.*.result",)),
-    ("participants.ended", ("outcomes.ended",)),
-    ("survey.closer_to_work.respondents", ("survey.closer_to_work.by_answer.*",)),
-    ("survey.health.respondents", ("survey.health.by_answer.*",)),
-    (
-        "survey.closer_to_work.closer",
-        ("survey.closer_to_work.by_answer.ja_mycket", "survey.closer_to_work.by_answer.ja_lite"),
-    ),
-    ("survey.health.good", ("survey.health.by_answer.mycket_bra", "survey.health.by_answer.bra")),
-)
-#: The result reasons a team may use: the default, or the default and ``arbetssokande``.
-_RESULT_REASON_SETS = (DEFAULT_RESULT_REASONS, (*DEFAULT_RESULT_REASONS, "arbetssokande"))
-
-_SUMMARY_RATIOS = (
-    _Ratio("participants.share_young_at_end", ("participants.active_at_end",)),
-    _Ratio("participants.mean_age_at_end", ("participants.active_at_end",)),
-    _Ratio("outcomes.share_result", ("outcomes.ended",), ("outcomes.dropouts",), "outcomes.result"),
-    _Ratio("outcomes.throughput_months_mean", ("outcomes.ended",)),
-    _Ratio("outcomes.throughput_months_median", ("outcomes.ended",)),
-    _Ratio("referrals.wait_days_mean", ("participants.new",)),
-    _Ratio("referrals.wait_days_median", ("participants.new",)),
-    _Ratio("survey.response_rate", ("survey.invited",), numerator="survey.responses"),
-    _Ratio(
-        "survey.closer_to_work.share",
-        ("survey.closer_to_work.respondents",),
-        numerator="survey.closer_to_work.closer",
-    ),
-    _Ratio(
-        "survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"
-    ),
-)
-_TREND_RATIOS = (
-    _Ratio("throughput_months_mean", ("ended",)),
-    _Ratio("throughput_months_median", ("ended",)),
-)
-_RATIO_KEYS = frozenset(r.path.rsplit(".", 1)[-1] for r in _SUMMARY_RATIOS + _TREND_RATIOS)
 #: Parts of a summary that hold no counts of their own (``trend`` and ``previous`` are walked
 #: separately; goals follow the figure they measure).
 _NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous"})
@@ -118,7 +52,7 @@ class _Block:
 
     prefix: str
     paths: Mapping[str, str]  # role (new, ended, active_at_end, active_at_start) → path
-    ratios: tuple[_Ratio, ...]
+    ratios: tuple[Ratio, ...]
     tree: Mapping[str, Any]
 
 
@@ -147,23 +81,23 @@ def suppress(summary: Summary, *, threshold: int = 5) -> dict[str, Any]:
 def _blocks(summary: Summary) -> Iterator[_Block]:
     """The summary, its ``previous`` and its ``trend`` rows as blocks of counts."""
     roles = ("new", "ended", "active_at_end", "active_at_start")
-    yield _Block("", {r: f"participants.{r}" for r in roles}, _SUMMARY_RATIOS, summary)
+    yield _Block("", {r: f"participants.{r}" for r in roles}, SUMMARY_RATIOS, summary)
     previous = summary.get("previous")
     if isinstance(previous, Mapping):
         paths = {r: f"previous.participants.{r}" for r in roles}
-        yield _Block("previous.", paths, _SUMMARY_RATIOS, previous)
+        yield _Block("previous.", paths, SUMMARY_RATIOS, previous)
     trend = summary.get("trend")
     for n, row in enumerate(trend if isinstance(trend, list) else []):
         if isinstance(row, Mapping):
             paths = {r: f"trend.{n}.{r}" for r in roles[:3]}
-            yield _Block(f"trend.{n}.", paths, _TREND_RATIOS, row)
+            yield _Block(f"trend.{n}.", paths, TREND_RATIOS, row)
 
 
 def _counts(tree: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, float | None]]:
     """Every count below ``tree`` by dotted path; None for one hidden already."""
     for key, value in tree.items():
         path = f"{prefix}{key}"
-        if key in _NOT_COUNTS or key in _RATIO_KEYS or isinstance(value, bool):
+        if key in _NOT_COUNTS or key in RATIO_KEYS or isinstance(value, bool):
             continue
         if isinstance(value, Mapping):
             yield from _counts(value, f"{path}.")
@@ -182,17 +116,17 @@ def _matching(pattern: str, paths: Iterable[str]) -> list[str]:
     ]
 
 
-def _sum_identity(total: str, parts: Iterable[str]) -> _Identity:
+def _sum_identity(total: str, parts: Iterable[str]) -> Identity:
     """The identity ``total = sum(parts)``."""
     terms = dict.fromkeys(parts, 1)
     terms[total] = -1
-    return _Identity(terms, frozenset({total}))
+    return Identity(terms, frozenset({total}))
 
 
-def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_Identity]:
+def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[Identity]:
     """The identities within one period: breakdowns, equal figures and the flow."""
     paths = [p for p in values if p.startswith(block.prefix)]
-    for total, patterns in _BREAKDOWNS:
+    for total, patterns in BREAKDOWNS:
         parts = [p for pattern in patterns for p in _matching(block.prefix + pattern, paths)]
         if block.prefix + total in values and parts:
             yield _sum_identity(block.prefix + total, parts)
@@ -201,22 +135,22 @@ def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_
     if start is not None:
         roles = (start, block.paths["new"], block.paths["ended"], block.paths["active_at_end"])
         if all(p in values for p in roles):
-            yield _Identity(dict(zip(roles, (1, 1, -1, -1), strict=True)))
+            yield Identity(dict(zip(roles, (1, 1, -1, -1), strict=True)))
 
 
-def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[_Identity]:
+def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[Identity]:
     """``result`` as the sum of the result reasons, for each reason set the counts fit."""
     result = values.get(f"{block.prefix}outcomes.result")
-    for reasons in _RESULT_REASON_SETS:
+    for reasons in RESULT_REASON_SETS:
         parts = [f"{block.prefix}outcomes.by_reason.{r}" for r in reasons]
         counts = [values.get(p) for p in parts]
         if result is not None and None not in counts and sum(c or 0 for c in counts) == result:
             yield _sum_identity(f"{block.prefix}outcomes.result", parts)
 
 
-def _period_identities(blocks: list[_Block], values: Mapping[str, float | None]) -> list[_Identity]:
+def _period_identities(blocks: list[_Block], values: Mapping[str, float | None]) -> list[Identity]:
     """Identities between periods: the same period twice, and one period following another."""
-    identities: list[_Identity] = []
+    identities: list[Identity] = []
     spans = {b.prefix: _span(b) for b in blocks}
     for a in blocks:
         for b in blocks:
@@ -225,7 +159,7 @@ def _period_identities(blocks: list[_Block], values: Mapping[str, float | None])
                 continue
             if span_a == span_b and a.prefix < b.prefix:
                 identities += [
-                    _Identity({a.paths[r]: 1, b.paths[r]: -1})
+                    Identity({a.paths[r]: 1, b.paths[r]: -1})
                     for r in ("new", "ended", "active_at_end")
                     if a.paths[r] in values and b.paths[r] in values
                 ]
@@ -241,7 +175,7 @@ def _span(block: _Block) -> tuple[date, date] | None:
     return (start, end) if start and end else None
 
 
-def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list[_Identity]:
+def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list[Identity]:
     """Period ``b`` starts the day after ``a`` ends: b starts with the people a ended with."""
     start = b.paths.get("active_at_start", "")
     if start in values:
@@ -249,11 +183,11 @@ def _following(a: _Block, b: _Block, values: Mapping[str, float | None]) -> list
     else:
         terms = {a.paths["active_at_end"]: 1, b.paths["new"]: 1}
         terms |= {b.paths["ended"]: -1, b.paths["active_at_end"]: -1}
-    return [_Identity(terms)] if all(p in values for p in terms) else []
+    return [Identity(terms)] if all(p in values for p in terms) else []
 
 
 def _hide_recoverable(
-    identities: list[_Identity], values: Mapping[str, float | None], hidden: set[str]
+    identities: list[Identity], values: Mapping[str, float | None], hidden: set[str]
 ) -> None:
     """Hide more counts until no hidden count can be worked out from the visible ones.
 
@@ -270,7 +204,7 @@ def _hide_recoverable(
         hidden.add(victim)
 
 
-def _alone(identities: Iterable[_Identity], hidden: set[str]) -> str:
+def _alone(identities: Iterable[Identity], hidden: set[str]) -> str:
     """A hidden count that is the only hidden one in some identity; empty when there is none."""
     for identity in identities:
         hidden_terms = [p for p in identity.terms if p in hidden]
@@ -280,7 +214,7 @@ def _alone(identities: Iterable[_Identity], hidden: set[str]) -> str:
 
 
 def _smallest_visible(
-    identities: Iterable[_Identity],
+    identities: Iterable[Identity],
     values: Mapping[str, float | None],
     hidden: set[str],
     leak: str,
@@ -299,7 +233,7 @@ def _smallest_visible(
     return min(candidates)[-1] if candidates else None
 
 
-def _recoverable(identities: Iterable[_Identity], hidden: set[str]) -> set[str]:
+def _recoverable(identities: Iterable[Identity], hidden: set[str]) -> set[str]:
     """The hidden counts that the identities and the visible counts determine exactly.
 
     With the visible counts known, the identities are linear equations in the hidden ones; a

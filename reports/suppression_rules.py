@@ -1,0 +1,88 @@
+"""The relations small-number suppression checks (:mod:`reports.suppression`).
+
+Which counts add up (a breakdown and its total, the result and its reasons) and which counts each
+share or mean is computed from. A new breakdown or ratio in the summary is added here, so that
+hiding a small count in it cannot be undone from the figures around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from core.codes import DEFAULT_RESULT_REASONS
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Counts that add up: the sum of coefficient × count over ``terms`` is zero.
+
+    ``totals`` are the terms that are a total of the others; a breakdown's cells are hidden in
+    preference to its total.
+    """
+
+    terms: Mapping[str, int]
+    totals: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A share or mean, the counts it is computed from, and its denominator."""
+
+    path: str
+    denominator: tuple[str, ...]
+    subtract: tuple[str, ...] = ()
+    numerator: str | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        """Every count the ratio is computed from."""
+        numerator = (self.numerator,) if self.numerator else ()
+        return numerator + self.denominator + self.subtract
+
+
+#: (total, the patterns of the counts that add up to it); ``*`` matches one path segment.
+BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("participants.new", ("participants.new_by_referrer.*",)),
+    ("participants.new", ("participants.new_by_income_source.*",)),
+    ("participants.new", ("participants.new_by_gender.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_referrer.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_income_source.*",)),
+    ("participants.active_at_end", ("participants.active_at_end_by_gender.*",)),
+    ("outcomes.ended", ("outcomes.by_reason.*",)),
+    ("outcomes.ended", ("outcomes.by_gender.*.ended",)),
+    ("outcomes.result", ("outcomes.by_gender.*.result",)),
+    ("participants.ended", ("outcomes.ended",)),
+    ("survey.closer_to_work.respondents", ("survey.closer_to_work.by_answer.*",)),
+    ("survey.health.respondents", ("survey.health.by_answer.*",)),
+    (
+        "survey.closer_to_work.closer",
+        ("survey.closer_to_work.by_answer.ja_mycket", "survey.closer_to_work.by_answer.ja_lite"),
+    ),
+    ("survey.health.good", ("survey.health.by_answer.mycket_bra", "survey.health.by_answer.bra")),
+)
+#: The result reasons a team may use: the default, or the default and ``arbetssokande``.
+RESULT_REASON_SETS = (DEFAULT_RESULT_REASONS, (*DEFAULT_RESULT_REASONS, "arbetssokande"))
+
+SUMMARY_RATIOS = (
+    Ratio("participants.share_young_at_end", ("participants.active_at_end",)),
+    Ratio("participants.mean_age_at_end", ("participants.active_at_end",)),
+    Ratio("outcomes.share_result", ("outcomes.ended",), ("outcomes.dropouts",), "outcomes.result"),
+    Ratio("outcomes.throughput_months_mean", ("outcomes.ended",)),
+    Ratio("outcomes.throughput_months_median", ("outcomes.ended",)),
+    Ratio("referrals.wait_days_mean", ("participants.new",)),
+    Ratio("referrals.wait_days_median", ("participants.new",)),
+    Ratio("survey.response_rate", ("survey.invited",), numerator="survey.responses"),
+    Ratio(
+        "survey.closer_to_work.share",
+        ("survey.closer_to_work.respondents",),
+        numerator="survey.closer_to_work.closer",
+    ),
+    Ratio(
+        "survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"
+    ),
+)
+TREND_RATIOS = (
+    Ratio("throughput_months_mean", ("ended",)),
+    Ratio("throughput_months_median", ("ended",)),
+)
+RATIO_KEYS = frozenset(r.path.rsplit(".", 1)[-1] for r in SUMMARY_RATIOS + TREND_RATIOS)
