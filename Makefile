@@ -53,7 +53,10 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # Regenerate the initial migration from the models (allowed until the first release).
+# Hand-written migrations (0002 on) step aside while 0001 is regenerated, then come back.
 migration: $(VENV)/.dev
 	rm -f storage/migrations/versions/0001_*.py /tmp/samverkan-migration.db
-	$(BIN)/python -c "from storage.migrate import alembic_config; from alembic import command; command.revision(alembic_config('sqlite+aiosqlite:////tmp/samverkan-migration.db'), message='initial schema', autogenerate=True, rev_id='0001')"
+	later=$$(mktemp -d) && for f in storage/migrations/versions/0*_*.py; do [ -e "$$f" ] && mv "$$f" "$$later"/; done; \
+	$(BIN)/python -c "from storage.migrate import alembic_config; from alembic import command; command.revision(alembic_config('sqlite+aiosqlite:////tmp/samverkan-migration.db'), message='initial schema', autogenerate=True, rev_id='0001')"; \
+	status=$$?; mv "$$later"/*.py storage/migrations/versions/ 2>/dev/null; rmdir "$$later"; exit $$status
 	rm -f /tmp/samverkan-migration.db

@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from app.scheduler import Job
 from app.settings import Settings
+from bot.reminders import send_reminders
 from intake.context import BotInfo
 from storage.db import Database
+from storage.invitations import forget_processed_updates
+from storage.referrals import today_in_sweden
+from storage.retention import purge_expired
+from storage.types import utcnow
+
+log = logging.getLogger("samverkan.jobs")
+DAY = 24 * 60 * 60
 
 
 def scheduled_jobs(settings: Settings, db: Database, bot: BotInfo) -> list[Job]:
     """Every periodic job, built with what it needs."""
-    return []
+    jobs = [retention_job(settings, db)]
+    if settings.telegram_enabled:
+        jobs += [reminder_job(settings, db, bot), processed_updates_job(db)]
+    return jobs
+
+
+def retention_job(settings: Settings, db: Database) -> Job:
+    """Once a day: anonymise participants past the retention period (audited)."""
+
+    async def purge() -> None:
+        report = await purge_expired(
+            db, today=today_in_sweden(), retention_years=settings.retention_years,
+            actor="scheduler",
+        )  # fmt: skip
+        log.info("retention.purged", extra={"participants": report.counts["participants"]})
+
+    return Job("retention.purge", DAY, purge)
+
+
+REMINDER_INTERVAL = 15 * 60
+
+
+def reminder_job(settings: Settings, db: Database, bot: BotInfo) -> Job:
+    """Every 15 minutes: remind participants who have not finished the survey in Telegram."""
+
+    async def remind() -> None:
+        if bot.application is not None:
+            await send_reminders(db, bot.application.bot, after_days=settings.reminder_after_days)
+
+    return Job("survey.reminders", REMINDER_INTERVAL, remind)
+
+
+def processed_updates_job(db: Database) -> Job:
+    """Once a day: forget Telegram update ids older than a week (redeliveries come sooner)."""
+
+    async def forget() -> None:
+        async with db.transaction() as session:
+            await forget_processed_updates(session, utcnow() - timedelta(days=7))
+
+    return Job("telegram.processed_updates", DAY, forget)

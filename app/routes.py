@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+from intake import (
+    audit_log,
+    board,
+    invitations,
+    participants,
+    privacy,
+    referral_form,
+    summaries,
+    survey_web,
+)
 from intake.web import RouteSetup
 
-ROUTES: list[RouteSetup] = []
+ROUTES: list[RouteSetup] = [
+    referral_form.setup,
+    board.setup,
+    participants.setup,
+    audit_log.setup,
+    privacy.setup,
+    survey_web.setup,
+    invitations.setup,
+    summaries.setup,
+]

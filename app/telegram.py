@@ -1,13 +1,20 @@
-"""Wiring python-telegram-bot into the aiohttp process: polling or webhook mode."""
+"""Wiring python-telegram-bot into the aiohttp process: polling or webhook mode.
+
+Webhook mode handles each update inside the request and answers 200 only once it is stored;
+on a failure it answers 500 and Telegram delivers the update again (the bot drops an update it
+has already applied). So any number of processes behind one URL can share the work, and a
+process that dies mid-update loses nothing. Polling mode is for development.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
-from telegram import Update
 from telegram.ext import AIORateLimiter, Application
 
 from app.settings import Settings
@@ -15,42 +22,52 @@ from intake.context import BOT, DB
 
 log = logging.getLogger("samverkan.bot")
 WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+ALLOWED_UPDATES = ["message", "callback_query"]
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """A PTB application talking to ``SAMVERKAN_TELEGRAM_API_URL``, rate-limited for Telegram."""
+def build_application(settings: Settings) -> TelegramApplication:
+    """A PTB application talking to ``SAMVERKAN_TELEGRAM_API_URL``, rate-limited for Telegram.
+
+    PTB's own job queue is off: reminders run in :mod:`app.scheduler`, which holds a database
+    lease so that only one process sends them.
+    """
+    os.environ.setdefault("PTB_TIMEDELTA", "1")  # durations as timedelta, without deprecation noise
     builder = (
         Application.builder()
         .token(settings.telegram_token.reveal())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .job_queue(None)
     )
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     return builder.build()
 
 
-def telegram_context(settings: Settings):  # type: ignore[no-untyped-def]
+def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context that starts the bot with the web app and stops it before the database."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        application = build_application(settings)
-        from bot.handlers import register  # the bot's conversation
+        """Start the bot, yield while the app serves, then stop it."""
+        from bot.handlers import register, set_commands
 
+        application = build_application(settings)
         register(application, app[DB], settings)
         await application.initialize()
         app[BOT].application = application
         app[BOT].username = application.bot.username
+        await set_commands(application)
         await application.start()
-        if settings.telegram_mode == "polling":
-            assert application.updater is not None
-            await application.updater.start_polling(drop_pending_updates=False)
+        if application.updater is not None:
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         else:
             await application.bot.set_webhook(
                 url=settings.public_url + WEBHOOK_PATH,
                 secret_token=settings.telegram_webhook_secret.reveal(),
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=ALLOWED_UPDATES,
             )
         log.info("bot.started", extra={"mode": settings.telegram_mode})
         try:
@@ -60,21 +77,26 @@ def telegram_context(settings: Settings):  # type: ignore[no-untyped-def]
                 await application.updater.stop()
             await application.stop()
             await application.shutdown()
+            app[BOT].application = None
             log.info("bot.stopped")
 
     return ctx
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """POST /telegram/webhook: check the secret header, queue the update, answer at once."""
+    """POST /telegram/webhook: check the secret header, handle the update, then answer."""
+    from bot.handlers import process_update
+
     application = request.app[BOT].application
-    expected = request.app[BOT].extra.get("webhook_secret", "")
-    sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    expected = str(request.app[BOT].extra.get("webhook_secret", "")).encode()
+    sent = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
     if application is None or not expected or not hmac.compare_digest(sent, expected):
         return web.json_response({"ok": False}, status=403)
     try:
         data = await request.json()
     except ValueError:
         return web.json_response({"ok": False}, status=400)
-    await application.update_queue.put(Update.de_json(data, application.bot))
-    return web.json_response({"ok": True})
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return web.json_response({"ok": False}, status=400)
+    handled = await process_update(application, data)
+    return web.json_response({"ok": handled}, status=200 if handled else 500)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN so read-modify-write transactions cannot lose updates.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+IMMEDIATE = "samverkan_begin_immediate"
+
+
+def _begin(conn: Any) -> None:
+    # Writes (Database.transaction) take the write lock at BEGIN, so read-modify-write
+    # transactions cannot lose updates; reads begin deferred and never wait for a writer (WAL).
+    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -46,7 +51,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             "connect",
             lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None),
         )
-        event.listen(sync_engine, "begin", _begin_immediate)
+        event.listen(sync_engine, "begin", _begin)
         return engine
     return create_async_engine(
         url,
@@ -65,6 +70,7 @@ class Database:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -77,8 +83,18 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        """A session in one transaction: committed on success, rolled back on error.
+
+        On SQLite the transaction holds the write lock from its start (BEGIN IMMEDIATE), and
+        this process's writers queue for it here, in order, rather than polling the file lock
+        in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        """
+        if self.dialect != "sqlite":
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._writers, self.sessions() as session, session.begin():
+            await session.connection(execution_options={IMMEDIATE: True})
             yield session
 
     async def ping(self) -> bool:

@@ -155,6 +155,8 @@ class ReferralEvent(Base):
     user_id: Mapped[int | None] = _fk("staff_users.id", nullable=True)
     reason: Mapped[str | None] = mapped_column(String(30))
     note: Mapped[str | None] = mapped_column(EncryptedText())
+    #: The text sent to the referrer (a declined referral's reason); ``note`` stays in the team.
+    referrer_message: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class ProgressStep(Base):

@@ -74,8 +74,14 @@ async def clean_tables(db: Database) -> None:
         if db.dialect == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # The append-only audit triggers (migration 0002) step aside while tables are emptied.
+            triggers = (await conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))).all()
+            for name, _sql in triggers:
+                await conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
+            for _name, sql in triggers:
+                await conn.execute(text(sql))
 
 
 @pytest.fixture

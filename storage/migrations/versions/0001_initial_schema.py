@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 15:59:03.361769
+Create Date: 2026-11-22 16:03:55.344066
 """
 
 from collections.abc import Sequence
@@ -242,6 +242,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.String(length=30), nullable=True),
     sa.Column('note', storage.types.EncryptedText(), nullable=True),
+    sa.Column('referrer_message', storage.types.EncryptedText(), nullable=True),
     sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_referral_events_referral_id_referrals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_referral_events_user_id_staff_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_events'))

@@ -1,0 +1,95 @@
+"""samverkan invite PERSON_REF [--channel telegram|web] [--team CODE]: a survey invitation.
+
+Prints the link on stdout, one line: ``https://t.me/BOTNAME?start=TOKEN`` for Telegram (BOTNAME
+from the Bot API's getMe, at SAMVERKAN_TELEGRAM_API_URL) or ``PUBLIC_URL/enkat/TOKEN`` for the
+web. ``--all-active --team CODE`` invites every active participant of the team, one
+``PERSON_REF<TAB>LINK`` line each. A new invitation makes the person's unfinished older one stop
+working. The link is shown only now: the database keeps a hash of the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+from telegram.error import TelegramError
+
+from app.commands import UserError
+from app.main import keyring_for
+from app.settings import Settings
+from intake.invitations import telegram_link, web_link
+from storage import invitations
+from storage.crypto import install_keyring
+from storage.db import Database
+from storage.models import Participant, Team
+
+NAME = "invite"
+HELP = "create a survey invitation and print its link"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PERSON_REF or --all-active, --channel and --team."""
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "person_ref", nargs="?", metavar="PERSON_REF", help="the team's id of the person"
+    )
+    who.add_argument("--all-active", action="store_true", help="every active participant of --team")
+    parser.add_argument(
+        "--channel", choices=("telegram", "web"), help="default: telegram when the bot is on"
+    )
+    parser.add_argument(
+        "--team", metavar="CODE", help="the team (needed when the id is in several)"
+    )
+
+
+async def bot_username(settings: Settings) -> str:
+    """The bot's username, from getMe at the configured Bot API URL."""
+    try:
+        async with Bot(settings.telegram_token.reveal(), base_url=settings.telegram_api_url) as bot:
+            return str(bot.username)
+    except TelegramError as error:
+        raise UserError(
+            f"the Telegram Bot API at {settings.telegram_api_url} answered: {error}"
+        ) from None
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Create the invitations and print their links."""
+    channel = args.channel or ("telegram" if settings.telegram_enabled else "web")
+    if channel == "telegram" and not settings.telegram_enabled:
+        raise UserError(
+            "SAMVERKAN_TELEGRAM_TOKEN is not set, so there is no bot: use --channel web"
+        )
+    if args.all_active and not args.team:
+        raise UserError("--all-active needs --team CODE")
+    username = await bot_username(settings) if channel == "telegram" else ""
+    install_keyring(keyring_for(settings))
+    db = Database.from_url(settings.database_url.reveal())
+    try:
+        async with db.transaction() as session:
+            participants = await _participants(session, args)
+            created = await invitations.create_invitations(
+                session, participants, channel=channel, days=settings.invitation_days
+            )
+    finally:
+        await db.close()
+    for new in created:
+        link = (
+            telegram_link(username, new.token)
+            if username
+            else web_link(settings.public_url, new.token)
+        )
+        print(f"{new.person_ref}\t{link}" if args.all_active else link)
+    return 0
+
+
+async def _participants(session: AsyncSession, args: argparse.Namespace) -> list[Participant]:
+    """The one participant named, or every active one of the team."""
+    if not args.all_active:
+        return [await invitations.find_participant(session, args.person_ref, args.team)]
+    team_id = await session.scalar(select(Team.id).where(Team.code == args.team))
+    if team_id is None:
+        raise UserError(f"--team {args.team}: no such team")
+    return await invitations.active_participants(session, team_id)

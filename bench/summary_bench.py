@@ -1,0 +1,393 @@
+"""The period summary on big data: time and peak memory for 10 thousand to 1 million answers.
+
+Each size is a förbund of five teams over two years (2024–2025) with 1 000, 10 000 or 100 000
+participants and about 10 survey answers each (six per response, some people answer twice):
+referrals with their status history (1 % entered by mistake), invitations, responses, answers
+and their themes (some corrected by staff). The data is written with bulk inserts in one child
+process; a second, fresh child process then builds the förbund's summary of 2025 (the previous
+period, 2024, holds the other half of the answers) and reports:
+
+- the wall time of :func:`reports.summary.build_summary` (cold, then warm),
+- the peak of Python's own allocations during it (``tracemalloc``, a separate run, since
+  tracing slows allocation), and
+- the peak resident memory of the whole child process (``ru_maxrss``: interpreter, imports,
+  SQLite's page cache, everything).
+
+Goal (issue 5): 1 million answers in under 10 s and 1 GiB peak, growing no worse than
+linearly. Run ``.venv/bin/python -m bench.summary_bench [--quick] [--postgres]``; it prints a
+Markdown table and writes ``bench/results/summary.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import Goal, NotReady, Report, Table  # noqa: E402
+
+#: (participants, survey answers) per size.
+SIZES = ((1_000, 10_000), (10_000, 100_000), (100_000, 1_000_000))
+TEAMS = ("norr", "syd", "ost", "vast", "mitt")
+FIRST_DAY, LAST_DAY = date(2023, 7, 1), date(2025, 12, 31)
+PERIOD = ("2025-01-01", "2025-12-31")
+CHUNK = 20_000
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+RESULTS = ROOT / "bench" / "results" / "summary.md"
+GIB = 1024**3
+
+
+# --- the data --------------------------------------------------------------------------------
+
+_TEXTS = (
+    "Gruppen gav mig pepp och jag fick nya vänner.",
+    "Min coach lyssnade och hjälpte mig med Försäkringskassan.",
+    "Träningen på gymmet gav mig mer energi.",
+    "Att ha något att gå upp till på morgonen.",
+    "Praktiken ledde till ett jobb.",
+    "Bra.",
+    "Jag vet inte riktigt.",
+    "Studiebesöket på komvux gjorde att jag vågade börja plugga.",
+)
+_THEMES = ("grupp", "samtal", "egen_kraft", "social", "motion", "struktur", "myndighet", "arbete")
+_ACTIVITIES = ("gruppcoachning", "enskilda_samtal", "traning", "studiebesok", "arbetstraning")
+_CLOSER = ("ja_mycket", "ja_lite", "nej_ingen_skillnad", "nej_langre_ifran", "vet_inte")
+_HEALTH = ("mycket_bra", "bra", "nagorlunda", "daligt", "mycket_daligt")
+_REASONS = (
+    "arbete",
+    "studier",
+    "annan_rehab",
+    "medicinsk_rehab",
+    "vill_ej_delta",
+    "flytt",
+    "ovrigt",
+)
+_REFERRERS = ("af", "fk", "region_psykiatri", "kommun_socialtjanst", "egen")
+_INCOMES = ("forsorjningsstod", "sjukpenning", "aktivitetsersattning", "a_kassa", "okand")
+
+
+def _day(rng: random.Random, first: date, last: date) -> date:
+    """A random day from ``first`` to ``last``."""
+    return first + timedelta(days=rng.randrange((last - first).days + 1))
+
+
+def _at(day: date, hour: int = 12) -> datetime:
+    """Midday (or ``hour``) UTC on ``day``."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def people(count: int, seed: int) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(participant, referral) rows: dates over two and a half years, some still queued."""
+    rng = random.Random(seed)
+    for n in range(1, count + 1):
+        received = _day(rng, FIRST_DAY, LAST_DAY)
+        start = received + timedelta(days=rng.randrange(10, 120)) if rng.random() < 0.85 else None
+        start = start if start and start <= LAST_DAY else None
+        end = (
+            start + timedelta(days=rng.randrange(20, 700)) if start and rng.random() < 0.7 else None
+        )
+        end = end if end and end <= LAST_DAY else None
+        reason = (
+            ("felregistrering" if rng.random() < 0.01 else rng.choice(_REASONS)) if end else None
+        )
+        team = 1 + n % len(TEAMS)
+        born = date(1960, 1, 1) + timedelta(days=rng.randrange(17_000))
+        yield (
+            {"id": n, "team_id": team, "person_ref": f"B{n}", "gender": rng.choice(("kvinna", "man", "annat")),
+             "birth_date": born if n % 5 else None, "birth_year": born.year},
+            {"id": n, "reference": f"B-{n}", "team_id": team, "participant_id": n,
+             "status": "ended" if end else "enrolled" if start else "queued", "received_date": received,
+             "received_at": _at(received), "referrer_code": rng.choice(_REFERRERS),
+             "income_source": rng.choice(_INCOMES), "start_date": start, "end_date": end,
+             "end_reason": reason, "trial_months": 3, "imported": True},
+        )  # fmt: skip
+
+
+def history(referral: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The status events of one referral."""
+    steps = [("queued", referral["received_date"]), ("enrolled", referral["start_date"]),
+             ("ended", referral["end_date"])]  # fmt: skip
+    for status, day in steps:
+        if day is not None:
+            yield {"referral_id": referral["id"], "to_status": status, "at": _at(day)}
+
+
+class SurveyRows:
+    """Invitations, responses, answers and themes, numbered as they are made."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.invitation = self.answer = 0
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+
+    def take(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows made since the last call."""
+        rows, self.rows = self.rows, {}
+        return rows
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def respond(self, referral: dict[str, Any]) -> int:
+        """An invitation and (usually) a completed response of 6 answers; answers made."""
+        rng, day = self.rng, referral["start_date"] + timedelta(days=self.rng.randrange(30, 400))
+        if day > LAST_DAY:
+            return 0
+        self.invitation += 1
+        n, person, team = self.invitation, referral["participant_id"], referral["team_id"]
+        self.add("invitations", {"id": n, "participant_id": person, "team_id": team,
+                                 "token_hash": f"{n:064x}", "channel": "telegram",
+                                 "created_at": _at(day, 9), "expires_at": _at(day + timedelta(days=30))})  # fmt: skip
+        if rng.random() < 0.2:
+            return 0
+        self.add("responses", {"id": n, "invitation_id": n, "participant_id": person, "team_id": team,
+                               "survey_version_id": 1, "channel": "telegram",
+                               "completed_at": _at(day, 15), "quote_allowed": rng.random() < 0.6})  # fmt: skip
+        values = {"aktiviteter": rng.sample(_ACTIVITIES, rng.randrange(1, 4)),
+                  "narmare_arbete": rng.choice(_CLOSER), "halsa": rng.choice(_HEALTH), "citat": True}  # fmt: skip
+        for question, value in values.items():
+            self._answer(n, question, value=value)
+        useful = self._answer(n, "nytta", text=rng.choice(_TEXTS))
+        self._answer(n, "battre", text=None, skipped=True)
+        for theme in rng.sample(_THEMES, rng.randrange(0, 3)):
+            self.add("answer_themes", {"answer_id": useful, "theme": theme, "source": "auto"})
+        if rng.random() < 0.05:
+            self.add("answer_themes", {"answer_id": useful, "theme": "samtal", "source": "staff"})
+        return 6
+
+    def _answer(self, response: int, question: str, **columns: Any) -> int:
+        self.answer += 1
+        self.add("answers", {"id": self.answer, "response_id": response, "question_id": question,
+                             "value": columns.get("value"), "text": columns.get("text"),
+                             "skipped": columns.get("skipped", False)})  # fmt: skip
+        return self.answer
+
+
+# --- the child processes ---------------------------------------------------------------------
+
+
+async def generate(url: str, participants: int, answers: int) -> dict[str, Any]:
+    """Create the schema and write one size of data with bulk inserts."""
+    from sqlalchemy import insert
+
+    from storage import migrate
+    from storage.crypto import Keyring, install_keyring
+    from storage.db import Database
+    from storage.models import Base, SurveyVersion, Team
+
+    await asyncio.to_thread(migrate.upgrade, url)
+    install_keyring(Keyring(SECRET))
+    db, began, written = Database.from_url(url), time.perf_counter(), 0
+    tables = Base.metadata.tables
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(Team),
+            [{"id": i, "code": c, "name": f"Team {c}"} for i, c in enumerate(TEAMS, 1)],
+        )
+        await conn.execute(insert(SurveyVersion), [{"id": 1, "code": "default", "version": "1",
+                                                    "content_hash": "0" * 64, "definition": {}}])  # fmt: skip
+    survey = SurveyRows(seed=participants)
+    batch: dict[str, list[dict[str, Any]]] = {}
+    for n, (person, referral) in enumerate(people(participants, seed=participants), start=1):
+        batch.setdefault("participants", []).append(person)
+        batch.setdefault("referrals", []).append(referral)
+        batch.setdefault("referral_events", []).extend(history(referral))
+        target = answers * n // participants  # keep pace with the people made so far
+        for _ in range(8):
+            if referral["start_date"] is None or survey.answer >= target:
+                break
+            survey.respond(referral)
+        for table, rows in survey.take().items():
+            batch.setdefault(table, []).extend(rows)
+        if len(batch.get("answers", [])) >= CHUNK or len(batch["participants"]) >= CHUNK:
+            written += await _write(db, tables, batch)
+            batch = {}
+    written += await _write(db, tables, batch)
+    await db.close()
+    return {"rows": written, "answers": survey.answer, "seconds": time.perf_counter() - began}
+
+
+async def _write(db: Any, tables: Any, batch: dict[str, list[dict[str, Any]]]) -> int:
+    """Insert a batch, parents first; the number of rows."""
+    order = ("participants", "referrals", "referral_events", "invitations", "responses", "answers",
+             "answer_themes")  # fmt: skip
+    async with db.engine.begin() as conn:
+        for name in order:
+            if batch.get(name):
+                await conn.execute(tables[name].insert(), batch[name])
+    return sum(len(rows) for rows in batch.values())
+
+
+async def measure(url: str) -> dict[str, Any]:
+    """Build the förbund's summary of 2025: cold, warm, then traced for Python's peak."""
+    from reports.periods import parse_period
+    from reports.summary import build_summary
+    from storage.crypto import Keyring, install_keyring
+    from storage.db import Database
+
+    install_keyring(Keyring(SECRET))
+    period = parse_period(*PERIOD)
+    timings = []
+    for _ in range(2):
+        db = Database.from_url(url)
+        began = time.perf_counter()
+        summary = await build_summary(db, period)
+        timings.append(time.perf_counter() - began)
+        await db.close()
+    db = Database.from_url(url)
+    tracemalloc.start()
+    await build_summary(db, period)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    await db.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    survey = summary["survey"]
+    return {"cold": timings[0], "warm": timings[1], "traced_peak": traced_peak, "max_rss": rss,
+            "responses": survey["responses"], "ended": summary["outcomes"]["ended"]}  # fmt: skip
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    """Run this module as a child process with ``args``; its JSON result."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.summary_bench", *args], cwd=ROOT, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def _exponent(sizes: list[int], values: list[float]) -> float | None:
+    """The growth exponent between the two largest sizes: 1.0 is linear."""
+    if len(values) < 2 or values[-2] <= 0:
+        return None
+    return math.log(values[-1] / values[-2]) / math.log(sizes[-1] / sizes[-2])
+
+
+async def run(quick: bool, postgres: bool = False) -> Report:
+    """Generate and measure every size; a report with the table and the goals."""
+    sizes = SIZES[:2] if quick else SIZES
+    results = []
+    with tempfile.TemporaryDirectory(prefix="samverkan-summary-bench-") as tmp:
+        for participants, answers in sizes:
+            url = await _database(Path(tmp), participants, postgres)
+            made = _child(["generate", url, str(participants), str(answers)])
+            measured = _child(["measure", url])
+            results.append({"participants": participants, "answers": made["answers"],
+                            "generated_s": made["seconds"], **measured})  # fmt: skip
+    return _report(results, "PostgreSQL" if postgres else "SQLite")
+
+
+async def _database(folder: Path, participants: int, postgres: bool) -> str:
+    """A new, empty database for one size."""
+    if not postgres:
+        return f"sqlite+aiosqlite:///{folder}/summary-{participants}.db"
+    import asyncpg
+
+    name = f"samverkan_summary_bench_{participants}"
+    try:
+        admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres", timeout=5)
+    except OSError as failed:
+        raise NotReady(f"no PostgreSQL on 127.0.0.1:5432: {failed}") from failed
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+def _report(results: list[dict[str, Any]], database: str) -> Report:
+    """The measurements as a table, with the growth and the goals."""
+    table = Table(
+        f"Summary of 2025 for the whole förbund ({database})",
+        ["participants", "answers", "cold s", "warm s", "Python peak MiB", "process peak MiB"],
+    )
+    for r in results:
+        table.rows.append([r["participants"], r["answers"], round(r["cold"], 2), round(r["warm"], 2),
+                           round(r["traced_peak"] / 2**20, 1), round(r["max_rss"] / 2**20, 1)])  # fmt: skip
+    answers = [r["answers"] for r in results]
+    time_growth = _exponent(answers, [r["cold"] for r in results])
+    memory_growth = _exponent(answers, [r["traced_peak"] for r in results])
+    report = Report(
+        "summary", "Period summary on big data", tables=[table], raw={"results": results}
+    )
+    report.notes.append(
+        f"Growth from {answers[-2]:,} to {answers[-1]:,} answers: time ∝ n^{time_growth:.2f}, "
+        f"Python memory ∝ n^{memory_growth:.2f} (1.00 is linear)."
+        if time_growth is not None and memory_growth is not None
+        else "One size only."
+    )
+    largest = results[-1]
+    if largest["answers"] >= 900_000:
+        report.goals.append(
+            Goal(
+                "1 million answers in under 10 s", f"{largest['cold']:.1f} s", largest["cold"] < 10
+            )
+        )
+        report.goals.append(
+            Goal(
+                "under 1 GiB peak", f"{largest['max_rss'] / GIB:.2f} GiB", largest["max_rss"] < GIB
+            )
+        )
+    if time_growth is not None:
+        report.goals.append(
+            Goal("time no worse than linear", f"n^{time_growth:.2f}", time_growth <= 1.1)
+        )
+    return report
+
+
+def markdown(report: Report) -> str:
+    """The report as Markdown: its tables, notes and goals."""
+    lines = [f"# {report.title}", ""]
+    for table in report.tables:
+        lines += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |",
+                  "|" + "---:|" * len(table.columns)]  # fmt: skip
+        lines += ["| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |"
+                  for row in table.rows]  # fmt: skip
+        lines.append("")
+    lines += [*report.notes, ""]
+    lines += [
+        f"- {'met' if g.met else 'NOT met'}: {g.text} (measured {g.measured})" for g in report.goals
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    """Command line: the benchmark, or one of its child processes."""
+    if argv[:1] == ["generate"]:
+        print(json.dumps(asyncio.run(generate(argv[1], int(argv[2]), int(argv[3])))))
+        return
+    if argv[:1] == ["measure"]:
+        print(json.dumps(asyncio.run(measure(argv[1]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="only 10 and 100 thousand answers")
+    parser.add_argument("--postgres", action="store_true", help="on the local PostgreSQL")
+    options = parser.parse_args(argv)
+    report = asyncio.run(run(options.quick, options.postgres))
+    text = markdown(report)
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

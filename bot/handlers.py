@@ -1,0 +1,114 @@
+"""The survey bot's handlers: which update runs which step (:mod:`bot.steps`).
+
+``register(application, db, settings)`` is called by the composition root (``app.telegram``).
+Only private chats are served; the bot never asks who a participant is, the invitation token of
+the deep link (``/start TOKEN``) is the only link between a chat and a participant.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import steps, texts
+from bot.conversation import Conversation, Step
+from bot.questions import (
+    ANSWER,
+    BACK,
+    DELETE_NO,
+    DELETE_YES,
+    DONE,
+    KEEP,
+    LANGUAGE_PREFIX,
+    LATER,
+    RESUME,
+    SKIP,
+    STOP,
+    TICK,
+)
+from core.i18n import LANGUAGES
+from storage.db import Database
+
+log = logging.getLogger("samverkan.bot")
+FAILED_UPDATES = "samverkan.failed_updates"
+COMMANDS = (
+    ("start", texts.START_COMMAND),
+    ("hjalp", texts.HELP_COMMAND),
+    ("stopp", texts.STOP_REMINDERS),
+    ("radera", texts.DELETE_COMMAND),
+)
+
+
+def register(
+    application: Application[Any, Any, Any, Any, Any, Any], db: Database, settings: object
+) -> None:
+    """Add the survey's handlers and the error handler to ``application``."""
+    conversation = Conversation(db)
+    private = filters.ChatType.PRIVATE
+    on = conversation.handler
+
+    def button(step: Step, pattern: str) -> CallbackQueryHandler[Any, Any]:
+        """The handler of the buttons whose data matches ``pattern``."""
+        return CallbackQueryHandler(on(step), pattern=pattern)
+
+    application.add_handlers(
+        [
+            CommandHandler("start", on(steps.start), filters=private),
+            CommandHandler("stopp", on(steps.stop_reminders), filters=private),
+            CommandHandler("radera", on(steps.ask_to_delete), filters=private),
+            CommandHandler(["hjalp", "help"], on(steps.show_help), filters=private),
+            button(steps.choose_language, f"^{LANGUAGE_PREFIX}"),
+            button(steps.answer_button, f"^{ANSWER}:"),
+            button(steps.tick, f"^{TICK}:"),
+            button(steps.done, f"^{DONE}:"),
+            button(steps.skip, f"^{SKIP}:"),
+            button(steps.back, f"^{BACK}:"),
+            button(steps.keep, f"^{KEEP}:"),
+            button(steps.later, f"^{LATER}$"),
+            button(steps.resume, f"^{RESUME}$"),
+            button(steps.stop_reminders, f"^{STOP}$"),
+            button(steps.delete_confirmed, f"^{DELETE_YES}$"),
+            button(steps.delete_cancelled, f"^{DELETE_NO}$"),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on(steps.typed_answer)),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a failed update by id only, and remember it so the webhook asks for a retry."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("bot.update_failed", exc_info=context.error, extra={"update": update_id})
+    if update_id is not None:
+        context.application.bot_data.setdefault(FAILED_UPDATES, set()).add(update_id)
+
+
+async def process_update(
+    application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
+) -> bool:
+    """Handle one update from the webhook now; False when it failed (Telegram should retry)."""
+    update = Update.de_json(data, application.bot)
+    await application.process_update(update)
+    failed: set[int] = application.bot_data.get(FAILED_UPDATES, set())
+    if update.update_id in failed:
+        failed.discard(update.update_id)
+        return False
+    return True
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu in each language the bot speaks (Swedish for everyone else)."""
+    for language in LANGUAGES:
+        commands = [BotCommand(name, texts.translate(language, text)) for name, text in COMMANDS]
+        code = None if language == "sv" else language
+        await application.bot.set_my_commands(commands, language_code=code)

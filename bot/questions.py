@@ -1,0 +1,178 @@
+"""How a survey question looks in Telegram: its text and inline keyboard, and the button data.
+
+Button data (``callback_data``, at most 64 bytes) names the question it belongs to, so a press
+on an old message is recognised, and carries what the participant would have typed: a choice is
+``a:<question>:<option number>`` (``ja``/``nej``, or the number of a scale), which goes through
+:func:`core.surveys.parse_answer` like a typed answer. The other buttons are ``t:<question>:<n>``
+(tick an option), ``d:<question>`` (Klar), ``s:`` (skip), ``b:`` (back), ``k:`` (keep the
+answer), and ``lang:<code>``, ``later``, ``resume``, ``stop``, ``del:yes`` and ``del:no``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from core import surveys as core
+from storage.surveys import SurveyState
+
+ANSWER, TICK, DONE, SKIP, BACK, KEEP = "a", "t", "d", "s", "b", "k"
+LATER, RESUME, STOP, DELETE_YES, DELETE_NO = "later", "resume", "stop", "del:yes", "del:no"
+LANGUAGE_PREFIX = "lang:"
+MAX_SCALE_ROW = 6
+
+
+@dataclass(frozen=True)
+class Press:
+    """A question button pressed: what it does, for which question, with which value."""
+
+    action: str
+    qid: str
+    value: str = ""
+
+    @classmethod
+    def parse(cls, data: str) -> Press:
+        """The press that ``data`` describes (made by :func:`button_data`)."""
+        action, qid, value = ([*data.split(":", 2), "", ""])[:3]
+        return cls(action, qid, value)
+
+
+def button_data(action: str, qid: str, value: object = "") -> str:
+    """The callback data of a question button."""
+    return f"{action}:{qid}:{value}" if value != "" else f"{action}:{qid}"
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    """An inline button with callback data."""
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
+    """One button per language, each named in its own language."""
+    row = [_button(texts.language_name(code), LANGUAGE_PREFIX + code) for code in languages]
+    return InlineKeyboardMarkup([row])
+
+
+def one_button(language: str, label: str, data: str) -> InlineKeyboardMarkup:
+    """A keyboard of one button, such as Fortsätt."""
+    return InlineKeyboardMarkup([[_button(texts.translate(language, label), data)]])
+
+
+def two_buttons(
+    language: str, first: tuple[str, str], second: tuple[str, str]
+) -> InlineKeyboardMarkup:
+    """A keyboard of two buttons, one per row, from (label, data) pairs."""
+    t = texts.translate
+    return InlineKeyboardMarkup(
+        [[_button(t(language, label), data)] for label, data in (first, second)]
+    )
+
+
+def question_message(
+    state: SurveyState, question: core.Question
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and keyboard that ask ``question`` in the participant's language."""
+    language, survey = state.language, state.survey
+    assert survey is not None
+    number, total = survey.index(question.id) + 1, len(survey.questions)
+    lines = [texts.translate(language, texts.QUESTION_NUMBER, number=number, total=total)]
+    lines.append(question.text_in(language))
+    lines += [question.hint_in(language)] if question.hint else []
+    lines += _instructions(state, question)
+    rows = _answer_rows(state, question) + _navigation_rows(state, question)
+    return "\n\n".join(line for line in lines if line), InlineKeyboardMarkup(rows)
+
+
+def answered_message(state: SurveyState, question: core.Question) -> str:
+    """The question with the answer given, for the message whose buttons were pressed."""
+    value = state.answers.get(question.id)
+    label = core.answer_label(question, value, state.language)
+    return (
+        f"{question.text_in(state.language)}\n\n✓ {label}"
+        if label
+        else question.text_in(state.language)
+    )
+
+
+def _instructions(state: SurveyState, question: core.Question) -> list[str]:
+    """What to do, and the answer given so far when the participant comes back to a question."""
+    language, value = state.language, state.answers.get(question.id)
+    t = texts.translate
+    lines = []
+    if question.kind == core.SCALE:
+        ends = {"min": question.min, "max": question.max}
+        ends["min_label"] = question.min_label.get(language) or question.min_label["sv"]
+        ends["max_label"] = question.max_label.get(language) or question.max_label["sv"]
+        lines.append(t(language, texts.SCALE_ENDS, **ends))
+    if question.kind == core.MULTIPLE:
+        lines.append(t(language, texts.CHOOSE_MANY))
+    elif value is not None:
+        label = core.answer_label(question, value, language)
+        lines.append(t(language, texts.YOUR_ANSWER, answer=label))
+    if question.kind == core.TEXT:
+        lines.append(t(language, texts.WRITE_ANSWER if value is None else texts.WRITE_NEW_ANSWER))
+    return lines
+
+
+Rows = list[list[InlineKeyboardButton]]
+
+
+def _answer_rows(state: SurveyState, question: core.Question) -> Rows:
+    """The buttons that answer the question, by its kind (none for free text)."""
+    language, qid = state.language, question.id
+    if question.kind in (core.SINGLE, core.MULTIPLE):
+        return _option_rows(question, language, state.answers.get(qid))
+    if question.kind == core.YESNO:
+        yes, no = core.yes_no_labels(language)
+        return [
+            [
+                _button(yes, button_data(ANSWER, qid, "ja")),
+                _button(no, button_data(ANSWER, qid, "nej")),
+            ]
+        ]
+    if question.kind == core.SCALE:
+        assert question.min is not None and question.max is not None
+        values = range(question.min, question.max + 1)
+        numbers = [_button(str(n), button_data(ANSWER, qid, n)) for n in values]
+        return [numbers[i : i + MAX_SCALE_ROW] for i in range(0, len(numbers), MAX_SCALE_ROW)]
+    return []
+
+
+def _option_rows(question: core.Question, language: str, value: object) -> Rows:
+    """One button per option, marked when chosen; a several-choice question ends with Klar."""
+    several = question.kind == core.MULTIPLE
+    chosen = value if isinstance(value, list) else [value]
+    marks = ("☑ ", "☐ ") if several else ("✓ ", "")
+    action = TICK if several else ANSWER
+    rows = [
+        [
+            _button(
+                marks[o.code not in chosen] + o.text_in(language),
+                button_data(action, question.id, n),
+            )
+        ]
+        for n, o in enumerate(question.options, start=1)
+    ]
+    if several:
+        done = "✓ " + texts.translate(language, texts.DONE)
+        rows.append([_button(done, button_data(DONE, question.id))])
+    return rows
+
+
+def _navigation_rows(state: SurveyState, question: core.Question) -> Rows:
+    """Tillbaka, and Hoppa över or Behåll svaret where they apply; then Fortsätt senare."""
+    assert state.survey is not None
+    language, qid = state.language, question.id
+    t = texts.translate
+    row = []
+    if core.previous_question(state.survey, qid) is not None:
+        row.append(_button(t(language, texts.BACK), button_data(BACK, qid)))
+    if qid in state.answers and question.kind != core.MULTIPLE:
+        row.append(_button(t(language, texts.KEEP), button_data(KEEP, qid)))
+    elif core.can_skip(question):
+        row.append(_button(t(language, texts.SKIP), button_data(SKIP, qid)))
+    later = [_button(t(language, texts.LATER), LATER)]
+    return [row, later] if row else [later]

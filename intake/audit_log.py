@@ -1,0 +1,112 @@
+"""The team's audit log at ``/team/logg`` (coordinators): the list and a CSV export.
+
+The log holds ids and codes only; exporting it is itself logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from core.i18n import N_
+from intake import auth, i18n
+from intake.context import DB
+from intake.team_pages import period_of, render, staff_of
+from storage import records
+
+#: Readable names of the audit actions; unknown actions are shown as their code.
+ACTION_LABELS = {
+    "referral.submitted": N_("Remiss inkom"),
+    "referral.transitioned": N_("Remissens status ändrades"),
+    "participant.viewed": N_("Personens uppgifter visades"),
+    "participant.enrolled": N_("Deltagare skrevs in"),
+    "participant.ended": N_("Deltagande avslutades"),
+    "participant.progress_recorded": N_("Steg mot arbete registrerades"),
+    "participant.personnummer_revealed": N_("Hela personnumret visades"),
+    "participant.log_extracted": N_("Loggutdrag togs ut"),
+    "consent.withdrawn": N_("Samtycke återkallades"),
+    "audit.exported": N_("Loggen exporterades"),
+    "login.succeeded": N_("Inloggning"),
+    "login.failed": N_("Misslyckad inloggning"),
+}
+#: The log's filter: action prefixes and their names.
+ACTION_FILTERS = {
+    "referral.": N_("Remisser"),
+    "participant.": N_("Deltagare"),
+    "participant.viewed": N_("Visningar av personuppgifter"),
+    "consent.": N_("Samtycken"),
+    "login.": N_("Inloggningar"),
+}
+CSV_COLUMNS = ("at", "by", "action", "object_type", "object_id", "detail")
+
+
+def action_label(action: str) -> str:
+    """The action's name in the current language."""
+    return i18n.gettext(ACTION_LABELS[action]) if action in ACTION_LABELS else action
+
+
+def _filters(request: web.Request) -> dict[str, str]:
+    """The log filter as sent in the query (unknown actions become none)."""
+    action = request.query.get("action", "")
+    return {
+        "action": action if action in ACTION_FILTERS else "",
+        "from": request.query.get("from", ""),
+        "to": request.query.get("to", ""),
+    }
+
+
+@auth.require_role("coordinator")
+async def log_page(request: web.Request) -> web.StreamResponse:
+    """GET /team/logg: the newest entries of the coordinator's team."""
+    filters = _filters(request)
+    lines = await records.team_log(
+        request.app[DB], staff_of(request), period=period_of(request.query),
+        action=filters["action"],
+    )  # fmt: skip
+    context = {
+        "lines": lines,
+        "filters": filters,
+        "action_filters": [(code, i18n.gettext(text)) for code, text in ACTION_FILTERS.items()],
+        "export_query": urlencode({key: value for key, value in filters.items() if value}),
+    }
+    return render(request, "team/log.html", context)
+
+
+@auth.require_role("coordinator")
+async def log_export(request: web.Request) -> web.StreamResponse:
+    """GET /team/logg.csv: the same entries as a CSV file (the export is logged)."""
+    filters = _filters(request)
+    lines = await records.team_log(
+        request.app[DB], staff_of(request), period=period_of(request.query),
+        action=filters["action"], exported=True,
+    )  # fmt: skip
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        detail = ";".join(f"{key}={value}" for key, value in line.detail.items())
+        row = (line.at.isoformat(), line.by, line.action, line.object_type or "",
+               line.object_id or "", detail)  # fmt: skip
+        writer.writerow([_safe_cell(str(value)) for value in row])
+    return web.Response(
+        body=buffer.getvalue().encode("utf-8-sig"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="samverkan-logg.csv"'},
+    )
+
+
+def _safe_cell(value: str) -> str:
+    """A cell that a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def setup(app: web.Application) -> None:
+    """Register the log's routes and its label helper."""
+    aiohttp_jinja2.get_env(app).globals["action_label"] = action_label
+    app.router.add_get("/team/logg", log_page)
+    app.router.add_get("/team/logg.csv", log_export)

@@ -1,0 +1,176 @@
+"""The team's referral board at ``/team/remisser``: the queue, one referral, its decisions.
+
+``GET /team/remisser`` lists referrals by status with queue position and days waiting;
+``GET /team/remisser/{id}`` shows one referral (the view is audited); ``POST
+/team/remisser/{id}/status`` moves it on (declining e-mails the referrer the reason, never the
+team's notes); ``POST /team/remisser/{id}/inskrivning`` enrols the participant.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from aiohttp import web
+
+from core.codes import REFERRAL_STATUSES
+from core.errors import DomainError, NotFound
+from core.referrals import Status
+from intake import auth, i18n
+from intake.context import DB, MAILER
+from intake.mail import Mailer
+from intake.team_pages import (
+    SmallForm,
+    failed_form,
+    flash,
+    parse_date,
+    path_id,
+    period_of,
+    register_globals,
+    render,
+    staff_of,
+    take_flash,
+)
+from storage import board, records, referrals
+
+log = logging.getLogger("samverkan.board")
+#: Moves made with the status form (enrolling has its own form with a start date).
+FORWARD_MOVES = (Status.ASSESSING, Status.QUEUED, Status.VISIT_BOOKED)
+STATUS_FORM_TARGETS = frozenset({*FORWARD_MOVES, Status.DECLINED, Status.WITHDRAWN})
+
+
+@auth.require_role("staff")
+async def board_page(request: web.Request) -> web.StreamResponse:
+    """GET /team/remisser: the board, filtered by team, status and period."""
+    staff, query = staff_of(request), request.query
+    status = query.get("status", "open")
+    result = await board.referral_board(
+        request.app[DB], staff, status=status, team=query.get("team") or None,
+        period=period_of(query), today=referrals.today_in_sweden(),
+    )  # fmt: skip
+    context = {
+        "board": result,
+        "teams": await board.visible_teams(request.app[DB], staff),
+        "filters": {"status": status if status in board.STATUS_FILTERS else "open",
+                    "team": query.get("team", ""), "from": query.get("from", ""),
+                    "to": query.get("to", "")},
+        "status_filters": board.STATUS_FILTERS,
+        "flash": await take_flash(request),
+    }  # fmt: skip
+    return render(request, "team/referrals.html", context)
+
+
+@auth.require_role("staff")
+async def referral_page(request: web.Request) -> web.StreamResponse:
+    """GET /team/remisser/{id}: one referral, its person, history and the next steps."""
+    return await _render_referral(request, SmallForm())
+
+
+@auth.require_role("staff")
+async def change_status(request: web.Request) -> web.StreamResponse:
+    """POST /team/remisser/{id}/status: move the referral on, with a note."""
+    referral_id, form = path_id(request), await request.post()
+    try:
+        target = Status(str(form.get("to", "")))
+        if target not in STATUS_FORM_TARGETS:
+            raise ValueError(target)
+    except ValueError:
+        raise web.HTTPBadRequest(text=i18n.gettext("Välj en status i listan.")) from None
+    try:
+        decision = await referrals.transition_referral(
+            request.app[DB], staff_of(request), referral_id, target,
+            note=str(form.get("note", "")),
+            decline_reason=str(form.get("decline_reason", "")) or None,
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        name = target.value if target in (Status.DECLINED, Status.WITHDRAWN) else "move"
+        return await _render_referral(request, failed_form(name, form, failed), status=422)
+    if decision.to_status is Status.DECLINED:
+        await _mail_decline(request, decision)
+    status_label = REFERRAL_STATUSES[target].label(i18n.current_language())
+    await flash(
+        request, i18n.gettext("Remissen har nu status ”{status}”.").format(status=status_label)
+    )
+    raise web.HTTPSeeOther(f"/team/remisser/{referral_id}")
+
+
+@auth.require_role("staff")
+async def enrol(request: web.Request) -> web.StreamResponse:
+    """POST /team/remisser/{id}/inskrivning: enrol the participant from a start date."""
+    referral_id, form = path_id(request), await request.post()
+    try:
+        trial_end = await referrals.enrol(
+            request.app[DB], staff_of(request), referral_id,
+            start_date=parse_date(str(form.get("start_date", ""))),
+            note=str(form.get("note", "")),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        return await _render_referral(request, failed_form("enrol", form, failed), status=422)
+    message = i18n.gettext("Deltagaren är inskriven. Prövotiden slutar {date}.")
+    await flash(request, message.format(date=trial_end.isoformat()))
+    raise web.HTTPSeeOther(f"/team/remisser/{referral_id}")
+
+
+async def _render_referral(
+    request: web.Request, form: SmallForm, *, status: int = 200
+) -> web.StreamResponse:
+    """The referral page, with the form that failed (if any) and its messages."""
+    referral_id = path_id(request)
+    try:
+        record = await records.referral_record(
+            request.app[DB], staff_of(request), referral_id, today=referrals.today_in_sweden()
+        )
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    case = record.case(referral_id)
+    context = {
+        "record": record,
+        "case": case,
+        "forward": [
+            (status.value, REFERRAL_STATUSES[status].label(i18n.current_language()))
+            for status in case.next_statuses
+            if status in FORWARD_MOVES
+        ],
+        "form": form,
+        "flash": await take_flash(request),
+        "today": referrals.today_in_sweden().isoformat(),
+    }
+    return render(request, "team/referral.html", context, status=status)
+
+
+async def _mail_decline(request: web.Request, decision: referrals.Decision) -> None:
+    """Tell the referrer that the referral was declined, and why (never the team's notes)."""
+    mailer = cast(Mailer | None, request.app[MAILER])  # MAILER is typed Any in intake.context
+    if mailer is None or not decision.referrer_email:
+        return
+    language = decision.form_language
+
+    def _(message: str) -> str:
+        return i18n.translate_to(language, message)
+
+    subject = _("Remiss {reference} har avböjts").format(reference=decision.reference)
+    body = _(
+        "Hej!\n\n{team} har gått igenom remissen {reference} som du skickade {date} och kan "
+        "tyvärr inte ta emot personen.\n\nSkäl:\n{reason}\n\nKontakta teamet om du har frågor. "
+        "Ange referensnumret {reference}.\n"
+    ).format(
+        team=decision.team_name,
+        reference=decision.reference,
+        date=decision.received_date.isoformat(),
+        reason=decision.referrer_message or "",
+    )
+    sent = await mailer.send([decision.referrer_email], subject, body)
+    log.info("referral.decline_mailed", extra={"referral_id": decision.referral_id, "sent": sent})
+
+
+def setup(app: web.Application) -> None:
+    """Register the board's routes."""
+    register_globals(app)
+    app.router.add_get("/team/remisser", board_page)
+    app.router.add_get("/team/remisser/{id}", referral_page)
+    app.router.add_post("/team/remisser/{id}/status", change_status)
+    app.router.add_post("/team/remisser/{id}/inskrivning", enrol)

@@ -1,0 +1,192 @@
+"""The team's participant pages at ``/team/deltagare``: the list and one person's record.
+
+A participant's page shows the masked personnummer; the full number needs a reason and is
+shown once, on that response only. Every view of the page is audited. Staff record steps on
+the way to work, withdraw consents and end participation here; a coordinator can print the
+person's log extract.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.consent import WITHDRAWAL_CHANNELS, WITHDRAWAL_END_REASON
+from core.errors import DomainError, NotAllowed, NotFound
+from intake import auth, i18n
+from intake.context import DB
+from intake.team_pages import (
+    SmallForm,
+    failed_form,
+    flash,
+    moment_of,
+    parse_date,
+    path_id,
+    period_of,
+    register_globals,
+    render,
+    staff_of,
+    take_flash,
+)
+from storage import board, participants, records, referrals
+
+
+@auth.require_role("staff")
+async def participant_list(request: web.Request) -> web.StreamResponse:
+    """GET /team/deltagare: enrolled (or ended) participants with trial end and latest step."""
+    staff, query = staff_of(request), request.query
+    status = query.get("status", "active")
+    rows = await board.participant_list(
+        request.app[DB], staff, status=status, team=query.get("team") or None,
+        period=period_of(query),
+    )  # fmt: skip
+    context = {
+        "rows": rows,
+        "teams": await board.visible_teams(request.app[DB], staff),
+        "filters": {"status": status if status in board.PARTICIPATION_FILTERS else "active",
+                    "team": query.get("team", ""), "from": query.get("from", ""),
+                    "to": query.get("to", "")},
+    }  # fmt: skip
+    return render(request, "team/participants.html", context)
+
+
+@auth.require_role("staff")
+async def participant_page(request: web.Request) -> web.StreamResponse:
+    """GET /team/deltagare/{id}: the person's record (the view is audited)."""
+    return await _render(request, SmallForm())
+
+
+@auth.require_role("staff")
+async def reveal(request: web.Request) -> web.StreamResponse:
+    """POST /team/deltagare/{id}/personnummer: the full number, for a reason that is logged."""
+    form = await request.post()
+    try:
+        shown = await participants.reveal_personnummer(
+            request.app[DB], staff_of(request), path_id(request),
+            reason=str(form.get("reason", "")),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        return await _render(request, failed_form("reveal", form, failed), status=422)
+    return await _render(request, SmallForm(), revealed=shown)
+
+
+@auth.require_role("staff")
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    """POST /team/deltagare/{id}/samtycke: withdraw one consent; sharing stops at once."""
+    form = await request.post()
+    consent_id = str(form.get("consent", ""))
+    name = f"withdraw-{consent_id}"
+    try:
+        await participants.withdraw_consent(
+            request.app[DB], staff_of(request), int(consent_id) if consent_id.isdigit() else 0,
+            channel=str(form.get("channel", "")),
+            at=moment_of(parse_date(str(form.get("at", "")))),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        return await _render(request, failed_form(name, form, failed), status=422)
+    await flash(
+        request, i18n.gettext("Samtycket är återkallat. Ingen mer information delas på det.")
+    )
+    raise web.HTTPSeeOther(f"/team/deltagare/{path_id(request)}")
+
+
+@auth.require_role("staff")
+async def record_step(request: web.Request) -> web.StreamResponse:
+    """POST /team/deltagare/{id}/steg: record the participant's step on the way to work."""
+    form = await request.post()
+    try:
+        await participants.record_progress(
+            request.app[DB], staff_of(request), _referral_in(form),
+            step=str(form.get("step", "")),
+            recorded_on=parse_date(str(form.get("recorded_on", ""))),
+            note=str(form.get("note", "")),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        return await _render(request, failed_form("step", form, failed), status=422)
+    await flash(request, i18n.gettext("Steget är sparat."))
+    raise web.HTTPSeeOther(f"/team/deltagare/{path_id(request)}")
+
+
+@auth.require_role("staff")
+async def end(request: web.Request) -> web.StreamResponse:
+    """POST /team/deltagare/{id}/avslut: end the participation with a reason."""
+    form = await request.post()
+    try:
+        await referrals.end_participation(
+            request.app[DB], staff_of(request), _referral_in(form),
+            end_date=parse_date(str(form.get("end_date", ""))),
+            end_reason=str(form.get("end_reason", "")) or None,
+            income_source_after=str(form.get("income_source_after", "")),
+            note=str(form.get("note", "")),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        return await _render(request, failed_form("end", form, failed), status=422)
+    await flash(request, i18n.gettext("Deltagandet är avslutat."))
+    raise web.HTTPSeeOther(f"/team/deltagare/{path_id(request)}")
+
+
+@auth.require_role("coordinator")
+async def log_extract(request: web.Request) -> web.StreamResponse:
+    """GET /team/deltagare/{id}/logg: every logged action about the person, to print."""
+    try:
+        record, lines = await records.person_log_extract(
+            request.app[DB], staff_of(request), path_id(request)
+        )
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except NotAllowed:
+        raise web.HTTPForbidden() from None
+    return render(request, "team/participant_log.html",
+        {"record": record, "lines": lines, "printed": referrals.today_in_sweden().isoformat()},
+    )  # fmt: skip
+
+
+def _referral_in(form) -> int:  # type: ignore[no-untyped-def]
+    """The referral id a participant-page form is about."""
+    raw = str(form.get("referral", ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise web.HTTPBadRequest(text=i18n.gettext("Formuläret saknar remiss. Ladda om sidan."))
+    return int(raw)
+
+
+async def _render(
+    request: web.Request, form: SmallForm, *, status: int = 200, revealed: str = ""
+) -> web.StreamResponse:
+    """The participant page, with the form that failed (if any) or the revealed number."""
+    try:
+        record = await records.participant_record(
+            request.app[DB], staff_of(request), path_id(request),
+            today=referrals.today_in_sweden(),
+        )  # fmt: skip
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    context = {
+        "record": record,
+        "form": form,
+        "revealed": revealed,
+        "flash": await take_flash(request),
+        "today": referrals.today_in_sweden().isoformat(),
+        "WITHDRAWAL_CHANNELS": WITHDRAWAL_CHANNELS,
+        "WITHDRAWAL_END_REASON": WITHDRAWAL_END_REASON,
+        "consent_withdrawn": any(c.withdrawn_at for c in record.consents),
+    }
+    return render(request, "team/participant.html", context, status=status)
+
+
+def setup(app: web.Application) -> None:
+    """Register the participant pages' routes."""
+    register_globals(app)
+    app.router.add_get("/team/deltagare", participant_list)
+    app.router.add_get("/team/deltagare/{id}", participant_page)
+    app.router.add_post("/team/deltagare/{id}/personnummer", reveal)
+    app.router.add_post("/team/deltagare/{id}/samtycke", withdraw)
+    app.router.add_post("/team/deltagare/{id}/steg", record_step)
+    app.router.add_post("/team/deltagare/{id}/avslut", end)
+    app.router.add_get("/team/deltagare/{id}/logg", log_extract)

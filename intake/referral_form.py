@@ -1,0 +1,215 @@
+"""The public referral form (*intresseanmälan*) at ``/remiss``: form, review, receipt.
+
+``GET /remiss`` shows the form; ``POST /remiss`` checks it and shows the review page (or the
+form again, status 422, with a message by each wrong field); ``POST /remiss/andra`` goes back
+to the form with every value kept; ``POST /remiss/skicka`` checks the form once more, stores
+the referral and redirects to the receipt. The submission key, created when the form is first
+shown, makes sending twice (a double click, a reload) land on the same referral and receipt.
+``GET /remiss/samtycke`` is the consent text to print for a paper signature.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, cast
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from core.consent import printable_sections
+from core.errors import DomainError
+from core.referrals import ReferralDraft, parse_referral_form
+from intake import i18n
+from intake.context import CONFIG, DB, MAILER
+from intake.mail import Mailer
+from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
+from intake.referral_fields import (
+    FormState,
+    consent_blocks,
+    consent_language,
+    consent_texts,
+    new_state,
+    options,
+    rate_limited_message,
+    state_from,
+    summary,
+    with_errors,
+)
+from intake.team_pages import language_context, register_globals
+from storage import referrals
+
+log = logging.getLogger("samverkan.referrals")
+RECEIPT_KEY = "referral_receipt"
+
+
+async def show_form(request: web.Request) -> web.StreamResponse:
+    """GET /remiss: an empty form with a new submission key."""
+    return await _render_form(request, new_state(i18n.current_language()))
+
+
+async def review(request: web.Request) -> web.StreamResponse:
+    """POST /remiss: the review page, or the form again with what to fix (422)."""
+    state = await _submitted(request)
+    if (waited := _throttled(request, "posts")) is not None:
+        return _with_retry_after(
+            await _render_form(request, _notice(state, waited), status=429), waited
+        )
+    teams = await referrals.team_names(request.app[DB])
+    try:
+        draft = _parse(state, teams)
+    except DomainError as failed:
+        return await _render_form(request, with_errors(state, failed), status=422)
+    return _render_review(request, state, draft, teams)
+
+
+async def edit(request: web.Request) -> web.StreamResponse:
+    """POST /remiss/andra: back from the review to the form, every value kept."""
+    state = await _submitted(request)
+    if (waited := _throttled(request, "posts")) is not None:
+        return _with_retry_after(
+            await _render_form(request, _notice(state, waited), status=429), waited
+        )
+    return await _render_form(request, state)
+
+
+async def send(request: web.Request) -> web.StreamResponse:
+    """POST /remiss/skicka: store the referral once, tell the coordinators, show the receipt."""
+    state = await _submitted(request)
+    teams = await referrals.team_names(request.app[DB])
+    try:
+        draft = _parse(state, teams)
+    except DomainError as failed:
+        return await _render_form(request, with_errors(state, failed), status=422)
+    if (waited := _throttled(request, "submissions")) is not None:
+        response = _render_review(request, _notice(state, waited), draft, teams)
+        response.set_status(429)
+        return _with_retry_after(response, waited)
+    language = i18n.current_language()
+    try:
+        submission = await referrals.submit_referral(
+            request.app[DB], draft, submission_key=state.submission_key, language=language,
+            consent_language=consent_language(language), consent_versions=state.consent_versions,
+        )  # fmt: skip
+    except DomainError as failed:  # the team was removed while the form was open
+        return await _render_form(request, with_errors(state, failed), status=422)
+    if submission.created:
+        await _notify_coordinators(request, submission)
+    session = await get_session(request)
+    session[RECEIPT_KEY] = {"reference": submission.reference, "team": submission.team_name}
+    raise web.HTTPSeeOther("/remiss/kvitto")
+
+
+async def receipt(request: web.Request) -> web.StreamResponse:
+    """GET /remiss/kvitto: the reference code of the referral just sent."""
+    sent = (await get_session(request)).get(RECEIPT_KEY)
+    if not sent:
+        raise web.HTTPSeeOther("/remiss")
+    context = {"reference": sent["reference"], "team": sent["team"], "language_switch": True}
+    return _page(request, "remiss/receipt.html", context)
+
+
+async def printable_consent(request: web.Request) -> web.StreamResponse:
+    """GET /remiss/samtycke: both consent texts with boxes to tick and lines to sign."""
+    language = consent_language(i18n.current_language())
+    sections = [
+        {"section": section, "blocks": consent_blocks(section.text.text)}
+        for section in printable_sections(language)
+    ]
+    context = {"sections": sections, "consent_language": language, "language_switch": True}
+    return _page(request, "remiss/consent_print.html", context)
+
+
+def _page(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
+    """A page of the referral form in the language chosen for this request."""
+    return aiohttp_jinja2.render_template(template, request, {**language_context(), **context})
+
+
+async def _submitted(request: web.Request) -> FormState:
+    """The state of the form in this request's body."""
+    return state_from(await request.post(), i18n.current_language())
+
+
+def _parse(state: FormState, teams: dict[str, str]) -> ReferralDraft:
+    """The checked referral in ``state``; FormErrors with a message per wrong field."""
+    return parse_referral_form(state.values, team_codes=teams, today=referrals.today_in_sweden())
+
+
+def _throttled(request: web.Request, limit: Literal["posts", "submissions"]) -> float | None:
+    """Seconds to wait when this address has used up the ``limit``, else None."""
+    limits = request.app[REFERRAL_LIMITS]
+    limiter = limits.posts if limit == "posts" else limits.submissions
+    waited = limiter.attempt(client_address(request, limits.trusted_proxies))
+    if not waited:
+        return None
+    log.warning("referral.rate_limited", extra={"limit": limit, "retry_after": round(waited)})
+    return waited
+
+
+def _with_retry_after(response: web.StreamResponse, waited: float) -> web.StreamResponse:
+    """``response`` telling clients how many seconds to wait."""
+    response.headers["Retry-After"] = str(int(waited))
+    return response
+
+
+def _notice(state: FormState, waited: float) -> FormState:
+    """``state`` with the friendly rate-limit message on top."""
+    state.notice = rate_limited_message(waited)
+    return state
+
+
+async def _render_form(
+    request: web.Request, state: FormState, *, status: int = 200
+) -> web.StreamResponse:
+    """The form with ``state``'s values and errors."""
+    language = i18n.current_language()
+    teams = await referrals.team_names(request.app[DB])
+    if request.method == "GET" and len(teams) == 1:
+        state.values["team"] = next(iter(teams))
+    context = {
+        "state": state,
+        "options": options(teams, language),
+        "consents": consent_texts(state, language),
+        "language_switch": request.method == "GET",
+    }
+    response = _page(request, "remiss/form.html", context)
+    response.set_status(status)
+    return response
+
+
+def _render_review(
+    request: web.Request, state: FormState, draft: ReferralDraft, teams: dict[str, str]
+) -> web.Response:
+    """The review page: every answer with a way back to change it."""
+    sections = summary(draft, teams[draft.team], i18n.current_language(), state.consent_versions)
+    context = {"state": state, "sections": sections, "language_switch": False}
+    return _page(request, "remiss/review.html", context)
+
+
+async def _notify_coordinators(request: web.Request, submission: referrals.Submission) -> None:
+    """E-mail the team's coordinators a link to the new referral; no personal data."""
+    recipients = await referrals.coordinator_emails(request.app[DB], submission.team_id)
+    mailer = cast(Mailer | None, request.app[MAILER])  # MAILER is typed Any in intake.context
+    if not recipients or mailer is None:
+        return
+    link = f"{request.app[CONFIG].public_url}/team/remisser/{submission.referral_id}"
+    subject = f"Ny remiss till {submission.team_name}"
+    body = (
+        f"En ny remiss ({submission.reference}) har kommit in till {submission.team_name}.\n\n"
+        f"Logga in och läs den här:\n{link}\n\n"
+        "Meddelandet innehåller inga personuppgifter.\n"
+    )
+    await mailer.send(recipients, subject, body)
+
+
+def setup(app: web.Application) -> None:
+    """Register the referral form's routes and its rate limits."""
+    register_globals(app)
+    if REFERRAL_LIMITS not in app:
+        app[REFERRAL_LIMITS] = ReferralLimits.per_hour(app[CONFIG].referral_rate_per_hour)
+    app.router.add_get("/remiss", show_form)
+    app.router.add_post("/remiss", review)
+    app.router.add_post("/remiss/andra", edit)
+    app.router.add_post("/remiss/skicka", send)
+    app.router.add_get("/remiss/kvitto", receipt)
+    app.router.add_get("/remiss/samtycke", printable_consent)

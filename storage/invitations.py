@@ -1,0 +1,325 @@
+"""Survey invitations: creating them, claiming them, reminders, and Telegram update records.
+
+An *invitation* is a single-use, expiring token handed to one participant as a Telegram deep
+link, a QR code and a web link; only its SHA-256 is stored, so the link is shown once. The first
+Telegram chat, or the web page, that uses it *claims* it; a second chat is refused politely. The
+chat is linked to the participant only through the token. Loading an invitation locks its row
+(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions begin IMMEDIATE), so processes that
+handle the same participant at once take turns and no answer is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotAllowed, NotFound
+from core.i18n import DEFAULT_LANGUAGE, N_
+from storage import audit
+from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
+from storage.surveys import SurveyState, dialect_insert, state_of
+from storage.types import utcnow
+
+MAX_REMINDERS = 2
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+class InvitationError(NotAllowed):
+    """The invitation cannot be used; ``reason`` says why, the message tells the participant."""
+
+    MESSAGES = {
+        "unknown": N_("Länken fungerar inte. Kontrollera att du har öppnat hela länken."),
+        "expired": N_("Länken har slutat gälla. Be teamet om en ny länk."),
+        "revoked": N_("Den här länken gäller inte längre. Använd den senaste länken du har fått."),
+        "taken": N_(
+            "Den här länken används redan i en annan chatt. Om det inte var du, kontakta teamet."
+        ),
+        "in_telegram": N_("Du har redan börjat svara i Telegram. Fortsätt gärna där."),
+        "on_web": N_("Du har redan börjat svara på webbsidan. Fortsätt gärna där."),
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 (hex) stored in place of an invitation token."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+# --- Creating ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """A created invitation with its token: shown once, never stored."""
+
+    invitation_id: int
+    participant_id: int
+    person_ref: str
+    token: str
+    expires_at: datetime
+
+
+async def create_invitations(
+    session: AsyncSession,
+    participants: Sequence[Participant],
+    *,
+    channel: str,
+    days: int,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> list[NewInvitation]:
+    """One new invitation per participant; their older unfinished invitations stop working."""
+    now = now or utcnow()
+    finished = exists().where(
+        Response.invitation_id == Invitation.id, Response.completed_at.is_not(None)
+    )
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.participant_id.in_([p.id for p in participants]))
+        .where(Invitation.revoked_at.is_(None), ~finished)
+        .values(revoked_at=now)
+    )
+    return [
+        await _create(session, participant, channel, now + timedelta(days=days), user_id, now)
+        for participant in participants
+    ]
+
+
+async def _create(
+    session: AsyncSession,
+    participant: Participant,
+    channel: str,
+    expires_at: datetime,
+    user_id: int | None,
+    now: datetime,
+) -> NewInvitation:
+    """Store one invitation (its token's hash) and audit it."""
+    token = secrets.token_urlsafe(24)
+    invitation = Invitation(
+        participant_id=participant.id,
+        team_id=participant.team_id,
+        channel=channel,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=expires_at,
+        created_by_user_id=user_id,
+    )
+    session.add(invitation)
+    await session.flush()
+    await audit.record(
+        session,
+        "invitation.created",
+        actor=f"user:{user_id}" if user_id else "cli",
+        user_id=user_id,
+        object_type="participant",
+        object_id=participant.id,
+        team_id=participant.team_id,
+        detail={"invitation": invitation.id, "channel": channel},
+    )
+    return NewInvitation(invitation.id, participant.id, participant.person_ref, token, expires_at)
+
+
+async def create_invitation(
+    session: AsyncSession, participant: Participant, *, channel: str, days: int, **options: Any
+) -> NewInvitation:
+    """A new invitation for one participant (see :func:`create_invitations`)."""
+    [created] = await create_invitations(
+        session, [participant], channel=channel, days=days, **options
+    )
+    return created
+
+
+async def active_participants(session: AsyncSession, team_id: int) -> list[Participant]:
+    """The team's participants whose enrolment has not ended, by ``person_ref``."""
+    enrolled = exists().where(
+        Referral.participant_id == Participant.id,
+        Referral.status == "enrolled",
+        Referral.end_date.is_(None),
+    )
+    query = select(Participant).where(Participant.team_id == team_id, enrolled)
+    query = query.where(Participant.purged_at.is_(None)).order_by(Participant.person_ref)
+    return list(await session.scalars(query))
+
+
+async def find_participant(
+    session: AsyncSession, person_ref: str, team_code: str | None = None
+) -> Participant:
+    """The participant with ``person_ref`` (in team ``team_code``); NotFound if none or unclear."""
+    query = select(Participant).where(Participant.person_ref == person_ref)
+    if team_code is not None:
+        query = query.join(Team, Team.id == Participant.team_id).where(Team.code == team_code)
+    found = list(await session.scalars(query))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        message = N_("Deltagaren {ref} finns i flera team: ange teamet.")
+        raise NotFound(message, field="team", ref=person_ref)
+    raise NotFound(N_("Ingen deltagare har referensen {ref}."), field="person_ref", ref=person_ref)
+
+
+async def latest_invitations(
+    session: AsyncSession, participant_ids: Iterable[int]
+) -> dict[int, tuple[Invitation, Response | None]]:
+    """Each participant's newest invitation and its response, if any."""
+    rows = await session.execute(
+        select(Invitation, Response)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.participant_id.in_(list(participant_ids)))
+        .order_by(Invitation.created_at, Invitation.id)
+    )
+    return {invitation.participant_id: (invitation, response) for invitation, response in rows}
+
+
+# --- Using ---------------------------------------------------------------------------------------
+
+
+def check_usable(state: SurveyState, now: datetime | None = None) -> None:
+    """Raise :class:`InvitationError` when the invitation was revoked or has expired."""
+    if state.invitation.revoked_at is not None:
+        raise InvitationError("revoked")
+    if state.invitation.expires_at <= (now or utcnow()) and not state.completed:
+        raise InvitationError("expired")
+
+
+async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
+    """The invitation of ``token``, its row locked; ``unknown`` when there is none."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise InvitationError("unknown")
+    invitation = await session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
+    )
+    if invitation is None:
+        raise InvitationError("unknown")
+    return invitation
+
+
+async def claim_invitation(
+    session: AsyncSession, token: str, *, chat_id: int | None = None, now: datetime | None = None
+) -> SurveyState:
+    """Bind the invitation to a Telegram chat (``chat_id``) or the web page (None), once.
+
+    The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`.
+    """
+    now = now or utcnow()
+    state = await state_of(session, await _locked_by_token(session, token))
+    check_usable(state, now)
+    invitation = state.invitation
+    if invitation.claimed_at is None:
+        invitation.claimed_at, invitation.telegram_chat_id = now, chat_id
+    elif invitation.telegram_chat_id != chat_id:
+        web_asks, web_has = chat_id is None, invitation.telegram_chat_id is None
+        raise InvitationError("in_telegram" if web_asks else "on_web" if web_has else "taken")
+    return state
+
+
+async def load_token_state(session: AsyncSession, token: str) -> SurveyState:
+    """The web page's view of an invitation (row locked), without claiming it."""
+    state = await state_of(session, await _locked_by_token(session, token))
+    check_usable(state)
+    if state.invitation.telegram_chat_id is not None:
+        raise InvitationError("in_telegram")
+    return state
+
+
+async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | None:
+    """The newest invitation a Telegram chat claimed (row locked) with its answers, or None."""
+    invitation = await session.scalar(
+        select(Invitation)
+        .where(Invitation.telegram_chat_id == chat_id)
+        .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return None if invitation is None else await state_of(session, invitation)
+
+
+# --- Reminders and Telegram updates ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A chat to remind of its unfinished survey, in the participant's language."""
+
+    invitation_id: int
+    chat_id: int
+    language: str
+
+
+async def due_reminders(
+    session: AsyncSession, *, now: datetime, after_days: int, max_reminders: int = MAX_REMINDERS
+) -> list[DueReminder]:
+    """Unfinished Telegram invitations idle ``after_days`` since the last answer or reminder."""
+    cutoff = now - timedelta(days=after_days)
+    rows = await session.execute(
+        select(Invitation, Response.updated_at)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.telegram_chat_id.is_not(None), Invitation.claimed_at <= cutoff)
+        .where(Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+        .where(~Invitation.reminders_stopped, Invitation.reminders_sent < max_reminders)
+        .where(Response.completed_at.is_(None))
+        .order_by(Invitation.id)
+    )
+    due = []
+    for invitation, answered_at in rows:
+        moments = (invitation.claimed_at, answered_at, invitation.last_reminder_at)
+        if max(moment for moment in moments if moment is not None) <= cutoff:
+            chat_id, language = invitation.telegram_chat_id, invitation.language
+            assert chat_id is not None
+            due.append(DueReminder(invitation.id, chat_id, language or DEFAULT_LANGUAGE))
+    return due
+
+
+async def mark_reminder_sent(
+    session: AsyncSession, invitation_id: int, *, now: datetime, max_reminders: int = MAX_REMINDERS
+) -> bool:
+    """Count a reminder before it is sent; False when it is no longer due (taken or stopped)."""
+    result = await session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.reminders_sent < max_reminders)
+        .where(~Invitation.reminders_stopped)
+        .values(reminders_sent=Invitation.reminders_sent + 1, last_reminder_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unmark_reminder(session: AsyncSession, invitation_id: int) -> None:
+    """Give back a reminder that could not be sent, so a later run tries again."""
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.reminders_sent > 0)
+        .values(reminders_sent=Invitation.reminders_sent - 1)
+    )
+
+
+async def stop_reminders_for(session: AsyncSession, invitation_id: int) -> None:
+    """No more reminders for an invitation (the participant blocked the bot)."""
+    await session.execute(
+        update(Invitation).where(Invitation.id == invitation_id).values(reminders_stopped=True)
+    )
+
+
+async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
+    """Record a Telegram update as handled; False when it already was (a redelivery)."""
+    result = await session.execute(
+        dialect_insert(session, ProcessedUpdate)
+        .values(update_id=update_id, at=utcnow())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_processed_updates(session: AsyncSession, before: datetime) -> int:
+    """Remove the records of updates handled before ``before``; how many were removed."""
+    result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,367 @@
+"""Answering a survey: the survey version, where a participant is, and their stored answers.
+
+Everything about where a participant is in the survey lives in the database, not in a process:
+the answers (one row per question, written with an upsert), the questions passed over, and the
+response's ``cursor`` (the question the participant went back to). :class:`SurveyState` is
+that, read afresh for every message or page; :mod:`storage.invitations` loads it with the
+invitation row locked, so two processes handling one participant take turns.
+
+Free-text answers are stored with personnummer, phone numbers and e-mail addresses removed
+(:func:`core.redact.redact`), encrypted, and coded into themes (``AnswerTheme``, ``auto``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, null, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import surveys as core
+from core.errors import NotAllowed
+from core.i18n import DEFAULT_LANGUAGE, N_
+from core.redact import Redacted, redact
+from core.themes import code_text, default_codebook
+from storage import audit
+from storage.models import Answer, AnswerTheme, Invitation, Response, SurveyVersion, Team
+from storage.types import utcnow
+
+SURVEYS_DIR = core.default_survey_path().parent
+TELEGRAM, WEB = "telegram", "web"
+
+
+def dialect_insert(session: AsyncSession, entity: Any) -> Any:
+    """An INSERT that takes ``ON CONFLICT`` clauses, on PostgreSQL and SQLite alike."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
+
+
+# --- Survey versions and the team's survey -------------------------------------------------
+
+_surveys_by_hash: dict[str, core.Survey] = {}
+
+
+def survey_files() -> list[str]:
+    """The survey definitions a team can choose: the YAML files in ``surveys/``."""
+    return sorted(p.name for p in SURVEYS_DIR.glob("*.yaml") if p.name != "codebook.yaml")
+
+
+def team_survey(team: Team) -> core.Survey:
+    """The team's survey as its file reads now (the default survey when it has none)."""
+    if not team.survey_file:
+        return core.load_default_survey()
+    return core.load_team_survey(SURVEYS_DIR / team.survey_file)
+
+
+async def register_survey_version(session: AsyncSession, survey: core.Survey) -> SurveyVersion:
+    """The stored version of ``survey`` (by content hash), stored now if it is new."""
+    values = {"code": survey.code, "version": survey.version, "definition": survey.to_dict()}
+    await session.execute(
+        dialect_insert(session, SurveyVersion)
+        .values(content_hash=survey.content_hash, created_at=utcnow(), **values)
+        .on_conflict_do_nothing(index_elements=["content_hash"])
+    )
+    stored = await session.scalar(
+        select(SurveyVersion).where(SurveyVersion.content_hash == survey.content_hash)
+    )
+    assert stored is not None
+    _surveys_by_hash.setdefault(stored.content_hash, survey)
+    return stored
+
+
+async def survey_of(session: AsyncSession, response: Response) -> core.Survey:
+    """The survey version ``response`` answers (its definition is read once per process)."""
+    query = select(SurveyVersion.content_hash).where(SurveyVersion.id == response.survey_version_id)
+    content_hash = (await session.execute(query)).scalar_one()
+    if content_hash not in _surveys_by_hash:
+        version = await session.get_one(SurveyVersion, response.survey_version_id)
+        _surveys_by_hash[content_hash] = core.survey_from_dict(version.definition)
+    return _surveys_by_hash[content_hash]
+
+
+async def select_team_survey(
+    session: AsyncSession, team_id: int, file_name: str | None, *, user_id: int | None = None
+) -> core.Survey:
+    """Switch the team to ``file_name`` in ``surveys/`` (None: the default), if it is valid.
+
+    Raises :class:`core.surveys.SurveyFileError` naming the file, the question and the reason.
+    """
+    if file_name is not None and file_name not in survey_files():
+        raise core.SurveyFileError(N_("filen finns inte i mappen surveys/"), path=file_name)
+    team = await session.get_one(Team, team_id, with_for_update=True)
+    team.survey_file = file_name
+    survey = team_survey(team)
+    await register_survey_version(session, survey)
+    await audit.record(
+        session,
+        "survey.selected",
+        actor=f"user:{user_id}",
+        user_id=user_id,
+        object_type="team",
+        object_id=team_id,
+        team_id=team_id,
+        detail={"code": survey.code, "version": survey.version},
+    )
+    return survey
+
+
+# --- Where a participant is ------------------------------------------------------------------
+
+
+@dataclass
+class SurveyState:
+    """One invitation being answered: its response (None before the start) and the answers.
+
+    ``answers`` maps question id to the stored value (free text: the redacted text);
+    ``skipped`` holds the optional questions passed over, ``redacted`` the free-text answers
+    that had personal details removed.
+    """
+
+    invitation: Invitation
+    response: Response | None = None
+    survey: core.Survey | None = None
+    answers: dict[str, core.AnswerValue] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    redacted: set[str] = field(default_factory=set)
+
+    @property
+    def started(self) -> bool:
+        """Whether the participant has chosen a language and begun."""
+        return self.response is not None
+
+    @property
+    def completed(self) -> bool:
+        """Whether the response is complete."""
+        return self.response is not None and self.response.completed_at is not None
+
+    @property
+    def language(self) -> str:
+        """The language the participant chose (Swedish until they have)."""
+        return self.invitation.language or DEFAULT_LANGUAGE
+
+    def current(self) -> core.Question | None:
+        """The question to ask now: the one gone back to, else the first one left."""
+        if self.response is None or self.survey is None or self.completed:
+            return None
+        cursor = self.response.cursor
+        if cursor and any(question.id == cursor for question in self.survey.questions):
+            return self.survey.question(cursor)
+        return core.next_question(self.survey, self.answers, self.skipped)
+
+    def progress(self) -> tuple[int, int]:
+        """(number of the current question, questions in the survey), e.g. for "2 av 6"."""
+        assert self.survey is not None
+        question = self.current()
+        total = len(self.survey.questions)
+        return (self.survey.index(question.id) + 1 if question else total), total
+
+
+async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState:
+    """The state of ``invitation``: its response, survey version and answers."""
+    state = SurveyState(invitation)
+    state.response = await session.scalar(
+        select(Response).where(Response.invitation_id == invitation.id)
+    )
+    if state.response is None:
+        return state
+    state.survey = await survey_of(session, state.response)
+    answers = await session.scalars(select(Answer).where(Answer.response_id == state.response.id))
+    for answer in answers:
+        if answer.skipped:
+            state.skipped.add(answer.question_id)
+        elif answer.text is not None:
+            state.answers[answer.question_id] = answer.text
+            if answer.redacted:
+                state.redacted.add(answer.question_id)
+        elif answer.value is not None:
+            state.answers[answer.question_id] = answer.value
+    return state
+
+
+async def survey_to_start(session: AsyncSession, state: SurveyState) -> core.Survey:
+    """The survey the participant answers, or will answer when they start: the team's now."""
+    if state.survey is not None:
+        return state.survey
+    return team_survey(await session.get_one(Team, state.invitation.team_id))
+
+
+async def start_response(
+    session: AsyncSession, state: SurveyState, language: str, *, now: datetime | None = None
+) -> None:
+    """Choose the language and, unless already started, start a response to the team's survey."""
+    now = now or utcnow()
+    state.invitation.language = language
+    if state.response is not None:
+        state.response.language, state.response.updated_at = language, now
+        return
+    team = await session.get_one(Team, state.invitation.team_id)
+    version = await register_survey_version(session, team_survey(team))
+    state.response = Response(
+        invitation_id=state.invitation.id,
+        participant_id=state.invitation.participant_id,
+        team_id=team.id,
+        survey_version_id=version.id,
+        language=language,
+        channel=WEB if state.invitation.telegram_chat_id is None else TELEGRAM,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(state.response)
+    await session.flush()
+    state.survey = await survey_of(session, state.response)
+
+
+# --- Answers ---------------------------------------------------------------------------------
+
+
+def _response(state: SurveyState) -> Response:
+    """The response being answered; NotAllowed when there is none or it is complete."""
+    if state.response is None or state.survey is None or state.completed:
+        raise NotAllowed(N_("Enkäten är inte påbörjad eller redan avslutad."))
+    return state.response
+
+
+async def _upsert_answer(
+    session: AsyncSession, response: Response, qid: str, now: datetime, **columns: Any
+) -> int:
+    """Insert or replace the answer to ``qid``; the id of its one row."""
+    stmt = dialect_insert(session, Answer).values(
+        response_id=response.id, question_id=qid, answered_at=now, **columns
+    )
+    changed = {name: stmt.excluded[name] for name in (*columns, "answered_at")}
+    stmt = stmt.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=changed)
+    answer_id: int = (await session.execute(stmt.returning(Answer.id))).scalar_one()
+    await session.execute(
+        delete(AnswerTheme).where(AnswerTheme.answer_id == answer_id, AnswerTheme.source == "auto")
+    )
+    response.updated_at = now
+    return answer_id
+
+
+async def record_answer(
+    session: AsyncSession,
+    state: SurveyState,
+    question: core.Question,
+    value: core.AnswerValue,
+    *,
+    now: datetime | None = None,
+) -> Redacted | None:
+    """Store a parsed answer; free text is redacted, encrypted and coded into themes.
+
+    Returns the redaction when personal details were removed from a free-text answer, so the
+    participant can be told why.
+    """
+    response, now = _response(state), now or utcnow()
+    if question.kind != core.TEXT:
+        columns = {"value": value, "text": null(), "redacted": False}
+        await _upsert_answer(session, response, question.id, now, skipped=False, **columns)
+        state.answers[question.id] = value
+        state.skipped.discard(question.id)
+        state.redacted.discard(question.id)
+        return None
+    cleaned = redact(str(value))
+    # The text stored after an earlier redaction, sent again unchanged, stays marked redacted.
+    was_redacted = question.id in state.redacted and state.answers.get(question.id) == cleaned.text
+    redacted = bool(cleaned.removed) or was_redacted
+    columns = {"value": null(), "text": cleaned.text, "redacted": redacted}
+    answer_id = await _upsert_answer(session, response, question.id, now, skipped=False, **columns)
+    for theme in code_text(cleaned.text, default_codebook()):
+        session.add(AnswerTheme(answer_id=answer_id, theme=theme, source="auto"))
+    state.answers[question.id] = cleaned.text
+    state.skipped.discard(question.id)
+    (state.redacted.add if redacted else state.redacted.discard)(question.id)
+    return cleaned if cleaned.removed else None
+
+
+async def skip_question(
+    session: AsyncSession,
+    state: SurveyState,
+    question: core.Question,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Pass over an optional question (any earlier answer to it is removed)."""
+    core.check_can_skip(question)
+    now = now or utcnow()
+    await _upsert_answer(
+        session,
+        _response(state),
+        question.id,
+        now,
+        value=null(),
+        text=null(),
+        redacted=False,
+        skipped=True,
+    )
+    state.answers.pop(question.id, None)
+    state.redacted.discard(question.id)
+    state.skipped.add(question.id)
+
+
+async def toggle_choice(
+    session: AsyncSession, state: SurveyState, question: core.Question, code: str
+) -> list[str]:
+    """Tick or untick one option of a ``multiple`` question; the choices ticked now."""
+    chosen = state.answers.get(question.id)
+    ticked = set(chosen) if isinstance(chosen, list) else set()
+    ticked ^= {code}
+    choices = [option.code for option in question.options if option.code in ticked]
+    response = _response(state)
+    if choices:
+        await record_answer(session, state, question, choices)
+    else:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == response.id, Answer.question_id == question.id
+            )
+        )
+        state.answers.pop(question.id, None)
+    return choices
+
+
+async def move_cursor(
+    session: AsyncSession, state: SurveyState, qid: str | None, *, now: datetime | None = None
+) -> None:
+    """Go to question ``qid`` (going back), or with None on to the first question left."""
+    response = _response(state)
+    response.cursor, response.updated_at = qid, now or utcnow()
+
+
+async def complete_response(
+    session: AsyncSession, state: SurveyState, *, now: datetime | None = None
+) -> None:
+    """Mark the response complete; whether quoting is allowed comes from the ``citat`` answer."""
+    response = _response(state)
+    assert state.survey is not None
+    if not core.is_complete(state.survey, state.answers):
+        raise NotAllowed(N_("Några frågor behöver fortfarande ett svar."))
+    quote = state.answers.get(core.Q_QUOTE)
+    response.quote_allowed = quote if isinstance(quote, bool) else None
+    response.completed_at = response.updated_at = now or utcnow()
+    response.cursor = None
+
+
+async def delete_answers(session: AsyncSession, state: SurveyState) -> None:
+    """Delete the participant's response and answers at their request; no more reminders."""
+    invitation = state.invitation
+    if state.response is not None:
+        await session.delete(state.response)
+    invitation.language, invitation.reminders_stopped = None, True
+    await audit.record(
+        session,
+        "survey.answers_deleted",
+        actor="participant",
+        object_type="invitation",
+        object_id=invitation.id,
+        team_id=invitation.team_id,
+        detail={"response": state.response.id if state.response else None},
+    )
+    state.response, state.survey, state.answers, state.skipped = None, None, {}, set()
+
+
+async def stop_reminders(session: AsyncSession, state: SurveyState) -> None:
+    """The participant wants no more reminders."""
+    state.invitation.reminders_stopped = True

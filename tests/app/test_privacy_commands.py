@@ -1,0 +1,91 @@
+"""The privacy commands as an operator runs them: rotate-key, purge and export-person."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.crypto import Keyring, install_keyring
+from storage.db import Database
+from storage.models import AuditEntry, Participant
+from tests.conftest import TEST_SECRET
+from tests.factories import make_person_with_history, make_team
+
+SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
+NEW_KEY = "a-brand-new-secret-key-" + "k" * 30
+
+
+async def samverkan(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run the ``samverkan`` command; its exit status, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        SAMVERKAN, *args, env={**env, "PATH": os.environ["PATH"]},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_rotate_key_moves_everything_to_the_new_key(db: Database, settings_env) -> None:
+    await make_team(db)
+    person = await make_person_with_history(db)
+    rotating = {**settings_env, "SAMVERKAN_SECRET_KEY": NEW_KEY,
+                "SAMVERKAN_PREVIOUS_SECRET_KEYS": TEST_SECRET}  # fmt: skip
+    only_new = {**settings_env, "SAMVERKAN_SECRET_KEY": NEW_KEY}
+
+    refused = await samverkan(only_new, "rotate-key")
+    rotated = await samverkan(rotating, "rotate-key", "--batch-size", "2", "--verbose")
+    again = await samverkan(only_new, "rotate-key")
+
+    assert refused[0] == 1
+    assert refused[2].splitlines() == [
+        "note: SAMVERKAN_PREVIOUS_SECRET_KEYS is empty; only checking",
+        f"samverkan: 6 rows could not be decrypted with the current or previous keys (first: "
+        f"participants id {person.participant_id}); add the key they were written with to "
+        "SAMVERKAN_PREVIOUS_SECRET_KEYS and run again",
+    ]
+    assert rotated[0] == 0 and "participants: 1 rows checked" in rotated[2]
+    assert "participants.name 1" in rotated[1] and "recomputed 1 blind indexes" in rotated[1]
+    assert again[0] == 0 and "re-encrypted 0 values" in again[1]
+    install_keyring(Keyring(NEW_KEY))
+    async with db.sessions() as session:
+        stored = (
+            await session.execute(select(Participant.name, Participant.personnummer_hash))
+        ).one()
+        actions = (await session.scalars(select(AuditEntry.action))).all()
+    assert tuple(stored) == (person.name, Keyring(NEW_KEY).blind_index(person.personnummer))
+    assert actions.count("keys.rotated") == 3
+
+
+async def test_purge_lists_in_a_dry_run_and_then_purges(db: Database, settings_env) -> None:
+    await make_team(db)
+    person = await make_person_with_history(db)
+
+    dry = await samverkan(settings_env, "purge", "--dry-run")
+    real = await samverkan(settings_env, "purge")
+
+    line = f"participant {person.participant_id} team norr referrals R-SEC001 closed 2019-06-30"
+    assert dry[0] == 0 and dry[1].splitlines()[0] == line
+    assert "would purge 1 participants" in dry[1]
+    assert real[0] == 0 and "purged 1 participants" in real[1]
+    assert person.name not in dry[1] + real[1]
+    async with db.sessions() as session:
+        assert await session.scalar(select(Participant.name)) is None
+
+
+async def test_export_person_writes_the_extract_as_json(db: Database, settings_env) -> None:
+    await make_team(db)
+    person = await make_person_with_history(db, 4)
+
+    found = await samverkan(settings_env, "export-person", "--ref", "P-4", "--team", "norr")
+    unknown = await samverkan(settings_env, "export-person", "--id", "999999")
+    no_team = await samverkan(settings_env, "export-person", "--ref", "P-4")
+
+    assert found[0] == 0 and json.loads(found[1])["person"]["name"] == person.name
+    assert unknown == (1, "", "samverkan: no participant id 999999\n")
+    assert no_team == (1, "", "samverkan: --ref needs --team CODE\n")

@@ -1,0 +1,169 @@
+"""A referral from the case worker's keyboard to the team's board, in Debian's Chromium.
+
+The case worker fills in the form with the keyboard only, makes a mistake and corrects it
+from the error summary, checks the review and gets the receipt; a coordinator then finds the
+referral on the board, enrols the participant and later ends the participation. axe-core
+checks every page on the way (WCAG 2.1 AA), on a phone and on a desktop.
+
+``SAMVERKAN_SCREENSHOTS=docs/screenshots`` saves a screenshot of each page (README images).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from storage.referrals import today_in_sweden
+from tests.e2e.axe import axe_violations, describe
+from tests.factories import PASSWORD, make_team, make_user
+
+SCREENSHOTS = os.environ.get("SAMVERKAN_SCREENSHOTS", "")
+
+
+async def accessible(page: Any, name: str, viewport: str) -> None:
+    """Assert that axe-core finds no WCAG 2.1 AA violation; save a screenshot if asked."""
+    violations = await axe_violations(page)
+    assert violations == [], f"{name} ({viewport}):\n{describe(violations)}"
+    if SCREENSHOTS:
+        await asyncio.to_thread(Path(SCREENSHOTS).mkdir, parents=True, exist_ok=True)
+        height = await page.evaluate("() => document.documentElement.scrollHeight")
+        full_page = height <= 3 * page.viewport_size["height"]  # long forms: the first screen
+        await page.screenshot(path=f"{SCREENSHOTS}/{name}-{viewport}.png", full_page=full_page)
+
+
+async def focused_id(page: Any) -> str:
+    return str(await page.evaluate("() => document.activeElement && document.activeElement.id"))
+
+
+async def tab_to(page: Any, element_id: str, limit: int = 60) -> None:
+    """Press Tab until the element ``element_id`` has the focus."""
+    for _ in range(limit):
+        if await focused_id(page) == element_id:
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}; focus is on #{await focused_id(page)}")
+
+
+async def type_into(page: Any, element_id: str, text: str) -> None:
+    await tab_to(page, element_id)
+    await page.keyboard.type(text)
+
+
+async def tick(page: Any, element_id: str) -> None:
+    """Tab to a check box or the first radio button of a group and press Space."""
+    await tab_to(page, element_id)
+    await page.keyboard.press("Space")
+
+
+async def fill_in_by_keyboard(page: Any) -> None:
+    """Every required field, with a personnummer whose check digit is wrong."""
+    await tab_to(page, "referrer_org")
+    await page.keyboard.press("ArrowDown")  # the first organisation: Arbetsförmedlingen
+    await type_into(page, "referrer_name", "Lena Handläggare")
+    await type_into(page, "referrer_email", "lena.handlaggare@arbetsformedlingen.se")
+    await type_into(page, "referrer_phone", "010-486 00 00")
+    await type_into(page, "person_name", "Sara Exempel")
+    await type_into(page, "personnummer", "19850312-1234")
+    await type_into(page, "person_phone", "070-123 45 67")
+    await tick(page, "contact_channel")
+    await tick(page, "interpreter")
+    await page.keyboard.press("ArrowDown")  # from "Ja" to "Nej"
+    await tab_to(page, "income_source")
+    await page.keyboard.press("ArrowDown")
+    await tick(page, "contacts")
+    await type_into(page, "help_wanted", "Vill komma närmare arbete och få struktur i vardagen.")
+    await tick(page, "consent_sharing_parties")
+    await tick(page, "consent_sharing_info")
+    await tick(page, "consent_follow_up")
+    await tick(page, "consent_method")
+    await tick(page, "consent_confirmed")
+
+
+async def press_button(page: Any, element_id: str) -> None:
+    async with page.expect_navigation():
+        await tab_to(page, element_id)
+        await page.keyboard.press("Enter")
+
+
+async def send_referral_by_keyboard(page: Any, base: str, viewport: str) -> str:
+    """The case worker's part; returns the reference on the receipt."""
+    await page.goto(base + "/remiss")
+    await accessible(page, "form", viewport)
+    await fill_in_by_keyboard(page)
+    await press_button(page, "continue")
+    assert await page.locator(".error-summary").count() == 1
+    assert await focused_id(page) == "error-summary"
+    await accessible(page, "form-errors", viewport)
+    await page.keyboard.press("Tab")  # the summary's only link
+    await page.keyboard.press("Enter")
+    assert await focused_id(page) == "personnummer"
+    await page.keyboard.press("ControlOrMeta+A")
+    await page.keyboard.type("19850312-1231")
+    await press_button(page, "continue")
+    assert "Granska remissen" in await page.locator("h1").inner_text()
+    await accessible(page, "review", viewport)
+    await press_button(page, "send")
+    assert page.url.endswith("/remiss/kvitto")
+    await accessible(page, "receipt", viewport)
+    return (await page.locator(".reference").inner_text()).strip()
+
+
+async def log_in(page: Any, base: str) -> None:
+    await page.goto(base + "/team/login")
+    await page.fill("#email", "samordnare@example.se")
+    await page.fill("#password", PASSWORD)
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
+
+
+async def enrol_and_end(page: Any, reference: str, viewport: str) -> None:
+    """The coordinator moves the referral through the queue, enrols, and ends."""
+    async with page.expect_navigation():
+        await page.click(f"text={reference}")
+    await accessible(page, "referral", viewport)
+    for status in ("Under bedömning", "I kö", "Studiebesök bokat"):
+        await page.get_by_label(status, exact=True).check()
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Spara status").click()
+    today = today_in_sweden().isoformat()
+    await page.fill("#enrol-start_date", today)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Skriv in").click()
+    assert "Prövotiden slutar" in await page.content()
+    async with page.expect_navigation():
+        await page.click("text=Personsidan")
+    await accessible(page, "participant", viewport)
+    await page.select_option("#end-end_reason", "arbete")
+    await page.select_option("#end-income_source_after", "lon")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Avsluta deltagandet").click()
+    assert "Deltagandet är avslutat." in await page.content()
+    assert re.search(r"Avslutsanledning</dt><dd>Arbete", await page.content())
+
+
+async def referral_to_enrolment_and_end(server: Any, page: Any, viewport: str) -> None:
+    """The whole flow in one browser page, checking accessibility at each step."""
+    await make_team(server.db, "norr", "Samverkansteam Norr")
+    await make_user(server.db, "samordnare@example.se", role="coordinator", team="norr")
+    reference = await send_referral_by_keyboard(page, server.url, viewport)
+    assert re.fullmatch(r"R-[A-Z2-9]{6}", reference)
+    await log_in(page, server.url)
+    await page.goto(server.url + "/team/remisser")
+    assert reference in await page.content()
+    await accessible(page, "board", viewport)
+    await enrol_and_end(page, reference, viewport)
+
+
+async def test_a_referral_from_keyboard_to_enrolment_and_end_on_a_phone(
+    live_server, phone_page
+) -> None:  # type: ignore[no-untyped-def]
+    await referral_to_enrolment_and_end(live_server, phone_page, "phone")
+
+
+async def test_a_referral_from_keyboard_to_enrolment_and_end_on_a_desktop(
+    live_server, desktop_page
+) -> None:  # type: ignore[no-untyped-def]
+    await referral_to_enrolment_and_end(live_server, desktop_page, "desktop")

@@ -1,0 +1,254 @@
+"""The team's pages over HTTP: board, referral, participant, reveal, consent, log."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.main import create_app
+from storage.models import AuditEntry, Consent, Referral, ReferralEvent
+from storage.referrals import today_in_sweden
+from tests.factories import logged_in, make_referral, make_team, make_user
+
+TODAY = today_in_sweden()
+
+
+@pytest.fixture
+async def app(settings, db):  # type: ignore[no-untyped-def]
+    """The app with teams norr and syd, a coordinator and a coach in norr, one in syd."""
+    await make_team(db, "norr")
+    await make_team(db, "syd", "Resursteam Syd")
+    await make_user(db, "samordnare@example.se", role="coordinator", team="norr")
+    await make_user(db, "coach@example.se", role="staff", team="norr")
+    await make_user(db, "coach@syd.example.se", role="staff", team="syd")
+    return create_app(settings, database=db)
+
+
+@pytest.fixture
+async def coordinator(aiohttp_client, app):  # type: ignore[no-untyped-def]
+    """A client logged in as the coordinator of norr, and its CSRF token."""
+    client = await aiohttp_client(app)
+    return client, await logged_in(client, "samordnare@example.se")
+
+
+async def post(client, token: str, path: str, **fields: str):  # type: ignore[no-untyped-def]
+    return await client.post(path, data={"_csrf": token, **fields}, allow_redirects=False)
+
+
+async def through_the_queue(client, token: str, referral_id: int) -> None:  # type: ignore[no-untyped-def]
+    for target in ("assessing", "queued", "visit_booked"):
+        response = await post(client, token, f"/team/remisser/{referral_id}/status", to=target)
+        assert response.status == 303
+
+
+async def test_anonymous_visitors_are_sent_to_the_login_page(aiohttp_client, app) -> None:
+    client = await aiohttp_client(app)
+    for path in ("/team/remisser", "/team/remisser/1", "/team/deltagare", "/team/logg"):
+        response = await client.get(path, allow_redirects=False)
+        assert (response.status, response.headers["Location"]) == (303, "/team/login")
+
+
+async def test_the_board_shows_a_new_referral_with_its_days_waiting(coordinator, db) -> None:
+    client, _ = coordinator
+    submission = await make_referral(db)
+    page = await (await client.get("/team/remisser")).text()
+    assert f'href="/team/remisser/{submission.referral_id}">{submission.reference}</a>' in page
+    assert "Sara Exempel" in page and "Inkommen" in page
+    assert 'data-label="Dagar i väntan">0</td>' in page
+
+
+async def test_staff_never_see_another_teams_referrals(aiohttp_client, app, db) -> None:
+    submission = await make_referral(db)
+    client = await aiohttp_client(app)
+    await logged_in(client, "coach@syd.example.se")
+    board = await (await client.get("/team/remisser?status=all")).text()
+    assert submission.reference not in board
+    assert (await client.get(f"/team/remisser/{submission.referral_id}")).status == 404
+
+
+async def test_a_transition_is_stored_with_who_when_and_the_note(coordinator, db) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    response = await post(
+        client,
+        token,
+        f"/team/remisser/{submission.referral_id}/status",
+        to="assessing",
+        note="Tas upp tisdag",
+    )
+    assert response.status == 303
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Remissen har nu status ”Under bedömning”." in page and "Tas upp tisdag" in page
+    async with db.sessions() as session:
+        event = await session.scalar(
+            select(ReferralEvent).where(ReferralEvent.to_status == "assessing")
+        )
+    assert event is not None and event.user_id is not None and event.note == "Tas upp tisdag"
+
+
+async def test_a_move_the_rules_forbid_explains_itself(coordinator, db) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    response = await post(
+        client, token, f"/team/remisser/{submission.referral_id}/status", to="queued"
+    )
+    assert response.status == 422
+    assert "kan inte flyttas till ”I kö”" in await response.text()
+
+
+async def test_declining_without_a_reason_for_the_referrer_is_refused(coordinator, db) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    response = await post(
+        client,
+        token,
+        f"/team/remisser/{submission.referral_id}/status",
+        to="declined",
+        note="intern",
+    )
+    page = await response.text()
+    assert response.status == 422
+    assert 'href="#declined-decline_reason"' in page and 'id="declined-decline_reason"' in page
+
+
+async def test_enrolling_shows_the_trial_period_end_and_ending_closes_the_case(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    await through_the_queue(client, token, submission.referral_id)
+    response = await post(
+        client,
+        token,
+        f"/team/remisser/{submission.referral_id}/inskrivning",
+        start_date=TODAY.isoformat(),
+    )
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Prövotiden slutar" in page
+    participant_id = re.search(r'href="/team/deltagare/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    response = await post(
+        client,
+        token,
+        f"/team/deltagare/{participant_id}/avslut",
+        referral=str(submission.referral_id),
+        end_date=TODAY.isoformat(),
+        end_reason="studier",
+        income_source_after="studiemedel",
+    )
+    assert response.status == 303
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+    assert (referral.status, referral.end_reason, referral.income_source_after) == (
+        "ended",
+        "studier",
+        "studiemedel",
+    )
+
+
+async def test_the_participant_page_masks_the_personnummer_and_logs_each_view(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    async with db.sessions() as session:
+        participant_id = (await session.get_one(Referral, submission.referral_id)).participant_id
+    page = await (await client.get(f"/team/deltagare/{participant_id}")).text()
+    assert "19850312-****" in page and "19850312-1231" not in page
+    refused = await post(client, token, f"/team/deltagare/{participant_id}/personnummer")
+    assert refused.status == 422 and "19850312-1231" not in await refused.text()
+    shown = await post(
+        client, token, f"/team/deltagare/{participant_id}/personnummer", reason="kontakt_myndighet"
+    )
+    assert shown.status == 200 and "19850312-1231" in await shown.text()
+    async with db.sessions() as session:
+        actions = (
+            await session.scalars(
+                select(AuditEntry.action)
+                .where(
+                    AuditEntry.object_id == participant_id, AuditEntry.object_type == "participant"
+                )
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert actions == [
+        "participant.viewed",
+        "participant.viewed",
+        "participant.personnummer_revealed",
+        "participant.viewed",
+    ]
+
+
+async def test_withdrawing_a_consent_from_the_participant_page(coordinator, db) -> None:
+    client, token = coordinator
+    await make_referral(db)
+    async with db.sessions() as session:
+        consent = await session.scalar(select(Consent).where(Consent.party == "af"))
+    assert consent is not None
+    response = await post(
+        client,
+        token,
+        f"/team/deltagare/{consent.participant_id}/samtycke",
+        consent=str(consent.id),
+        channel="telefon",
+        at=TODAY.isoformat(),
+    )
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Samtycket är återkallat" in page and "Återkallat" in page
+    future = await post(
+        client,
+        token,
+        f"/team/deltagare/{consent.participant_id}/samtycke",
+        consent=str(consent.id),
+        channel="telefon",
+        at=(TODAY + timedelta(days=3)).isoformat(),
+    )
+    assert future.status == 422
+
+
+async def test_only_coordinators_print_a_log_extract_and_read_the_log(
+    aiohttp_client, app, db
+) -> None:
+    await make_referral(db)
+    client = await aiohttp_client(app)
+    await logged_in(client, "coach@example.se")
+    assert (await client.get("/team/deltagare/1/logg")).status == 403
+    assert (await client.get("/team/logg")).status == 403
+
+
+async def test_a_coordinator_prints_the_persons_log_extract(coordinator, db) -> None:
+    client, _ = coordinator
+    await make_referral(db)
+    async with db.sessions() as session:
+        participant_id = await session.scalar(select(Referral.participant_id))
+    await client.get(f"/team/deltagare/{participant_id}")
+    extract = await (await client.get(f"/team/deltagare/{participant_id}/logg")).text()
+    assert "Remiss inkom" in extract and "Personens uppgifter visades" in extract
+
+
+async def test_the_log_exports_as_csv_without_personal_data(coordinator, db) -> None:
+    client, _ = coordinator
+    await make_referral(db)
+    response = await client.get("/team/logg.csv")
+    text = (await response.read()).decode("utf-8-sig")
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert text.splitlines()[0] == "at,by,action,object_type,object_id,detail"
+    assert "referral.submitted" in text and "Sara" not in text and "19850312" not in text
+
+
+async def test_the_participant_list_shows_enrolled_participants_with_trial_end(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    await through_the_queue(client, token, submission.referral_id)
+    await post(
+        client,
+        token,
+        f"/team/remisser/{submission.referral_id}/inskrivning",
+        start_date=TODAY.isoformat(),
+    )
+    page = await (await client.get("/team/deltagare")).text()
+    assert "Sara Exempel" in page and TODAY.isoformat() in page

@@ -1,0 +1,265 @@
+"""The public referral form over HTTP: form, errors, review, receipt, idempotency, limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiohttp.test_utils import make_mocked_request
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app.main import create_app
+from core.referrals import FORM_FIELDS
+from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
+from storage.models import AuditEntry, Consent, Participant, Referral, ReferralEvent
+from tests.factories import form_fields, hidden_fields, make_team, referral_form
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings, db):  # type: ignore[no-untyped-def]
+    """A browser-like client on the app with one team, ``norr``."""
+    await make_team(db)
+    return await aiohttp_client(create_app(settings, database=db))
+
+
+async def open_form(client, path: str = "/remiss") -> tuple[str, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The form page and its hidden fields (CSRF token, submission key, consent versions)."""
+    response = await client.get(path)
+    assert response.status == 200
+    page = await response.text()
+    return page, hidden_fields(page)
+
+
+async def review_page(client, **overrides) -> str:  # type: ignore[no-untyped-def]
+    """Fill in the form and go to the review page; its HTML."""
+    _, hidden = await open_form(client)
+    response = await client.post("/remiss", data=hidden + form_fields(referral_form(**overrides)))
+    assert response.status == 200, await response.text()
+    return await response.text()
+
+
+async def rows(db, model) -> int:  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_the_form_has_a_submission_key_and_the_consent_text_versions(client) -> None:
+    page, hidden = await open_form(client)
+    names = dict(hidden)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", names["submission_key"])
+    assert names["consent_version_information_sharing"] == "1"
+    assert names["consent_version_follow_up"] == "1"
+    assert "Samtyckestext version 1" in page and "12 kapitlet 2 §" in page
+
+
+async def test_every_field_of_the_form_has_a_label(client) -> None:
+    page, _ = await open_form(client)
+    ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    assert {name for name in FORM_FIELDS} <= ids
+    assert ids <= labelled
+
+
+async def test_a_valid_form_leads_to_the_review_page_and_stores_nothing_yet(client, db) -> None:
+    page = await review_page(client)
+    assert "Granska remissen innan du skickar" in page
+    assert "Sara Exempel" in page and "Arbetsförmedlingen" in page
+    assert 'formaction="/remiss/andra#person_name"' in page
+    assert ("person_name", "Sara Exempel") in hidden_fields(page)
+    assert await rows(db, Referral) == 0
+
+
+async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_value(
+    client, db
+) -> None:
+    _, hidden = await open_form(client)
+    form = referral_form(
+        personnummer="19850312-1234",
+        referrer_email="lena@gmail.com",
+        help_wanted="",
+        person_name="Sara <b>Exempel</b>",
+    )
+    response = await client.post("/remiss", data=hidden + form_fields(form))
+    page = await response.text()
+    assert response.status == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary is not None
+    assert re.findall(r'href="#([a-z_]+)"', summary.group(0)) == [
+        "referrer_email",
+        "personnummer",
+        "help_wanted",
+    ]
+    assert "Kontrollsiffran" in page and "inte en privat adress" in page
+    assert 'id="personnummer-error"' in page and 'aria-invalid="true"' in page
+    assert 'value="19850312-1234"' in page and 'value="lena@gmail.com"' in page
+    assert 'value="Sara &lt;b&gt;Exempel&lt;/b&gt;"' in page
+    assert ("submission_key", dict(hidden)["submission_key"]) in hidden_fields(page)
+    assert await rows(db, Referral) == 0
+
+
+async def test_change_from_the_review_returns_to_the_form_with_values_kept(client) -> None:
+    page = await review_page(client)
+    response = await client.post("/remiss/andra", data=hidden_fields(page))
+    form = await response.text()
+    assert response.status == 200
+    assert 'value="Sara Exempel"' in form and 'value="19850312-1231"' in form
+    assert re.search(r'value="kommun" checked', form)
+
+
+async def test_sending_stores_the_referral_and_shows_the_receipt(client, db) -> None:
+    page = await review_page(client)
+    response = await client.post("/remiss/skicka", data=hidden_fields(page), allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/remiss/kvitto"
+    receipt = await (await client.get("/remiss/kvitto")).text()
+    async with db.sessions() as session:
+        reference = await session.scalar(select(Referral.reference))
+    assert reference is not None and f'<span class="reference">{reference}</span>' in receipt
+    assert await rows(db, Consent) == 3 and await rows(db, ReferralEvent) == 1
+
+
+async def test_sending_twice_shows_the_same_receipt_and_stores_one_referral(client, db) -> None:
+    fields = hidden_fields(await review_page(client))
+    references = []
+    for _ in range(3):
+        await client.post("/remiss/skicka", data=fields)
+        receipt = await (await client.get("/remiss/kvitto")).text()
+        references.append(re.search(r'class="reference">([^<]+)<', receipt).group(1))  # type: ignore[union-attr]
+    assert len(set(references)) == 1
+    assert await rows(db, Referral) == 1
+
+
+async def test_no_personal_data_ends_up_in_a_url_or_a_cache(client) -> None:
+    _, hidden = await open_form(client)
+    review = await client.post("/remiss", data=hidden + form_fields(referral_form()))
+    page = await review.text()
+    response = await client.post("/remiss/skicka", data=hidden_fields(page), allow_redirects=False)
+    urls = re.findall(r'(?:href|action|formaction)="([^"]+)"', page)
+    urls.append(response.headers["Location"])
+    assert not any(secret in url for url in urls for secret in ("19850312", "Sara", "070"))
+    assert review.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_person_with_protected_identity_needs_no_name_or_personnummer(client, db) -> None:
+    page = await review_page(
+        client,
+        protected_identity="ja",
+        person_name="",
+        personnummer="",
+        person_phone="",
+        contact_channel="via_remittent",
+    )
+    assert "Skyddade personuppgifter" in page and "19850312" not in page
+    await client.post("/remiss/skicka", data=hidden_fields(page))
+    async with db.sessions() as session:
+        person = await session.scalar(select(Participant))
+    assert person is not None and person.protected_identity and person.name is None
+
+
+async def test_the_form_and_its_errors_are_in_english_with_lang_en(client) -> None:
+    page, hidden = await open_form(client, "/remiss?lang=en")
+    assert '<html lang="en"' in page and "Referral to a coordinated rehabilitation team" in page
+    response = await client.post(
+        "/remiss", data=hidden + form_fields(referral_form(help_wanted=""))
+    )
+    assert response.status == 422
+    assert "Describe what the person wants help with." in await response.text()
+    again = await (await client.get("/remiss")).text()
+    assert '<html lang="en"' in again
+
+
+async def test_the_printable_consent_page_has_both_consents_in_each_language(client) -> None:
+    swedish = await (await client.get("/remiss/samtycke?lang=sv")).text()
+    english = await (await client.get("/remiss/samtycke?lang=en")).text()
+    assert (
+        "1. Samtycke till informationsutbyte" in swedish
+        and "2. Samtycke till uppföljning" in swedish
+    )
+    assert "1. Consent to information sharing" in english and "Consent to follow-up" in english
+    assert "Underskrift" in swedish and "Signature" in english
+
+
+async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(client, db) -> None:
+    client.server.app[REFERRAL_LIMITS].submissions.limit = 2
+    for number in range(3):
+        page = await review_page(client, person_name=f"Person {number}")
+        response = await client.post(
+            "/remiss/skicka", data=hidden_fields(page), allow_redirects=False
+        )
+    assert response.status == 429 and int(response.headers["Retry-After"]) > 0
+    body = await response.text()
+    assert "Vänta" in body and 'value="Person 2"' in body
+    assert await rows(db, Referral) == 2
+
+
+def test_the_rate_limiter_allows_again_when_the_window_has_passed() -> None:
+    now = [1000.0]
+    limiter = RateLimiter(limit=2, window=60, clock=lambda: now[0])
+    assert [limiter.attempt("a"), limiter.attempt("a")] == [0.0, 0.0]
+    assert limiter.attempt("a") == 60 and limiter.attempt("b") == 0.0
+    now[0] += 61
+    assert limiter.attempt("a") == 0.0
+
+
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy() -> None:
+    sent = make_mocked_request("POST", "/remiss", headers={"X-Forwarded-For": "6.6.6.6, 10.0.0.9"})
+    request = sent.clone(remote="192.0.2.10")
+    assert client_address(request) == "192.0.2.10"
+    assert client_address(request, trusted_proxies={"192.0.2.10"}) == "10.0.0.9"
+    assert client_address(request, trusted_proxies={"192.0.2.10", "10.0.0.9"}) == "6.6.6.6"
+
+
+FIELD_NAMES = st.sampled_from([*FORM_FIELDS, "_unknown", "submission_key"])
+NASTY_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.text(min_size=3001, max_size=3100),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            "19850312-1234",
+            "850312+1231",
+            "ja",
+            "nej",
+            "af",
+            "norr",
+            "\x00",
+            "\u202e",
+            "' OR 1=1 --",
+            "١٩٨٥٠٣١٢١٢٣١",
+        ]
+    ),
+)
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(st.tuples(FIELD_NAMES, NASTY_TEXT), max_size=8),
+    step=st.sampled_from(["/remiss", "/remiss/skicka", "/remiss/andra"]),
+)
+async def test_any_input_gives_a_page_with_a_message_never_a_server_error(
+    client, db, changes, step
+) -> None:  # type: ignore[no-untyped-def]
+    limits = client.server.app[REFERRAL_LIMITS]
+    limits.posts.limit = limits.submissions.limit = 100_000
+    _, hidden = await open_form(client)
+    fields = dict(form_fields(referral_form()))
+    fields.update(dict(changes))
+    before = await rows(db, Referral)
+    response = await client.post(step, data=hidden + list(fields.items()), allow_redirects=False)
+    page = await response.text()
+    assert response.status in (200, 303, 422), page[-500:]
+    if response.status == 422:
+        assert 'class="error-message"' in page
+    stored = await rows(db, Referral) - before
+    assert stored == (1 if step == "/remiss/skicka" and response.status == 303 else 0)
+    async with db.sessions() as session:
+        submitted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "referral.submitted")
+        )
+    assert submitted == await rows(db, Referral) == await rows(db, Participant)

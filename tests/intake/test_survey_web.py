@@ -1,0 +1,244 @@
+"""The survey as a web page: one question per page, save and resume, Arabic right to left."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from app.main import create_app
+from core import surveys as core
+from storage import invitations
+from storage.db import Database
+from storage.models import Answer, Response
+from tests.factories import make_enrolled_participant, make_team
+
+SURVEY = core.load_default_survey()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def heading(html: str) -> str:
+    """The text of the page's h1, tags removed."""
+    match = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    assert match, "page has no h1"
+    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+class Browser:
+    """A participant's browser on one survey link."""
+
+    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
+        self.client, self.page = client, f"/enkat/{token}"
+        self.html = ""
+        self.status = 0
+
+    async def open(self, query: str = "") -> str:
+        response = await self.client.get(self.page + query)
+        self.status, self.html = response.status, await response.text()
+        return self.html
+
+    async def submit(self, action: str = "answer", *answers: str, path: str = "") -> str:
+        """Post the form on the current page with ``answers`` and follow the redirect."""
+        data = [("_csrf", csrf_from(self.html)), ("action", action)]
+        question = re.search(r'name="question" value="([^"]+)"', self.html)
+        data += [("question", question.group(1))] if question else []
+        data += [("answer", answer) for answer in answers]
+        response = await self.client.post(self.page + path, data=data)
+        self.status, self.html = response.status, await response.text()
+        return self.html
+
+
+@pytest.fixture
+async def token(db: Database) -> str:
+    await make_team(db)
+    participant = await make_enrolled_participant(db)
+    async with db.transaction() as session:
+        [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
+    return new.token
+
+
+@pytest.fixture
+async def browser(aiohttp_client, settings, db: Database, token: str) -> Browser:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(create_app(settings, database=db))
+    return Browser(client, token)
+
+
+async def stored(db: Database) -> dict[str, tuple[object, str | None, bool, bool]]:
+    async with db.sessions() as session:
+        answers = await session.scalars(select(Answer))
+        return {a.question_id: (a.value, a.text, a.redacted, a.skipped) for a in answers}
+
+
+async def the_response(db: Database) -> Response | None:
+    async with db.sessions() as session:
+        return await session.scalar(select(Response))
+
+
+async def test_the_start_page_says_why_and_that_answering_is_voluntary(browser: Browser) -> None:
+    html = await browser.open()
+
+    assert browser.status == 200 and heading(html) == SURVEY.title_in("sv")
+    assert "Det är frivilligt att svara" in unescape(html)
+    assert 'value="start"' in html and '<html lang="sv" dir="ltr">' in html
+
+
+async def test_a_whole_survey_one_question_per_page(browser: Browser, db: Database) -> None:
+    await browser.open()
+    pages = [heading(await browser.submit("start"))]
+    for answers in (["enskilda_samtal", "traning"], ["Samtalen och gymmet"], ["ja_lite"],
+                    ["bra"], ["Fler grupper"], ["ja"]):  # fmt: skip
+        pages.append(heading(await browser.submit("answer", *answers)))
+
+    assert pages == [q.text_in("sv") for q in SURVEY.questions] + ["Tack för dina svar"]
+    assert SURVEY.thanks_in("sv") in unescape(browser.html)
+    assert await stored(db) == {
+        core.Q_ACTIVITIES: (["enskilda_samtal", "traning"], None, False, False),
+        core.Q_USEFUL: (None, "Samtalen och gymmet", False, False),
+        core.Q_CLOSER: ("ja_lite", None, False, False),
+        core.Q_HEALTH: ("bra", None, False, False),
+        core.Q_BETTER: (None, "Fler grupper", False, False),
+        core.Q_QUOTE: (True, None, False, False),
+    }
+    response = await the_response(db)
+    assert response.completed_at is not None and response.channel == "web"
+
+
+async def test_a_missing_answer_is_shown_with_an_error_summary(browser: Browser) -> None:
+    await browser.open()
+    await browser.submit("start")
+
+    html = await browser.submit("answer")
+
+    assert browser.status == 422
+    assert 'class="error-summary"' in html and "Välj minst ett alternativ." in html
+    assert heading(html) == SURVEY.question(core.Q_ACTIVITIES).text_in("sv")
+
+
+async def test_back_shows_the_earlier_answer_and_skip_passes_over(
+    browser: Browser, db: Database
+) -> None:
+    await browser.open()
+    await browser.submit("start")
+    await browser.submit("answer", "traning")
+    html = await browser.submit("back")
+    assert heading(html) == SURVEY.question(core.Q_ACTIVITIES).text_in("sv")
+    assert re.search(r'value="traning" checked', html)
+
+    for answers in (["traning"], ["Gymmet"], ["ja_lite"], ["bra"]):
+        await browser.submit("answer", *answers)
+    await browser.submit("skip")
+    html = await browser.submit("skip")
+
+    assert heading(html) == "Tack för dina svar"
+    answers = await stored(db)
+    assert answers[core.Q_BETTER] == answers[core.Q_QUOTE] == (None, None, False, True)
+    assert (await the_response(db)).quote_allowed is None
+
+
+async def test_a_required_question_has_no_skip_button(browser: Browser) -> None:
+    await browser.open()
+    html = await browser.submit("start")
+
+    assert 'value="skip"' not in html and 'value="later"' in html
+
+
+async def test_leaving_for_later_and_coming_back_resumes_at_the_same_question(
+    browser: Browser,
+) -> None:
+    await browser.open()
+    await browser.submit("start")
+    await browser.submit("answer", "traning")
+
+    saved = await browser.submit("later")
+    assert heading(saved) == "Dina svar är sparade"
+    again = await browser.open()
+    assert heading(again) == SURVEY.question(core.Q_USEFUL).text_in("sv")
+
+
+async def test_personal_details_are_removed_and_the_participant_is_told(
+    browser: Browser, db: Database
+) -> None:
+    await browser.open()
+    await browser.submit("start")
+    await browser.submit("answer", "traning")
+
+    html = await browser.submit("answer", "Ring mig på 070-123 45 67")
+
+    assert heading(html) == SURVEY.question(core.Q_USEFUL).text_in("sv")
+    assert "Vi tog bort uppgifter som kan visa vem du är" in html and "070-123" not in html
+    [(value, text, redacted, _)] = [v for k, v in (await stored(db)).items() if k == "nytta"]
+    assert redacted and "070" not in text and text in unescape(html)
+    next_page = await browser.submit("answer", text)
+    assert heading(next_page) == SURVEY.question(core.Q_CLOSER).text_in("sv")
+    assert (await stored(db))[core.Q_USEFUL][2] is True
+
+
+async def test_arabic_pages_are_right_to_left(browser: Browser, db: Database) -> None:
+    html = await browser.open("?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in html and heading(html) == SURVEY.title_in("ar")
+
+    html = await browser.submit("start")
+
+    assert heading(html) == SURVEY.question(core.Q_ACTIVITIES).text_in("ar")
+    assert SURVEY.question(core.Q_ACTIVITIES).options[0].text_in("ar") in html
+    assert (await the_response(db)).language == "ar"
+
+
+async def test_a_stale_form_changes_nothing(browser: Browser, db: Database) -> None:
+    await browser.open()
+    first_page = await browser.submit("start")
+    await browser.submit("answer", "traning")
+
+    browser.html = first_page  # the browser's back button, then sending the old form
+    html = await browser.submit("answer", "annat")
+
+    assert heading(html) == SURVEY.question(core.Q_USEFUL).text_in("sv")
+    assert (await stored(db))[core.Q_ACTIVITIES][0] == ["traning"]
+
+
+async def test_answers_can_be_deleted_after_a_confirmation(browser: Browser, db: Database) -> None:
+    await browser.open()
+    await browser.submit("start")
+    await browser.submit("answer", "traning")
+
+    confirm = await browser.client.get(browser.page + "/radera")
+    browser.html = await confirm.text()
+    assert heading(browser.html) == "Ta bort mina svar"
+    html = await browser.submit("", path="/radera")
+
+    assert heading(html) == "Dina svar är borttagna"
+    assert await stored(db) == {} and await the_response(db) is None
+
+
+async def test_an_unknown_link_says_so(browser: Browser) -> None:
+    browser.page = "/enkat/" + "x" * 32
+    html = await browser.open()
+
+    assert browser.status == 404 and "Länken fungerar inte" in html
+
+
+async def test_a_link_opened_in_telegram_sends_the_participant_there(
+    browser: Browser, db: Database, token: str
+) -> None:
+    async with db.transaction() as session:
+        await invitations.claim_invitation(session, token, chat_id=77)
+
+    html = await browser.open()
+
+    assert browser.status == 409 and "Du har redan börjat svara i Telegram" in html
+
+
+async def test_the_token_stays_out_of_metrics_and_referrers(browser: Browser, token: str) -> None:
+    response = await browser.client.get(browser.page)
+    metrics = await (await browser.client.get("/metrics")).text()
+
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert token not in metrics and 'route="/enkat/{token}"' in metrics

@@ -1,0 +1,77 @@
+"""Helpers for tests that drive the web app as a browser would: CSRF tokens and logging in."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import PASSWORD
+
+_CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a page's form."""
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+async def log_in(client, email: str, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
+    """Log ``email`` in on ``client``; returns the session's CSRF token."""
+    token = csrf_from(await (await client.get("/team/login")).text())
+    response = await client.post(
+        "/team/login", data={"_csrf": token, "email": email, "password": password},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert response.status == 303, f"login of {email} failed with {response.status}"
+    return csrf_from(await (await client.get("/team/")).text())
+
+
+class Browser:
+    """One person's browser against a running server: its own cookies and CSRF token."""
+
+    def __init__(self, base_url: str, *, local_address: str | None = None) -> None:
+        """``local_address`` (such as 127.0.0.7) makes the browser a different client address."""
+        import aiohttp
+
+        self.base_url = base_url.rstrip("/")
+        connector = aiohttp.TCPConnector(local_addr=(local_address, 0) if local_address else None)
+        self.session = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector
+        )
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def log_in(self, email: str, password: str = PASSWORD) -> None:
+        """Log in as ``email`` and keep the new session's CSRF token."""
+        page = await self.session.get(f"{self.base_url}/team/login")
+        token = csrf_from(await page.text())
+        response = await self.session.post(
+            f"{self.base_url}/team/login",
+            data={"_csrf": token, "email": email, "password": password}, allow_redirects=False,
+        )  # fmt: skip
+        assert response.status == 303, f"login of {email} failed with {response.status}"
+        await self.refresh_csrf()
+
+    async def refresh_csrf(self) -> None:
+        """Read this session's CSRF token from a page that has a form."""
+        for path in ("/team/", "/remiss"):
+            response = await self.session.get(f"{self.base_url}{path}")
+            html = await response.text()
+            if _CSRF.search(html):
+                self.csrf = csrf_from(html)
+                return
+        raise AssertionError("no page with a CSRF token")
+
+    async def visit(self, method: str, path: str, *, with_csrf: bool = True) -> int | str:
+        """The status of one request; redirects as ``"303 /where"``."""
+        data = {"_csrf": self.csrf} if method == "POST" and with_csrf else None
+        response = await self.session.request(
+            method, f"{self.base_url}{path}", data=data, allow_redirects=False
+        )
+        await response.read()
+        if 300 <= response.status < 400:
+            return f"{response.status} {response.headers.get('Location', '')}"
+        return response.status

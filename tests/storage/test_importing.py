@@ -1,0 +1,278 @@
+"""Importing historical records: every row checked first, all rows or none, upserts, history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from core.codes import END_REASONS, GENDERS, INCOME_SOURCES, REFERRERS
+from storage.db import Database
+from storage.import_file import COLUMNS, ImportRejected, RecordRow, read_records
+from storage.importing import import_records
+from storage.models import AuditEntry, Participant, Referral, ReferralEvent
+from tests.factories import make_referral, make_team
+
+TODAY = date(2026, 1, 15)
+HEADER = ",".join(COLUMNS)
+
+
+def read(text: str, *, default_team: str | None = None) -> list[RecordRow]:
+    return read_records(
+        text, file="f.csv", team_codes={"ost", "vast"}, default_team=default_team, today=TODAY
+    )
+
+
+def problems_of(text: str, *, default_team: str | None = None) -> list[str]:
+    """Every problem of the file, as the command line shows them."""
+    with pytest.raises(ImportRejected) as caught:
+        read(text, default_team=default_team)
+    return [str(p) for p in caught.value.problems]
+
+
+def csv_of(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+GOOD = "P1,kvinna,1990-04-01,,af,a_kassa,2024-01-10,2024-02-01,2024-09-30,arbete,ost"
+QUEUED = "P2,man,,1985,fk,,2025-03-01,,,,ost"
+
+
+def test_a_valid_row_is_read_with_defaults_for_empty_codes() -> None:
+    ended, queued = read(csv_of(GOOD, QUEUED))
+    assert (ended.line, ended.status, ended.end_reason, ended.birth_year) == (
+        2,
+        "ended",
+        "arbete",
+        1990,
+    )
+    assert (queued.line, queued.status, queued.income_source, queued.birth_date) == (
+        3,
+        "queued",
+        "okand",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("P1,kvina,,,af,,2024-01-10,,,,ost", "gender", "okänd kod kvina"),
+        ("P1,,,,,,2024-01-10,,,,ost", "referrer", "värde saknas"),
+        (",,,,af,,2024-01-10,,,,ost", "person_ref", "värde saknas"),
+        ("P1,,,,af,,2024-13-10,,,,ost", "referral_date", "2024-13-10 är inte ett datum"),
+        ("P1,,,,af,,10/1/2024,,,,ost", "referral_date", "är inte ett datum på formen ÅÅÅÅ-MM-DD"),
+        ("P1,,,,af,,2024-01-10,2026-02-01,,,ost", "start_date", "ligger i framtiden"),
+        ("P1,,,,af,,2024-01-10,2023-12-01,,,ost", "start_date", "före remissdatumet 2024-01-10"),
+        ("P1,,,,af,,2024-01-10,2024-02-01,2024-01-31,arbete,ost", "end_date", "före startdatumet"),
+        ("P1,,,,af,,2024-01-10,,2024-05-01,arbete,ost", "start_date", "behöver ett startdatum"),
+        ("P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,,ost", "end_reason", "behöver en avslutsanledning"),
+        ("P1,,,,af,,2024-01-10,2024-02-01,,arbete,ost", "end_reason", "kräver ett slutdatum"),
+        ("P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,avslutad,ost", "end_reason", "okänd kod avslutad"),
+        ("P1,,1990-04-01,1991,af,,2024-01-10,,,,ost", "birth_year", "stämmer inte med födelsedatumet"),
+        ("P1,,,90,af,,2024-01-10,,,,ost", "birth_year", "90 är inte ett födelseår"),
+        ("P1,,,,af,,2024-01-10,,,,norr", "team", "okänt team norr"),
+        ("P1,,,,af,,2024-01-10,,,,", "team", "fyll i kolumnen team eller ange --team"),
+        ("P1,,,,af,,2024-01-10,,,,ost,extra", "–", "fler värden än rubrikraden"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_reported_with_its_line_and_column(
+    row: str, column: str, reason: str
+) -> None:
+    problems = problems_of(csv_of(GOOD, row))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"f.csv:3: kolumnen {column}: ")
+    assert reason in problems[0]
+
+
+def test_every_problem_of_every_row_is_reported_in_line_order() -> None:
+    problems = problems_of(csv_of("P1,kvina,,,xx,,2024-01-10,,,,ost", GOOD, "P3,,,,af,,,,,,ost"))
+    assert [p.split(": ")[0:2] for p in problems] == [
+        ["f.csv:2", "kolumnen gender"], ["f.csv:2", "kolumnen referrer"],
+        ["f.csv:4", "kolumnen referral_date"],
+    ]  # fmt: skip
+
+
+def test_the_same_person_twice_in_a_file_is_refused_but_not_across_teams() -> None:
+    problems = problems_of(csv_of(GOOD, GOOD.replace("2024-01-10", "2024-01-11")))
+    assert problems == ["f.csv:3: kolumnen person_ref: samma person_ref och team som på rad 2"]
+    assert len(read(csv_of(GOOD, GOOD.replace(",ost", ",vast")))) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("person_ref;gender;referrer", "f.csv:1: kolumnen –: kolumnerna skiljs med semikolon"),
+        (HEADER + ",birthdate", "f.csv:1: kolumnen birthdate: okänd kolumn"),
+        (HEADER.replace("referrer,", ""), "f.csv:1: kolumnen referrer: kolumnen saknas"),
+        (HEADER + ",gender", "f.csv:1: kolumnen gender: kolumnen finns två gånger"),
+    ],
+)
+def test_a_bad_header_is_reported_on_line_1(header: str, expected: str) -> None:
+    assert problems_of(csv_of(header=header))[0].startswith(expected)
+
+
+def test_a_multi_line_value_keeps_line_numbers_as_in_the_file() -> None:
+    text = csv_of('"P1\nP1",,,,af,,2024-01-10,,,,ost', "P2,,,,xx,,2024-01-10,,,,ost")
+    problems = problems_of(text)
+    assert problems[0].startswith("f.csv:2: kolumnen person_ref: otillåtna tecken")
+    assert problems[1].startswith("f.csv:4: kolumnen referrer")
+
+
+def test_team_comes_from_the_option_and_must_agree_with_the_row() -> None:
+    header = HEADER.removesuffix(",team")
+    rows = read(csv_of(GOOD.removesuffix(",ost"), header=header), default_team="vast")
+    assert rows[0].team == "vast"
+    problems = problems_of(csv_of(GOOD), default_team="vast")
+    assert problems == ["f.csv:2: kolumnen team: raden gäller ost, men --team är vast"]
+
+
+def test_a_byte_order_mark_and_blank_lines_are_fine() -> None:
+    assert [r.line for r in read("\ufeff" + csv_of(GOOD, "", QUEUED))] == [2, 4]
+
+
+_CODES = {"gender": list(GENDERS), "referrer": list(REFERRERS),
+          "income_source": list(INCOME_SOURCES)}  # fmt: skip
+
+
+@st.composite
+def record_rows(draw: st.DrawFn) -> dict[str, str]:
+    """A valid row: codes from the lists, dates in order, optional end with a reason."""
+    referral = draw(st.dates(date(2015, 1, 1), date(2025, 12, 31)))
+    start = draw(st.none() | st.dates(referral, TODAY))
+    end = draw(st.none() | st.dates(start, TODAY)) if start else None
+    return {
+        "person_ref": draw(st.text("ABCDEFGHJK0123456789-", min_size=1, max_size=12)),
+        "gender": draw(st.sampled_from(_CODES["gender"])),
+        "birth_year": str(draw(st.integers(1950, 2010))),
+        "referrer": draw(st.sampled_from(_CODES["referrer"])),
+        "income_source": draw(st.sampled_from(_CODES["income_source"])),
+        "referral_date": referral.isoformat(),
+        "start_date": start.isoformat() if start else "",
+        "end_date": end.isoformat() if end else "",
+        "end_reason": draw(st.sampled_from(list(END_REASONS))) if end else "",
+        "team": draw(st.sampled_from(["ost", "vast"])),
+    }
+
+
+def as_csv(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        record_rows(), min_size=1, max_size=8, unique_by=lambda r: (r["team"], r["person_ref"])
+    )
+)
+def test_valid_rows_are_read_back_as_written(rows: list[dict[str, str]]) -> None:
+    read_back = read(as_csv(rows))
+    assert [(r.person_ref, r.team, r.gender, r.referrer) for r in read_back] == [
+        (r["person_ref"], r["team"], r["gender"], r["referrer"]) for r in rows
+    ]
+    assert [r.start_date.isoformat() if r.start_date else "" for r in read_back] == [
+        r["start_date"] for r in rows
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        record_rows(), min_size=1, max_size=8, unique_by=lambda r: (r["team"], r["person_ref"])
+    ),
+    st.data(),
+)
+def test_an_unknown_code_is_reported_at_its_row_and_column(
+    rows: list[dict[str, str]], data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(0, len(rows) - 1))
+    column = data.draw(st.sampled_from(sorted(_CODES)))
+    rows[index][column] = data.draw(st.text("xyzåäö_", min_size=1, max_size=8))
+    problems = problems_of(as_csv(rows))
+    assert problems == [
+        p for p in problems if p.startswith(f"f.csv:{index + 2}: kolumnen {column}: okänd kod")
+    ]
+    assert len(problems) == 1
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def teams(db: Database) -> Database:
+    await make_team(db, "ost", "Samverkansteam Öst", trial_months=2)
+    await make_team(db, "vast", "Samverkansteam Väst")
+    return db
+
+
+async def count(db: Database, entity: type) -> int:
+    async with db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(entity)) or 0)
+
+
+async def test_rows_become_participants_referrals_and_their_history(teams: Database) -> None:
+    result = await import_records(teams, read(csv_of(GOOD, QUEUED)), file="f.csv")
+    assert (result.created, result.updated, result.teams) == (2, 0, ("ost",))
+    async with teams.sessions() as session:
+        ended = await session.scalar(
+            select(Referral).join(Participant).where(Participant.person_ref == "P1")
+        )
+        assert ended is not None
+        assert (ended.status, ended.imported, ended.trial_months, ended.end_reason) == (
+            "ended",
+            True,
+            2,
+            "arbete",
+        )
+        history = (await session.scalars(
+            select(ReferralEvent.to_status).where(ReferralEvent.referral_id == ended.id).order_by(ReferralEvent.id)
+        )).all()  # fmt: skip
+        audit = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "records.imported"))
+        ).one()
+    assert history == ["queued", "enrolled", "ended"]
+    assert audit.detail == {"rows": 2, "created": 2, "teams": ["ost"]}
+
+
+async def test_importing_the_same_person_again_updates_the_record(teams: Database) -> None:
+    await import_records(teams, read(csv_of(GOOD, QUEUED)), file="f.csv")
+    started = QUEUED.replace("2025-03-01,,", "2025-03-01,2025-04-01,")
+    result = await import_records(teams, read(csv_of(started)), file="f.csv")
+    assert (result.created, result.updated) == (0, 1)
+    assert (await count(teams, Participant), await count(teams, Referral)) == (2, 2)
+    async with teams.sessions() as session:
+        referral = await session.scalar(
+            select(Referral).join(Participant).where(Participant.person_ref == "P2")
+        )
+        assert referral is not None and referral.status == "enrolled"
+        history = (await session.scalars(
+            select(ReferralEvent.to_status).where(ReferralEvent.referral_id == referral.id)
+        )).all()  # fmt: skip
+    assert sorted(history) == ["enrolled", "queued"]
+
+
+async def test_a_bad_row_stores_nothing(teams: Database) -> None:
+    with pytest.raises(ImportRejected):
+        rows = read(csv_of(GOOD, QUEUED, "P3,,,,af,,2024-01-10,,,,norr"))
+        await import_records(teams, rows, file="f.csv")
+    assert await count(teams, Participant) == 0
+
+
+async def test_a_referral_registered_in_the_service_is_never_overwritten(teams: Database) -> None:
+    await make_team(teams, "norr", "Samverkansteam Norr")
+    submission = await make_referral(teams)
+    text = csv_of(GOOD.replace("P1,", f"{submission.reference},").replace(",ost", ",norr"))
+    rows = read_records(text, file="f.csv", team_codes={"norr"}, default_team=None, today=TODAY)
+    with pytest.raises(ImportRejected) as caught:
+        await import_records(teams, rows, file="f.csv")
+    assert str(caught.value).startswith("f.csv:2: kolumnen person_ref: finns redan som ett ärende")
+    assert await count(teams, Referral) == 1

@@ -1,0 +1,468 @@
+"""Specification of the referral use cases: intake, lifecycle, participation, consent, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.consent import current_text
+from core.errors import FormErrors, NotAllowed, NotFound
+from core.referrals import Status, TransitionNotAllowed, parse_referral_form
+from storage import audit
+from storage.board import Period, participant_list, referral_board
+from storage.crypto import keyring
+from storage.models import (
+    AuditEntry,
+    Consent,
+    Participant,
+    ProgressStep,
+    Referral,
+    ReferralEvent,
+)
+from storage.participants import record_progress, reveal_personnummer, withdraw_consent
+from storage.records import participant_record, person_log_extract, referral_record, team_log
+from storage.referrals import (
+    Staff,
+    end_participation,
+    enrol,
+    submit_referral,
+    today_in_sweden,
+    transition_referral,
+)
+from tests.factories import make_referral, make_team, make_user, referral_form
+
+TODAY = today_in_sweden()
+
+
+@pytest.fixture
+async def teams(db):  # type: ignore[no-untyped-def]
+    """Two teams, norr (trial period 3 months) and syd."""
+    return await make_team(db, "norr", trial_months=3), await make_team(db, "syd", "Resursteam Syd")
+
+
+@pytest.fixture
+async def coordinator(db, teams) -> Staff:  # type: ignore[no-untyped-def]
+    user = await make_user(db, "samordnare@example.se", role="coordinator", team="norr")
+    return Staff(user.id, "coordinator", frozenset({teams[0].id}))
+
+
+@pytest.fixture
+async def other_team_staff(db, teams) -> Staff:  # type: ignore[no-untyped-def]
+    user = await make_user(db, "coach@syd.example.se", role="staff", team="syd")
+    return Staff(user.id, "staff", frozenset({teams[1].id}))
+
+
+async def count(db, model) -> int:  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def move(db, staff, referral_id, *targets: Status) -> None:  # type: ignore[no-untyped-def]
+    for target in targets:
+        await transition_referral(db, staff, referral_id, target)
+
+
+async def enrolled(db, staff, start: date = TODAY) -> int:  # type: ignore[no-untyped-def]
+    """A referral moved through the queue and enrolled from ``start``; its id."""
+    submission = await make_referral(db)
+    await move(
+        db, staff, submission.referral_id, Status.ASSESSING, Status.QUEUED, Status.VISIT_BOOKED
+    )
+    async with db.transaction() as session:  # as if it had come in before the start
+        referral = await session.get_one(Referral, submission.referral_id)
+        referral.received_date = min(referral.received_date, start)
+    await enrol(db, staff, submission.referral_id, start_date=start)
+    return submission.referral_id
+
+
+async def test_a_submitted_referral_stores_person_case_event_consents_and_audit(db, teams) -> None:
+    submission = await make_referral(db)
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+        person = referral.participant
+        events = (await session.scalars(select(ReferralEvent))).all()
+        consents = (await session.scalars(select(Consent).order_by(Consent.id))).all()
+        entries = (await session.scalars(select(AuditEntry))).all()
+    assert submission.created and submission.reference == referral.reference
+    assert (referral.status, referral.referrer_code, referral.income_source) == (
+        "received",
+        "af",
+        "forsorjningsstod",
+    )
+    assert (person.name, person.personnummer, person.gender) == (
+        "Sara Exempel",
+        "198503121231",
+        "man",
+    )
+    assert person.personnummer_hash == keyring().blind_index("198503121231")
+    assert [(e.from_status, e.to_status) for e in events] == [(None, "received")]
+    assert [(c.kind, c.party) for c in consents] == [
+        ("information_sharing", "af"),
+        ("information_sharing", "kommun"),
+        ("follow_up", None),
+    ]
+    assert [e.action for e in entries] == ["referral.submitted"]
+
+
+async def test_each_consent_record_keeps_version_hash_language_method_and_who(db, teams) -> None:
+    await make_referral(db, consent_method="verbal")
+    async with db.sessions() as session:
+        consent = await session.scalar(select(Consent).where(Consent.kind == "follow_up"))
+    text = current_text("follow_up", "sv")
+    assert consent is not None
+    assert (consent.text_version, consent.text_hash, consent.language) == (
+        str(text.version),
+        hashlib.sha256(text.text.encode()).hexdigest(),
+        "sv",
+    )
+    assert (consent.method, consent.recorded_by) == ("verbal", "remittent:af")
+    assert consent.given_at.tzinfo is not None and consent.withdrawn_at is None
+
+
+async def test_personal_data_is_encrypted_at_rest(db, teams) -> None:
+    await make_referral(db)
+    async with db.engine.connect() as conn:
+        raw = (await conn.exec_driver_sql("SELECT name, personnummer FROM participants")).one()
+    assert all(value.startswith("enc1:") for value in raw)
+    assert "Sara" not in str(raw) and "19850312" not in str(raw)
+
+
+async def test_sending_the_same_form_twice_stores_one_referral(db, teams) -> None:
+    first = await make_referral(db, key="same-key-0123456789abcdef")
+    again = await make_referral(db, key="same-key-0123456789abcdef")
+    assert (again.referral_id, again.reference, again.created) == (
+        first.referral_id,
+        first.reference,
+        False,
+    )
+    assert await count(db, Referral) == 1 and await count(db, Consent) == 3
+
+
+async def test_a_double_click_sent_at_the_same_moment_stores_one_referral(db, teams) -> None:
+    results = await asyncio.gather(
+        *[make_referral(db, key="double-click-key-0123456789") for _ in range(4)]
+    )
+    assert len({r.referral_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    assert await count(db, Referral) == 1 and await count(db, Participant) == 1
+
+
+async def test_protected_identity_stores_no_name_personnummer_or_phone(db, teams) -> None:
+    await make_referral(
+        db,
+        protected_identity="ja",
+        person_name="",
+        personnummer="",
+        person_phone="",
+        contact_channel="via_remittent",
+        birth_year="1990",
+    )
+    async with db.sessions() as session:
+        person = await session.scalar(select(Participant))
+    assert person is not None and person.protected_identity
+    assert (person.name, person.personnummer, person.personnummer_hash, person.phone) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (person.birth_year, person.contact_channel) == (1990, "via_remittent")
+
+
+async def test_a_failure_halfway_stores_nothing(db, teams, monkeypatch) -> None:
+    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        await make_referral(db)
+    for model in (Participant, Referral, ReferralEvent, Consent):
+        assert await count(db, model) == 0
+
+
+async def test_a_referral_to_an_unknown_team_is_refused(db, teams) -> None:
+    draft = parse_referral_form(referral_form(team="ost"), team_codes=("ost",), today=TODAY)
+    with pytest.raises(NotFound):
+        await submit_referral(
+            db, draft, submission_key="k" * 30, language="sv", consent_language="sv"
+        )
+
+
+async def test_each_transition_is_stored_with_who_when_and_note(db, coordinator) -> None:
+    submission = await make_referral(db)
+    await transition_referral(
+        db, coordinator, submission.referral_id, Status.ASSESSING, note="Tas upp på teammötet"
+    )
+    async with db.sessions() as session:
+        event = await session.scalar(
+            select(ReferralEvent).where(ReferralEvent.to_status == "assessing")
+        )
+        referral = await session.get_one(Referral, submission.referral_id)
+    assert event is not None
+    assert (event.from_status, event.user_id, event.note) == (
+        "received",
+        coordinator.user_id,
+        "Tas upp på teammötet",
+    )
+    assert referral.status == "assessing" and referral.status_changed_at == event.at
+
+
+async def test_a_move_the_lifecycle_does_not_allow_is_refused(db, coordinator) -> None:
+    submission = await make_referral(db)
+    with pytest.raises(TransitionNotAllowed):
+        await transition_referral(db, coordinator, submission.referral_id, Status.QUEUED)
+    assert await count(db, ReferralEvent) == 1
+
+
+async def test_declining_keeps_the_team_note_apart_from_the_referrers_message(
+    db, coordinator
+) -> None:
+    submission = await make_referral(db)
+    decision = await transition_referral(
+        db,
+        coordinator,
+        submission.referral_id,
+        Status.DECLINED,
+        note="Intern: diskuterat med FK",
+        decline_reason="Personen behöver först medicinsk vård.",
+    )
+    assert (decision.referrer_email, decision.referrer_message) == (
+        "lena.handlaggare@arbetsformedlingen.se",
+        "Personen behöver först medicinsk vård.",
+    )
+    async with db.sessions() as session:
+        event = await session.scalar(
+            select(ReferralEvent).where(ReferralEvent.to_status == "declined")
+        )
+    assert event is not None and (event.note, event.referrer_message) == (
+        "Intern: diskuterat med FK",
+        "Personen behöver först medicinsk vård.",
+    )
+
+
+async def test_staff_of_another_team_cannot_touch_the_referral(
+    db, coordinator, other_team_staff
+) -> None:
+    submission = await make_referral(db)
+    with pytest.raises(NotFound):
+        await transition_referral(db, other_team_staff, submission.referral_id, Status.ASSESSING)
+    with pytest.raises(NotFound):
+        await referral_record(db, other_team_staff, submission.referral_id, today=TODAY)
+    board = await referral_board(db, other_team_staff, today=TODAY)
+    assert board.rows == ()
+
+
+async def test_enrolment_sets_start_and_the_teams_trial_period(db, coordinator) -> None:
+    submission = await make_referral(db)
+    await move(
+        db,
+        coordinator,
+        submission.referral_id,
+        Status.ASSESSING,
+        Status.QUEUED,
+        Status.VISIT_BOOKED,
+    )
+    trial_end = await enrol(db, coordinator, submission.referral_id, start_date=TODAY)
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+    assert (referral.status, referral.start_date, referral.trial_months) == ("enrolled", TODAY, 3)
+    assert trial_end > TODAY + timedelta(days=88)
+
+
+async def test_enrolment_needs_the_introductory_visit_and_a_plausible_start(
+    db, coordinator
+) -> None:
+    submission = await make_referral(db)
+    await move(db, coordinator, submission.referral_id, Status.ASSESSING, Status.QUEUED)
+    with pytest.raises(TransitionNotAllowed):
+        await enrol(db, coordinator, submission.referral_id, start_date=TODAY)
+    await move(db, coordinator, submission.referral_id, Status.VISIT_BOOKED)
+    with pytest.raises(FormErrors) as failed:
+        await enrol(db, coordinator, submission.referral_id, start_date=TODAY - timedelta(days=400))
+    assert list(failed.value.errors) == ["start_date"]
+
+
+async def test_ending_stores_end_date_reason_and_income_after(db, coordinator) -> None:
+    referral_id = await enrolled(db, coordinator, TODAY - timedelta(days=200))
+    await end_participation(
+        db,
+        coordinator,
+        referral_id,
+        end_date=TODAY,
+        end_reason="arbete",
+        income_source_after="lon",
+        note="Fick anställning",
+    )
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, referral_id)
+    assert (
+        referral.status,
+        referral.end_date,
+        referral.end_reason,
+        referral.income_source_after,
+    ) == ("ended", TODAY, "arbete", "lon")
+
+
+async def test_ending_without_reason_or_with_an_end_before_the_start_names_each_field(
+    db, coordinator
+) -> None:
+    referral_id = await enrolled(db, coordinator, TODAY - timedelta(days=10))
+    with pytest.raises(FormErrors) as failed:
+        await end_participation(
+            db,
+            coordinator,
+            referral_id,
+            end_date=TODAY - timedelta(days=30),
+            end_reason=None,
+            income_source_after="",
+        )
+    assert set(failed.value.errors) == {"end_reason", "end_date", "income_source_after"}
+
+
+async def test_progress_is_recorded_over_time_for_enrolled_participants(db, coordinator) -> None:
+    referral_id = await enrolled(db, coordinator, TODAY - timedelta(days=60))
+    await record_progress(
+        db, coordinator, referral_id, step="kartlaggning", recorded_on=TODAY - timedelta(days=50)
+    )
+    await record_progress(db, coordinator, referral_id, step="arbetstraning", recorded_on=TODAY)
+    rows = await participant_list(db, coordinator)
+    assert [(row.referral_id, row.latest_step) for row in rows] == [(referral_id, "arbetstraning")]
+    with pytest.raises(FormErrors):
+        await record_progress(db, coordinator, referral_id, step="okant", recorded_on=TODAY)
+    assert await count(db, ProgressStep) == 2
+
+
+async def test_withdrawing_consent_stops_sharing_at_once_and_is_audited(db, coordinator) -> None:
+    submission = await make_referral(db)
+    async with db.sessions() as session:
+        af = await session.scalar(select(Consent).where(Consent.party == "af"))
+        follow_up = await session.scalar(select(Consent).where(Consent.kind == "follow_up"))
+    assert af is not None and follow_up is not None
+    now = datetime.now(UTC)
+    await withdraw_consent(db, coordinator, af.id, channel="telefon", at=now)
+    await withdraw_consent(db, coordinator, follow_up.id, channel="brev", at=now)
+    record = await referral_record(db, coordinator, submission.referral_id, today=TODAY)
+    assert record.sharing_parties == ("kommun",)
+    assert not record.participant.follow_up_consent
+    with pytest.raises(NotAllowed):
+        await withdraw_consent(db, coordinator, af.id, channel="telefon", at=now)
+    async with db.sessions() as session:
+        details = (
+            await session.scalars(
+                select(AuditEntry.detail).where(AuditEntry.action == "consent.withdrawn")
+            )
+        ).all()
+    assert [d["party"] for d in details] == ["af", None]
+
+
+async def test_revealing_the_personnummer_needs_a_reason_and_is_audited(db, coordinator) -> None:
+    submission = await make_referral(db)
+    record = await referral_record(db, coordinator, submission.referral_id, today=TODAY)
+    assert record.masked_personnummer == "19850312-****"
+    with pytest.raises(FormErrors):
+        await reveal_personnummer(db, coordinator, record.participant.id, reason="")
+    shown = await reveal_personnummer(db, coordinator, record.participant.id, reason="identitet")
+    assert shown == "19850312-1231"
+    async with db.sessions() as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "participant.personnummer_revealed")
+        )
+    assert entry is not None and entry.detail == {"reason": "identitet"}
+    assert entry.actor_user_id == coordinator.user_id
+
+
+async def test_every_view_of_a_persons_record_is_audited(db, coordinator) -> None:
+    submission = await make_referral(db)
+    record = await referral_record(db, coordinator, submission.referral_id, today=TODAY)
+    await participant_record(db, coordinator, record.participant.id, today=TODAY)
+    async with db.sessions() as session:
+        views = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "participant.viewed")
+            )
+        ).all()
+    assert [(v.object_id, v.detail["page"], v.actor_user_id) for v in views] == [
+        (record.participant.id, "referral", coordinator.user_id),
+        (record.participant.id, "participant", coordinator.user_id),
+    ]
+
+
+async def test_the_board_shows_queue_positions_and_days_waiting(db, coordinator) -> None:
+    first, second, new = [await make_referral(db) for _ in range(3)]
+    for submission in (second, first):  # second accepted into the queue first
+        await move(db, coordinator, submission.referral_id, Status.ASSESSING, Status.QUEUED)
+    async with db.transaction() as session:
+        waiting = await session.get_one(Referral, new.referral_id)
+        waiting.received_date = TODAY - timedelta(days=12)
+    board = await referral_board(db, coordinator, today=TODAY)
+    by_id = {row.referral_id: row for row in board.rows}
+    assert by_id[second.referral_id].queue_position == 1
+    assert by_id[first.referral_id].queue_position == 2
+    assert by_id[new.referral_id].queue_position is None
+    assert by_id[new.referral_id].days_waiting == 12
+    assert board.counts == {"queued": 2, "received": 1}
+
+
+async def test_the_board_filters_by_status_and_period(db, coordinator) -> None:
+    old, recent = await make_referral(db), await make_referral(db)
+    async with db.transaction() as session:
+        (await session.get_one(Referral, old.referral_id)).received_date = date(2025, 1, 15)
+    await move(db, coordinator, recent.referral_id, Status.ASSESSING)
+    in_2025 = await referral_board(
+        db,
+        coordinator,
+        status="all",
+        period=Period(date(2025, 1, 1), date(2025, 12, 31)),
+        today=TODAY,
+    )
+    assessing = await referral_board(db, coordinator, status="assessing", today=TODAY)
+    assert [row.referral_id for row in in_2025.rows] == [old.referral_id]
+    assert [row.referral_id for row in assessing.rows] == [recent.referral_id]
+
+
+async def test_the_same_personnummer_twice_is_flagged_as_a_possible_duplicate(
+    db, coordinator
+) -> None:
+    first = await make_referral(db)
+    second = await make_referral(db, personnummer="198503121231")
+    board = await referral_board(db, coordinator, today=TODAY)
+    assert all(row.possible_duplicate for row in board.rows)
+    record = await referral_record(db, coordinator, second.referral_id, today=TODAY)
+    assert record.duplicates == (first.reference,)
+
+
+async def test_a_coordinators_log_extract_lists_everything_about_the_person(
+    db, coordinator
+) -> None:
+    referral_id = await enrolled(db, coordinator, TODAY - timedelta(days=5))
+    record = await referral_record(db, coordinator, referral_id, today=TODAY)
+    _, lines = await person_log_extract(db, coordinator, record.participant.id)
+    assert [line.action for line in lines] == [
+        "referral.submitted",
+        "referral.transitioned",
+        "referral.transitioned",
+        "referral.transitioned",
+        "participant.enrolled",
+        "participant.viewed",
+    ]
+    assert lines[-1].by == "samordnare"
+
+
+async def test_only_coordinators_read_the_log(db, teams) -> None:
+    user = await make_user(db, "coach@example.se", role="staff", team="norr")
+    staff = Staff(user.id, "staff", frozenset({teams[0].id}))
+    with pytest.raises(NotAllowed):
+        await team_log(db, staff)
+
+
+async def test_the_team_log_shows_only_the_own_teams_entries(
+    db, coordinator, other_team_staff
+) -> None:
+    await make_referral(db)
+    await make_referral(db, team="syd")
+    lines = await team_log(db, coordinator, action="referral.")
+    assert len(lines) == 1 and lines[0].action == "referral.submitted"

@@ -1,0 +1,338 @@
+"""Answering a survey: versions, the team's survey, answers as upserts, redaction, themes."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from core import surveys as core
+from core.errors import NotAllowed
+from storage import invitations, surveys
+from storage.db import Database
+from storage.models import (
+    Answer,
+    AnswerTheme,
+    AuditEntry,
+    Invitation,
+    Response,
+    SurveyVersion,
+    Team,
+)
+from storage.surveys import SurveyState
+from tests.factories import make_enrolled_participant, make_team
+
+
+async def started(db: Database, person_ref: str = "N-001", language: str = "sv") -> str:
+    """An invitation claimed on the web and started in ``language``; its token."""
+    participant = await make_enrolled_participant(db, person_ref)
+    async with db.transaction() as session:
+        [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
+        state = await invitations.claim_invitation(session, new.token)
+        await surveys.start_response(session, state, language)
+    return new.token
+
+
+async def state_for(db: Database, token: str):  # type: ignore[no-untyped-def]
+    """The state read afresh, as the next page or message would."""
+    async with db.sessions() as session:
+        return await invitations.load_token_state(session, token)
+
+
+async def answer(db: Database, token: str, qid: str, raw: str | list[str]) -> None:
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        assert state.survey is not None
+        question = state.survey.question(qid)
+        await surveys.record_answer(session, state, question, core.parse_answer(question, raw))
+
+
+async def answer_rows(db: Database) -> list[tuple[str, object, str | None, bool, bool]]:
+    async with db.sessions() as session:
+        rows = await session.scalars(select(Answer).order_by(Answer.question_id))
+        return [(a.question_id, a.value, a.text, a.redacted, a.skipped) for a in rows]
+
+
+@pytest.fixture
+async def token(db: Database) -> str:
+    await make_team(db)
+    return await started(db)
+
+
+async def test_a_started_response_records_the_survey_version_it_answers(
+    db: Database, token: str
+) -> None:
+    async with db.sessions() as session:
+        response = await session.scalar(select(Response))
+        version = await session.get(SurveyVersion, response.survey_version_id)
+
+    expected = core.load_default_survey()
+    assert (version.code, version.version, version.content_hash) == (
+        "default",
+        expected.version,
+        expected.content_hash,
+    )
+    assert core.survey_from_dict(version.definition) == expected
+    assert (response.language, response.channel) == ("sv", "web")
+
+
+async def test_the_same_definition_is_stored_once(db: Database, token: str) -> None:
+    await started(db, "N-002")
+
+    async with db.transaction() as session:
+        again = await surveys.register_survey_version(session, core.load_default_survey())
+        count = len((await session.scalars(select(SurveyVersion))).all())
+
+    assert count == 1 and again.code == "default"
+
+
+async def test_the_first_question_is_asked_first(db: Database, token: str) -> None:
+    state = await state_for(db, token)
+
+    assert state.current().id == core.Q_ACTIVITIES
+    assert state.progress() == (1, 6)
+
+
+async def test_answering_a_question_twice_keeps_one_row_with_the_last_answer(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_CLOSER, "ja_lite")
+    await answer(db, token, core.Q_CLOSER, "ja_mycket")
+
+    assert await answer_rows(db) == [(core.Q_CLOSER, "ja_mycket", None, False, False)]
+
+
+async def test_concurrent_duplicate_answers_are_stored_once(db: Database, token: str) -> None:
+    await asyncio.gather(*(answer(db, token, core.Q_HEALTH, "bra") for _ in range(8)))
+
+    assert await answer_rows(db) == [(core.Q_HEALTH, "bra", None, False, False)]
+
+
+async def test_free_text_is_stored_encrypted_and_coded_into_themes(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_USEFUL, "Gruppen och träningen på gymmet gav mig energi")
+
+    async with db.sessions() as session:
+        stored = (await session.execute(text("SELECT text FROM answers"))).scalar_one()
+        themes = set((await session.scalars(select(AnswerTheme.theme))).all())
+        sources = set((await session.scalars(select(AnswerTheme.source))).all())
+    assert "Gruppen" not in stored and stored.startswith("enc1:")
+    assert await answer_rows(db) == [
+        (core.Q_USEFUL, None, "Gruppen och träningen på gymmet gav mig energi", False, False)
+    ]
+    assert {"grupp", "motion"} <= themes and sources == {"auto"}
+
+
+async def test_personal_details_are_removed_from_free_text_before_it_is_stored(
+    db: Database, token: str
+) -> None:
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        question = state.survey.question(core.Q_BETTER)
+        redaction = await surveys.record_answer(
+            session, state, question, "Ring mig på 070-123 45 67 eller mejla a.b@example.se"
+        )
+
+    assert redaction is not None and redaction.removed == {"phone", "email"}
+    [(qid, value, stored, redacted, skipped)] = await answer_rows(db)
+    assert (qid, redacted) == (core.Q_BETTER, True)
+    assert "070" not in stored and "example.se" not in stored and stored == redaction.text
+
+
+async def test_changing_a_free_text_answer_replaces_its_automatic_themes(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_USEFUL, "Träningen på gymmet")
+    await answer(db, token, core.Q_USEFUL, "Att jag fick praktik")
+
+    async with db.sessions() as session:
+        themes = (await session.scalars(select(AnswerTheme.theme))).all()
+    assert themes == ["arbete"]
+
+
+async def test_an_optional_question_can_be_skipped_and_its_answer_goes(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_BETTER, "Mer gym")
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.skip_question(session, state, state.survey.question(core.Q_BETTER))
+
+    assert await answer_rows(db) == [(core.Q_BETTER, None, None, False, True)]
+    assert core.Q_BETTER in (await state_for(db, token)).skipped
+
+
+async def test_a_required_question_cannot_be_skipped(db: Database, token: str) -> None:
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        with pytest.raises(NotAllowed):
+            await surveys.skip_question(session, state, state.survey.question(core.Q_HEALTH))
+
+
+async def test_ticking_and_unticking_choices_keeps_them_in_option_order(
+    db: Database, token: str
+) -> None:
+    ticked = []
+    for code in ("traning", "gruppcoachning", "traning", "annat"):
+        async with db.transaction() as session:
+            state = await invitations.load_token_state(session, token)
+            question = state.survey.question(core.Q_ACTIVITIES)
+            ticked.append(await surveys.toggle_choice(session, state, question, code))
+
+    assert ticked == [
+        ["traning"],
+        ["gruppcoachning", "traning"],
+        ["gruppcoachning"],
+        ["gruppcoachning", "annat"],
+    ]
+    assert await answer_rows(db) == [
+        (core.Q_ACTIVITIES, ["gruppcoachning", "annat"], None, False, False)
+    ]
+
+
+async def test_unticking_the_last_choice_leaves_the_question_unanswered(
+    db: Database, token: str
+) -> None:
+    for _ in range(2):
+        async with db.transaction() as session:
+            state = await invitations.load_token_state(session, token)
+            question = state.survey.question(core.Q_ACTIVITIES)
+            await surveys.toggle_choice(session, state, question, "traning")
+
+    assert await answer_rows(db) == []
+
+
+async def test_the_cursor_brings_back_an_earlier_question_until_moved_on(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_ACTIVITIES, ["traning"])
+    await answer(db, token, core.Q_USEFUL, "Gymmet")
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.move_cursor(session, state, core.Q_ACTIVITIES)
+
+    assert (await state_for(db, token)).current().id == core.Q_ACTIVITIES
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.move_cursor(session, state, None)
+    assert (await state_for(db, token)).current().id == core.Q_CLOSER
+
+
+async def complete_all(db: Database, token: str, quote: str | None) -> SurveyState:
+    for qid, raw in [
+        (core.Q_ACTIVITIES, ["traning"]),
+        (core.Q_USEFUL, "Gymmet"),
+        (core.Q_CLOSER, "ja_lite"),
+        (core.Q_HEALTH, "bra"),
+    ]:
+        await answer(db, token, qid, raw)
+    if quote is not None:
+        await answer(db, token, core.Q_QUOTE, quote)
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.complete_response(session, state)
+    return state
+
+
+@pytest.mark.parametrize(("quote", "allowed"), [("ja", True), ("nej", False), (None, None)])
+async def test_completing_takes_the_permission_to_quote_from_the_citat_answer(
+    db: Database, token: str, quote: str | None, allowed: bool | None
+) -> None:
+    await complete_all(db, token, quote)
+
+    async with db.sessions() as session:
+        response = await session.scalar(select(Response))
+    assert response.completed_at is not None and response.quote_allowed is allowed
+    assert (await state_for(db, token)).current() is None
+
+
+async def test_a_response_with_required_questions_left_cannot_be_completed(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_ACTIVITIES, ["traning"])
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        with pytest.raises(NotAllowed):
+            await surveys.complete_response(session, state)
+
+
+async def test_a_completed_response_takes_no_more_answers(db: Database, token: str) -> None:
+    await complete_all(db, token, "ja")
+
+    with pytest.raises(NotAllowed):
+        await answer(db, token, core.Q_HEALTH, "daligt")
+
+
+async def test_deleting_removes_response_answers_and_themes_and_stops_reminders(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_USEFUL, "Gruppen och gymmet")
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.delete_answers(session, state)
+
+    async with db.sessions() as session:
+        left = [
+            len((await session.scalars(select(model))).all())
+            for model in (Response, Answer, AnswerTheme)
+        ]
+        invitation = await session.scalar(select(Invitation))
+        audit = await session.scalar(select(AuditEntry).where(AuditEntry.action.like("survey.%")))
+    assert left == [0, 0, 0]
+    assert invitation.reminders_stopped and invitation.language is None
+    assert (audit.action, audit.actor, audit.object_id) == (
+        "survey.answers_deleted",
+        "participant",
+        invitation.id,
+    )
+
+
+# --- The team's own survey -------------------------------------------------------------------
+
+
+@pytest.fixture
+def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
+    default = core.default_survey_path().read_text(encoding="utf-8")
+    (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
+    reworded = default.replace('version: "2026-1"', 'version: "norr-1"')
+    reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
+    (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
+    broken = default.replace("code: mycket_daligt", "code: uselt")
+    (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
+    return tmp_path
+
+
+async def test_a_team_can_switch_to_its_own_survey_file(db: Database, survey_dir: Path) -> None:
+    team = await make_team(db)
+    async with db.transaction() as session:
+        chosen = await surveys.select_team_survey(session, team.id, "norr.yaml")
+    token = await started(db)
+
+    state = await state_for(db, token)
+    assert chosen == core.load_team_survey(survey_dir / "norr.yaml")
+    assert state.survey == chosen and state.survey != core.load_default_survey()
+
+
+async def test_an_invalid_survey_file_is_refused_with_file_question_and_reason(
+    db: Database, survey_dir: Path
+) -> None:
+    team = await make_team(db)
+    with pytest.raises(core.SurveyFileError) as refused:
+        async with db.transaction() as session:
+            await surveys.select_team_survey(session, team.id, "trasig.yaml")
+
+    error = refused.value
+    assert (Path(str(error.path)).name, error.question_id) == ("trasig.yaml", core.Q_HEALTH)
+    assert "mycket_daligt" in error.reason
+    async with db.sessions() as session:
+        assert (await session.get(Team, team.id)).survey_file is None
+
+
+async def test_a_file_outside_the_survey_folder_is_refused(db: Database, survey_dir: Path) -> None:
+    team = await make_team(db)
+    with pytest.raises(core.SurveyFileError):
+        async with db.transaction() as session:
+            await surveys.select_team_survey(session, team.id, "../../etc/passwd")
