@@ -32,6 +32,8 @@ def web_config(settings: Settings) -> WebConfig:
         suppression_threshold=settings.suppression_threshold,
         invitation_days=settings.invitation_days,
         telegram_webhook_secret=settings.telegram_webhook_secret.reveal(),
+        referral_rate_per_hour=settings.referral_rate_per_hour,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 

@@ -76,6 +76,8 @@ class Settings:
     reminder_after_days: int = 3
     session_minutes: int = 30
     scheduler: bool = True
+    referral_rate_per_hour: int = 30
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def database_kind(self) -> str:
@@ -202,10 +204,14 @@ def load_settings(
         previous_secret_keys=previous,
         host=r.get("HOST", "127.0.0.1"),
         port=r.integer("PORT", 8080, low=1, high=65535),
-        public_url=_check_url("PUBLIC_URL", r.get("PUBLIC_URL", "http://127.0.0.1:8080"), ("http", "https")),
+        public_url=_check_url(
+            "PUBLIC_URL", r.get("PUBLIC_URL", "http://127.0.0.1:8080"), ("http", "https")
+        ),
         telegram_token=telegram_token,
         telegram_api_url=_check_url(
-            "TELEGRAM_API_URL", r.get("TELEGRAM_API_URL", "https://api.telegram.org/bot"), ("http", "https")
+            "TELEGRAM_API_URL",
+            r.get("TELEGRAM_API_URL", "https://api.telegram.org/bot"),
+            ("http", "https"),
         ),
         telegram_mode=telegram_mode,
         telegram_webhook_secret=webhook_secret,
@@ -220,4 +226,6 @@ def load_settings(
         reminder_after_days=r.integer("REMINDER_AFTER_DAYS", 3, low=1, high=60),
         session_minutes=r.integer("SESSION_MINUTES", 30, low=5, high=720),
         scheduler=r.choice("SCHEDULER", "on", ("on", "off")) == "on",
+        referral_rate_per_hour=r.integer("REFERRAL_RATE_PER_HOUR", 30, low=1, high=1_000_000),
+        trusted_proxies=tuple(p.strip() for p in r.get("TRUSTED_PROXIES").split(",") if p.strip()),
     )

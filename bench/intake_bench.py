@@ -136,7 +136,9 @@ async def run(quick: bool) -> Report:
         results["hello"] = (await measure_hello(work, timing), None)
         sqlite = work / "sqlite"
         sqlite.mkdir()
-        results["sqlite"] = await measure_service(f"sqlite+aiosqlite:///{sqlite}/bench.db", sqlite, timing)
+        results["sqlite"] = await measure_service(
+            f"sqlite+aiosqlite:///{sqlite}/bench.db", sqlite, timing
+        )
         try:
             async with postgres_database() as url:
                 postgres = work / "postgres"
@@ -173,14 +175,18 @@ def intake_report(
         if name == "hello":
             continue
         for step in STEPS:
-            steps.rows.append([name, step, result.latency_ms(50, step), result.latency_ms(99, step)])
+            steps.rows.append(
+                [name, step, result.latency_ms(50, step), result.latency_ms(99, step)]
+            )
         report.goals += [
             Goal(f"{name}: submissions/s ≥ 0.25 × hello req/s", f"{ratio:.3f}", ratio >= 0.25),
             Goal(f"{name}: p99 of a complete submission < 100 ms",
                  f"{result.latency_ms(99):.0f} ms", result.latency_ms(99) < 100),
         ]  # fmt: skip
         if stored != result.timings.succeeded_total:
-            report.notes.append(f"{name}: {stored} stored but {result.timings.succeeded_total} succeeded")
+            report.notes.append(
+                f"{name}: {stored} stored but {result.timings.succeeded_total} succeeded"
+            )
         if result.timings.first_error:
             report.notes.append(f"{name}: first error: {result.timings.first_error}")
     if note:

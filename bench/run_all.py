@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     stem = "quick" if args.quick else "latest"
     (RESULTS / f"{stem}.md").write_text("\n\n".join(sections) + "\n", encoding="utf-8")
-    (RESULTS / f"{stem}.json").write_text(json.dumps(raw, indent=2, default=str) + "\n", encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(
+        json.dumps(raw, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     return 1 if any("crashed" in b["raw"] for b in raw["benchmarks"].values()) else 0
 
 

@@ -2,8 +2,9 @@
 
 A server runs as its own process, as in production, listening on 127.0.0.1 on a free port;
 `served` starts it, waits for its first 200 and stops it with SIGTERM. Databases are a
-migrated SQLite file with the demo data, or a dedicated PostgreSQL database
-``samverkan_bench`` on 127.0.0.1:5432 that is dropped afterwards.
+migrated SQLite file, or a dedicated PostgreSQL database ``samverkan_bench`` on
+127.0.0.1:5432 that is dropped afterwards; `bench_database` opens one in this process, with
+the keyring installed, and `add_participants` fills it with enrolled participants.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 
 from bench import NotReady
+
+if TYPE_CHECKING:
+    from storage.db import Database
+    from storage.models import Participant
 
 SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +37,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SAMVERKAN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BENCH_DATABASE = "samverkan_bench"
+BENCH_SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,9 @@ async def postgres_database() -> AsyncIterator[str]:
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
         await admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+asyncpg://"
+        )
         yield f"{base}/{BENCH_DATABASE}"
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
@@ -126,13 +136,18 @@ async def _wait_ready(process: asyncio.subprocess.Process, url: str, log: Path) 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         while time.perf_counter() < deadline:
             if process.returncode is not None:
-                raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(f"server exited: {_tail(log)}")
             with contextlib.suppress(aiohttp.ClientError, OSError):
                 async with session.get(url) as response:
                     if response.status == 200:
                         return
             await asyncio.sleep(0.005)
     raise RuntimeError(f"{url} did not answer 200 within 60 s")
+
+
+def _tail(log: Path) -> str:
+    """The end of a server's log."""
+    return log.read_text(errors="replace")[-2000:]
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
@@ -145,3 +160,51 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
     except TimeoutError:
         process.kill()
         await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def bench_database(kind: str, folder: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database in this process: ``sqlite`` (a file) or ``postgresql``."""
+    from storage import migrate
+    from storage.crypto import Keyring, install_keyring
+    from storage.db import Database
+
+    install_keyring(Keyring(BENCH_SECRET))
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{folder}/bench-{kind}.db"
+        else:
+            url = await stack.enter_async_context(postgres_database())
+        await asyncio.to_thread(migrate.upgrade, url)
+        db = Database.from_url(url)
+        try:
+            yield db
+        finally:
+            await db.close()
+
+
+async def add_participants(db: Database, count: int) -> list[Participant]:
+    """A team ``bench`` and ``count`` participants enrolled in it, in one transaction."""
+    from storage.models import Participant, Referral, Team
+
+    async with db.transaction() as session:
+        team = Team(code="bench", name="Benchteamet")
+        session.add(team)
+        await session.flush()
+        people = [Participant(team_id=team.id, person_ref=f"B-{n}", gender="kvinna")
+                  for n in range(count)]  # fmt: skip
+        session.add_all(people)
+        await session.flush()
+        session.add_all(
+            Referral(
+                reference=f"R-B-{p.id}",
+                team_id=team.id,
+                participant_id=p.id,
+                status="enrolled",
+                received_date=date(2026, 1, 5),
+                referrer_code="af",
+                start_date=date(2026, 2, 1),
+            )  # fmt: skip
+            for p in people
+        )
+    return people

@@ -17,7 +17,6 @@ from bench import Goal, Report, Table, median
 from bench.services import SAMVERKAN, free_port, prepare_database, served, service_env
 
 
-
 def hello_command(port: int) -> list[str]:
     """The command line of the hello server on ``port``."""
     return [sys.executable, "-m", "bench.hello", str(port)]

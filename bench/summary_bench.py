@@ -142,6 +142,7 @@ class SurveyRows:
         return rows
 
     def add(self, table: str, row: dict[str, Any]) -> None:
+        """Keep a row for ``table``."""
         self.rows.setdefault(table, []).append(row)
 
     def respond(self, referral: dict[str, Any]) -> int:
@@ -172,6 +173,7 @@ class SurveyRows:
         return 6
 
     def _answer(self, response: int, question: str, **columns: Any) -> int:
+        """Keep an answer row; its id."""
         self.answer += 1
         self.add("answers", {"id": self.answer, "response_id": response, "question_id": question,
                              "value": columns.get("value"), "text": columns.get("text"),

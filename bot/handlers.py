@@ -86,10 +86,10 @@ def register(
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log a failed update by id only, and remember it so the webhook asks for a retry."""
+    """Log a failed update by id only; in webhook mode, remember it so Telegram retries it."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("bot.update_failed", exc_info=context.error, extra={"update": update_id})
-    if update_id is not None:
+    if update_id is not None and context.application.updater is None:
         context.application.bot_data.setdefault(FAILED_UPDATES, set()).add(update_id)
 
 

@@ -9,7 +9,6 @@ team's notes); ``POST /team/remisser/{id}/inskrivning`` enrols the participant.
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from aiohttp import web
 
@@ -18,7 +17,6 @@ from core.errors import DomainError, NotFound
 from core.referrals import Status
 from intake import auth, i18n
 from intake.context import DB, MAILER
-from intake.mail import Mailer
 from intake.team_pages import (
     SmallForm,
     failed_form,
@@ -144,7 +142,7 @@ async def _render_referral(
 
 async def _mail_decline(request: web.Request, decision: referrals.Decision) -> None:
     """Tell the referrer that the referral was declined, and why (never the team's notes)."""
-    mailer = cast(Mailer | None, request.app[MAILER])  # MAILER is typed Any in intake.context
+    mailer = request.app[MAILER]
     if mailer is None or not decision.referrer_email:
         return
     language = decision.form_language

@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from intake.mail import Mailer
+from intake.metrics import Metrics
 from storage.db import Database
 
 
@@ -22,6 +24,7 @@ class WebConfig:
     invitation_days: int = 30
     telegram_webhook_secret: str = ""
     referral_rate_per_hour: int = 30
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -35,6 +38,6 @@ class BotInfo:
 
 DB = web.AppKey("db", Database)
 CONFIG = web.AppKey("config", WebConfig)
-MAILER = web.AppKey("mailer", Any)  # intake.mail.Mailer
+MAILER = web.AppKey("mailer", Mailer)
 BOT = web.AppKey("bot", BotInfo)
-METRICS = web.AppKey("metrics", Any)  # intake.health.Metrics
+METRICS = web.AppKey("metrics", Metrics)

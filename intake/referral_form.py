@@ -11,7 +11,7 @@ shown, makes sending twice (a double click, a reload) land on the same referral 
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -22,7 +22,6 @@ from core.errors import DomainError
 from core.referrals import ReferralDraft, parse_referral_form
 from intake import i18n
 from intake.context import CONFIG, DB, MAILER
-from intake.mail import Mailer
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
     FormState,
@@ -189,7 +188,7 @@ def _render_review(
 async def _notify_coordinators(request: web.Request, submission: referrals.Submission) -> None:
     """E-mail the team's coordinators a link to the new referral; no personal data."""
     recipients = await referrals.coordinator_emails(request.app[DB], submission.team_id)
-    mailer = cast(Mailer | None, request.app[MAILER])  # MAILER is typed Any in intake.context
+    mailer = request.app[MAILER]
     if not recipients or mailer is None:
         return
     link = f"{request.app[CONFIG].public_url}/team/remisser/{submission.referral_id}"
@@ -206,7 +205,10 @@ def setup(app: web.Application) -> None:
     """Register the referral form's routes and its rate limits."""
     register_globals(app)
     if REFERRAL_LIMITS not in app:
-        app[REFERRAL_LIMITS] = ReferralLimits.per_hour(app[CONFIG].referral_rate_per_hour)
+        config = app[CONFIG]
+        app[REFERRAL_LIMITS] = ReferralLimits.per_hour(
+            config.referral_rate_per_hour, trusted_proxies=config.trusted_proxies
+        )
     app.router.add_get("/remiss", show_form)
     app.router.add_post("/remiss", review)
     app.router.add_post("/remiss/andra", edit)

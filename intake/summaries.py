@@ -13,6 +13,7 @@ staff ask to see them, for the team's own use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -188,7 +189,8 @@ async def download(request: web.Request) -> web.StreamResponse:
                     "suppressed": not selection.raw},
         )  # fmt: skip
     period = selection.period
-    name = f"sammanstallning-{selection.team or 'forbundet'}-{period.first_day}-{period.last_day}"
+    team = re.sub(r"[^A-Za-z0-9_-]", "", selection.team or "forbundet")
+    name = f"sammanstallning-{team}-{period.first_day}-{period.last_day}"
     text = fmt in ("md", "json")
     return web.Response(
         body=content, content_type=DOWNLOADS[fmt][1], charset="utf-8" if text else None,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import surveys as core
 from core.errors import DomainError
-from core.i18n import LANGUAGES
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from intake import i18n
 from intake.context import DB
 from storage import invitations, surveys
@@ -151,39 +151,47 @@ def _choices(question: core.Question) -> list[tuple[str, str]]:
 async def act(request: web.Request) -> web.StreamResponse:
     """POST /enkat/{token}: start, answer, skip, go back or leave for later; then redirect."""
     form = await request.post()
-    action = str(form.get("action", "answer"))
+    action, qid = str(form.get("action", "answer")), str(form.get("question", ""))
     values = [str(value) for value in form.getall("answer", [])]
+    chosen = (await get_session(request)).get("lang")
     db = request.app[DB]
     try:
         async with db.transaction() as session:
-            state = await _apply(session, action, str(form.get("question", "")), values, request)
+            state = await _apply(session, _token(request), action, qid, values, chosen)
     except InvitationError as error:
         return _unavailable(request, error)
     except DomainError as error:
         async with db.sessions() as session:
             state = await invitations.load_token_state(session, _token(request))
-            return await _render_state(request, session, state, error.render(i18n.gettext), values)
+            await _use_answer_language(request, state)
+            message = error.render(i18n.gettext)
+            return await _render_state(request, session, state, message, values)
     if action == "later" and not state.completed:
+        await _use_answer_language(request, state)
         return _render(request, "survey/saved.html", {"show_delete_link": True})
     raise web.HTTPSeeOther(_page(request))
 
 
 async def _apply(
-    session: AsyncSession, action: str, qid: str, values: list[str], request: web.Request
+    session: AsyncSession,
+    token: str,
+    action: str,
+    qid: str,
+    values: list[str],
+    chosen_language: str | None,
 ) -> SurveyState:
     """Apply one action to the locked state; a stale form (another question) changes nothing."""
-    language = i18n.current_language()
     if action == "start":
-        state = await invitations.claim_invitation(session, _token(request))
+        state = await invitations.claim_invitation(session, token)
         if not state.started:
-            await surveys.start_response(session, state, language)
+            await surveys.start_response(session, state, chosen_language or DEFAULT_LANGUAGE)
         return state
-    state = await invitations.load_token_state(session, _token(request))
+    state = await invitations.load_token_state(session, token)
     question = state.current()
     if question is None or question.id != qid or action == "later":
         return state
-    if state.response is not None and state.response.language != language:
-        await surveys.start_response(session, state, language)
+    if chosen_language and state.invitation.language != chosen_language:
+        await surveys.start_response(session, state, chosen_language)  # a new language chosen
     await _act_on(session, state, question, action, values)
     if state.started and state.current() is None:
         await surveys.complete_response(session, state)

@@ -15,6 +15,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from core.codes import END_REASONS, INCOME_SOURCES, REFERRAL_STATUSES, REFERRERS, label
 from intake import auth, health, i18n, middlewares
 from intake.context import BOT, CONFIG, DB, MAILER, METRICS, BotInfo, WebConfig
+from intake.mail import Mailer
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,13 +26,42 @@ MAX_REQUEST_BYTES = 256 * 1024
 RouteSetup = Callable[[web.Application], None]
 
 
+class _Lazy:
+    """A template value computed when the template uses it, not when the request starts.
+
+    aiohttp-jinja2 runs context processors before the language middleware and before the
+    handler's login check, so the language and the user are only known later.
+    """
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self._compute = compute
+
+    def __str__(self) -> str:
+        return str(self._compute())
+
+    def __bool__(self) -> bool:
+        return bool(self._compute())
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._compute() == other)
+
+    def __hash__(self) -> int:
+        return hash(self._compute())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compute(), name)
+
+    def __html__(self) -> str:
+        return str(self._compute())
+
+
 async def _context(request: web.Request) -> dict[str, Any]:
     return {
         "request": request,
-        "lang": i18n.current_language(),
-        "dir": i18n.direction(),
+        "lang": _Lazy(i18n.current_language),
+        "dir": _Lazy(i18n.direction),
         "csrf_token": lambda: request.get(middlewares.CSRF_TOKEN, ""),
-        "current_user": request.get(auth.USER),
+        "current_user": _Lazy(lambda: request.get(auth.USER)),
         "session_minutes": request.app[CONFIG].session_minutes,
     }
 
@@ -65,7 +95,7 @@ def build_web_app(
     db: Database,
     *,
     session_key: bytes,
-    mailer: Any = None,
+    mailer: Mailer | None = None,
     bot: BotInfo | None = None,
     metrics: health.Metrics | None = None,
     routes: Iterable[RouteSetup] = (),
@@ -74,7 +104,7 @@ def build_web_app(
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[middlewares.metrics])
     app[CONFIG] = config
     app[DB] = db
-    app[MAILER] = mailer
+    app[MAILER] = mailer or Mailer("", "samverkan@localhost")
     app[BOT] = bot or BotInfo()
     app[METRICS] = metrics or health.Metrics()
     _jinja_env(app)

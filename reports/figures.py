@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, RowMapping, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.codes import (
@@ -108,18 +108,23 @@ async def participant_figures(
         figures[f"{moment}_by_income_source"] = _zeros(INCOME_GROUPS)
         figures[f"{moment}_by_gender"] = _zeros(GENDERS)
     for row in (await conn.execute(query)).mappings():
-        gender = row["gender"] if row["gender"] in GENDERS else "annat"
-        referrer = _group_of(REFERRERS, row["referrer_code"], "other")
-        income = _group_of(INCOME_SOURCES, row["income_source"], "annan")
-        for name in flags:
-            figures[name] += as_int(row[name])
-        for moment in ("new", "active_at_end"):
-            count = as_int(row[moment])
-            figures[f"{moment}_by_referrer"][referrer] += count
-            figures[f"{moment}_by_income_source"][income] += count
-            figures[f"{moment}_by_gender"][gender] += count
+        _add_group(figures, row, flags)
     figures |= await _ages_at_end(conn, scope, period)
     return _in_interface_order(figures)
+
+
+def _add_group(figures: dict[str, Any], row: RowMapping, flags: Iterable[str]) -> None:
+    """Add one group of participations (a referrer, income source and gender) to the figures."""
+    gender = row["gender"] if row["gender"] in GENDERS else "annat"
+    referrer = _group_of(REFERRERS, row["referrer_code"], "other")
+    income = _group_of(INCOME_SOURCES, row["income_source"], "annan")
+    for name in flags:
+        figures[name] += as_int(row[name])
+    for moment in ("new", "active_at_end"):
+        count = as_int(row[moment])
+        figures[f"{moment}_by_referrer"][referrer] += count
+        figures[f"{moment}_by_income_source"][income] += count
+        figures[f"{moment}_by_gender"][gender] += count
 
 
 def _in_interface_order(figures: dict[str, Any]) -> dict[str, Any]:

@@ -52,24 +52,28 @@ class _NextDay(FunctionElement[Any]):
 
 @compiles(_DaysBetween, "sqlite")
 def _days_between_sqlite(element: _DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    """SQLite keeps dates as text: subtract their Julian day numbers."""
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 @compiles(_DaysBetween)
 def _days_between_standard(element: _DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    """PostgreSQL: a date minus a date is a whole number of days."""
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"({later} - {earlier})"
 
 
 @compiles(_NextDay, "sqlite")
 def _next_day_sqlite(element: _NextDay, compiler: SQLCompiler, **kw: Any) -> str:
+    """SQLite: the date function with a modifier."""
     (day,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"date({day}, '+1 day')"
 
 
 @compiles(_NextDay)
 def _next_day_standard(element: _NextDay, compiler: SQLCompiler, **kw: Any) -> str:
+    """PostgreSQL: a date plus a whole number of days is a date."""
     (day,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"({day} + 1)"
 

@@ -73,11 +73,10 @@ async def build_summary(
 ) -> dict[str, Any]:
     """The summary of ``period`` for the team ``team_code``, or the whole förbund (None).
 
-    With ``suppress`` (the default) small counts are hidden as DOMAIN.md requires, with
-    ``threshold`` (at least 3); without it the raw figures are for the team's own use only.
-    ``codebook`` gives the themes (the default codebook when None); ``progress`` is called
-    after each step. Raises :class:`core.errors.NotFound` for an unknown team code and
-    ``ValueError`` for a threshold under 3.
+    ``suppress`` (the default) hides small counts with ``threshold`` (at least 3, else
+    ValueError); raw figures are for the team's own use only. ``codebook`` gives the themes
+    (default: the default codebook); ``progress`` is called after each step. Raises
+    :class:`core.errors.NotFound` for an unknown team code.
     """
     codebook = codebook or default_codebook()
     steps = _Steps(db, progress)
@@ -105,19 +104,23 @@ async def build_summary(
 
 
 async def _period_figures(
-    steps: _Steps, scope: Scope, period: Period, codebook: Codebook
+    steps: _Steps, scope: Scope, period: Period, codebook: Codebook, label: str = ""
 ) -> dict[str, Any]:
-    """The participants, outcomes, referrals and survey parts of one period."""
+    """The participants, outcomes, referrals and survey parts of one period.
+
+    ``label`` goes before each step's name in the progress report ("föregående period: ").
+    """
+    run = steps.run
     return {
-        "participants": await steps.run(
-            "deltagare", lambda conn: participant_figures(conn, scope, period)
+        "participants": await run(
+            f"{label}deltagare", lambda conn: participant_figures(conn, scope, period)
         ),
-        "outcomes": await steps.run("avslut", lambda conn: outcome_figures(conn, scope, period)),
-        "referrals": await steps.run(
-            "remisser", lambda conn: referral_figures(conn, scope, period)
+        "outcomes": await run(f"{label}avslut", lambda conn: outcome_figures(conn, scope, period)),
+        "referrals": await run(
+            f"{label}remisser", lambda conn: referral_figures(conn, scope, period)
         ),
-        "survey": await steps.run(
-            "enkät", lambda conn: survey_figures(conn, scope, period, codebook)
+        "survey": await run(
+            f"{label}enkät", lambda conn: survey_figures(conn, scope, period, codebook)
         ),
     }
 
@@ -129,7 +132,7 @@ async def _previous(
     before = period.previous()
     if not await steps.run("historik", lambda conn: _has_records_by(conn, scope, before)):
         return None
-    figures = await _period_figures(steps, scope, before, codebook)
+    figures = await _period_figures(steps, scope, before, codebook, "föregående period: ")
     figures["survey"]["quotes"] = []
     return {"period": before.as_json(), **figures}
 

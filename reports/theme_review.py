@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.errors import DomainError, NotFound
 from core.i18n import N_
+from core.surveys import Q_USEFUL
 from core.themes import Codebook
 from reports.periods import Period, local_date
 from reports.scope import Scope
@@ -64,10 +65,7 @@ async def answers_for_review(
     if unthemed_only:
         conditions.append(unthemed())
     total = await conn.scalar(
-        select(func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .where(*conditions)
+        select(func.count()).select_from(Answer).join(Response).where(*conditions)
     )
     rows = await conn.execute(
         select(Answer.id, Team.code, Response.completed_at, Answer.text, Answer.themes_corrected_at)
@@ -127,7 +125,8 @@ async def correct_themes(
     """Set an answer's themes as staff decided (none is a decision too), and audit it.
 
     ``team_ids`` are the teams the member of staff may see (None: all); an answer of another
-    team is NotFound. A theme not in the codebook is a DomainError.
+    team, or one that is not to "what has been most useful", is NotFound. A theme not in the
+    codebook is a DomainError.
     """
     unknown = sorted(set(themes) - set(codebook.codes))
     if unknown:
@@ -138,7 +137,8 @@ async def correct_themes(
         .join(Answer, Answer.response_id == Response.id)
         .where(Answer.id == answer_id)
     )
-    if answer is None or team_id is None or (team_ids is not None and team_id not in team_ids):
+    visible = team_id is not None and (team_ids is None or team_id in team_ids)
+    if answer is None or answer.question_id != Q_USEFUL or not visible:
         raise NotFound(N_("Svaret finns inte."))
     await session.execute(
         delete(AnswerTheme).where(AnswerTheme.answer_id == answer_id, AnswerTheme.source == STAFF)

@@ -6,8 +6,9 @@ response's ``cursor`` (the question the participant went back to). :class:`Surve
 that, read afresh for every message or page; :mod:`storage.invitations` loads it with the
 invitation row locked, so two processes handling one participant take turns.
 
-Free-text answers are stored with personnummer, phone numbers and e-mail addresses removed
-(:func:`core.redact.redact`), encrypted, and coded into themes (``AnswerTheme``, ``auto``).
+Free-text answers are stored with personnummer, phone numbers, e-mail addresses and names
+removed (:func:`core.redact.redact`), encrypted, and coded into themes (``AnswerTheme``,
+source ``auto``) when they are stored.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ HELP = "import historical participant records from a CSV file (all rows or none)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options."""
     parser.add_argument("file", metavar="FILE.csv", type=Path, help="UTF-8 CSV with a header row")
     parser.add_argument("--team", metavar="CODE", help="the team of rows without a team column")
     parser.add_argument(

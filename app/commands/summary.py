@@ -30,6 +30,7 @@ BINARY_FORMATS = frozenset({"docx", "xlsx"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's options."""
     parser.add_argument("--from", dest="first", required=True, metavar="DATE", help="YYYY-MM-DD")
     parser.add_argument("--to", dest="last", required=True, metavar="DATE", help="YYYY-MM-DD")
     parser.add_argument("--team", metavar="CODE", help="one team (default: the whole förbund)")
@@ -74,7 +75,7 @@ class ProgressBar:
             return
         filled = round(self.WIDTH * done / total) if total else self.WIDTH
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\rsammanställer [{bar}] {done}/{total} {step:<12}")
+        self.stream.write(f"\rsammanställer [{bar}] {done}/{total} {step:<30}")
         self.stream.flush()
         self.shown = True
 

@@ -109,6 +109,15 @@ async def test_word_file_has_the_tables_of_the_summary(
         ["Aktiva vid periodens början", "6"], ["Nya under perioden", "4"],
         ["Avslutade under perioden", "6"], ["Aktiva vid periodens slut", "4"],
     ]  # fmt: skip
+    # the hand-computed queue and waiting time (tests/reports/test_summary.py), decimal comma
+    queue = next(t for t in tables if t[1][0] == "Inkomna remisser")
+    assert [row[:2] for row in queue[1:5]] == [
+        ["Inkomna remisser", "4"], ["I kö vid periodens slut", "3"],
+        ["Väntetid till start, medelvärde (dagar)", "51,5"],
+        ["Väntetid till start, median (dagar)", "52,5"],
+    ]  # fmt: skip
+    outcomes = next(t for t in tables if t[1][0] == "Avslutade")
+    assert [row[1] for row in outcomes[1:5]] == ["6", "2", "3", "75 %"]
 
 
 async def test_excel_file_to_a_pipe_has_the_figures_as_numbers(
@@ -123,6 +132,12 @@ async def test_excel_file_to_a_pipe_has_the_figures_as_numbers(
     assert rows[1:5] == [
         ["Aktiva vid periodens början", 6, 4], ["Nya under perioden", 4, 3],
         ["Avslutade under perioden", 6, 1], ["Aktiva vid periodens slut", 4, 6],
+    ]  # fmt: skip
+    queue = [[c.value for c in row][:2] for row in workbook["Kö och väntetid"].iter_rows()]
+    assert queue[1:5] == [
+        ["Inkomna remisser", 4], ["I kö vid periodens slut", 3],
+        ["Väntetid till start, medelvärde (dagar)", 51.5],
+        ["Väntetid till start, median (dagar)", 52.5],
     ]  # fmt: skip
 
 
@@ -190,4 +205,7 @@ def test_the_progress_bar_appears_only_after_a_moment() -> None:
     now[0] = 0.8
     bar.update(2, 4, "avslut")
     bar.close()
-    assert stream.getvalue() == "\rsammanställer [" + "#" * 15 + "-" * 15 + "] 2/4 avslut      \n"
+    assert (
+        stream.getvalue()
+        == "\rsammanställer [" + "#" * 15 + "-" * 15 + "] 2/4 avslut" + " " * 24 + "\n"
+    )

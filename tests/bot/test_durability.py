@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from core import surveys as core
@@ -140,3 +141,31 @@ async def test_the_webhook_answers_400_to_what_is_not_an_update(
             response = await client.post(webhook_url(server), json=[1], headers=headers)
 
     assert (not_json, response.status) == (400, 400)
+
+
+async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries(
+    api: FakeBotApi, settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import invitations
+
+    real_load = invitations.load_chat_state
+    failures = [RuntimeError("the database went away")]
+
+    async def failing_once(session, chat_id):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return await real_load(session, chat_id)
+
+    async with serving(bot_settings(settings, api, mode="webhook"), db) as server:
+        url = webhook_url(server)
+        person = Person(api, webhooks=[url])
+        await person.write(f"/start {await new_token(db)}")
+        await person.press("Svenska", expect=3)
+        monkeypatch.setattr(invitations, "load_chat_state", failing_once)
+        update = api.user_text(person.chat_id, "3")
+        failed = await api.deliver_webhook(update, url=url)
+        stored_after_failure = await answer_count(db)
+        retried = await api.deliver_webhook(update, url=url)
+
+    assert (failed, stored_after_failure, retried) == (500, 0, 200)
+    assert await answer_count(db) == 1

@@ -11,7 +11,7 @@ from storage import invitations
 from storage.models import Answer, Response
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import PHONE
-from tests.factories import make_enrolled_participant, make_team
+from tests.factories import PASSWORD, make_enrolled_participant, make_team, make_user
 
 SURVEY = core.load_default_survey()
 MIN_TARGET = 44  # CSS pixels: a comfortable touch target
@@ -128,3 +128,29 @@ async def test_the_survey_works_without_javascript(live_server, browser) -> None
         await context.close()
     _, answers = await stored(live_server)
     assert answers == {core.Q_ACTIVITIES: ["annat"]}
+
+
+async def test_the_teams_invitation_pages_are_accessible(live_server, desktop_page) -> None:
+    await make_team(live_server.db)
+    await make_user(live_server.db, "coach@example.se")
+    for ref in ("N-001", "N-002"):
+        await make_enrolled_participant(live_server.db, ref)
+    page = desktop_page
+    await page.goto(live_server.url + "/team/login")
+    await page.get_by_label("E-postadress").fill("coach@example.se")
+    await page.get_by_label("Lösenord").fill(PASSWORD)
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+
+    await page.goto(live_server.url + "/team/enkater")
+    violations = await axe_violations(page)
+    assert violations == [], describe(violations)
+    async with page.expect_navigation():
+        await page.get_by_role(
+            "button", name="Skapa inbjudningar till alla 2 aktiva deltagare"
+        ).click()
+
+    assert await page.locator("h1").inner_text() == "2 nya inbjudningar"
+    assert await page.locator("img[src^='data:image/svg+xml']").count() == 2
+    violations = await axe_violations(page)
+    assert violations == [], describe(violations)

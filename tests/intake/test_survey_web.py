@@ -242,3 +242,20 @@ async def test_the_token_stays_out_of_metrics_and_referrers(browser: Browser, to
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
     assert token not in metrics and 'route="/enkat/{token}"' in metrics
+
+
+async def test_on_another_device_the_survey_goes_on_in_the_language_chosen(
+    aiohttp_client, settings, db: Database, token: str
+) -> None:
+    first = Browser(await aiohttp_client(create_app(settings, database=db)), token)
+    await first.open("?lang=ar")
+    await first.submit("start")
+    await first.submit("answer", "traning")
+
+    other = Browser(await aiohttp_client(create_app(settings, database=db)), token)
+    html = await other.open()
+    assert '<html lang="ar" dir="rtl">' in html
+    await other.submit("answer", "Gymmet")
+
+    assert (await the_response(db)).language == "ar"
+    assert heading(other.html) == SURVEY.question(core.Q_CLOSER).text_in("ar")

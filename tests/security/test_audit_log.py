@@ -1,17 +1,23 @@
-"""The audit log is append-only: the database itself refuses to change or delete an entry."""
+"""The audit log: every required kind of event is logged, and the database refuses to change
+or delete an entry (append-only)."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from app.main import create_app
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditEntry
+from storage.retention import purge_expired
+from tests.factories import make_person_with_history, make_team, make_user
+from tests.security.clients import log_in
 
 
 async def one_entry(db: Database) -> int:
@@ -82,3 +88,38 @@ def test_the_migration_adds_and_removes_the_guard_on_sqlite(tmp_path: Path) -> N
     after = delete_allowed()
 
     assert (before, guarded, after) == (True, False, True)
+
+
+async def test_logins_views_reveals_exports_and_purges_are_all_logged(
+    aiohttp_client, settings, db
+) -> None:
+    await make_team(db)
+    person = await make_person_with_history(db, ended_on=date(2019, 6, 30))
+    await make_user(db, "boss@example.se", role="coordinator")
+    client = await aiohttp_client(create_app(settings, database=db))
+    token = await log_in(client, "boss@example.se")
+    page = f"/team/deltagare/{person.participant_id}"
+
+    assert (await client.get(page)).status == 200
+    revealed = await client.post(
+        f"{page}/personnummer", data={"_csrf": token, "reason": "identitet"}
+    )
+    assert revealed.status == 200
+    assert (await client.get("/team/logg.csv")).status == 200
+    assert (await client.post(f"{page}/registerutdrag", data={"_csrf": token})).status == 200
+    assert (await client.get("/team/sammanstallning/ladda-ner.json?team=norr")).status == 200
+    await purge_expired(db, today=date(2026, 11, 22), retention_years=5, actor="scheduler")
+    listed = await (await client.get("/team/logg")).text()
+
+    async with db.sessions() as session:
+        entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    actions = [e.action for e in entries]
+    for action in ("login.succeeded", "participant.viewed", "participant.personnummer_revealed",
+                   "audit.exported", "participant.exported", "summary.exported",
+                   "retention.purged"):  # fmt: skip
+        assert action in actions, action
+    reveal = next(e for e in entries if e.action == "participant.personnummer_revealed")
+    assert (reveal.detail, reveal.object_id) == ({"reason": "identitet"}, person.participant_id)
+    logged = str([(e.actor, e.detail) for e in entries])
+    assert [v for v in person.clear_texts().values() if v in logged] == []
+    assert "Hela personnumret visades" in listed and "retention.purged" in listed

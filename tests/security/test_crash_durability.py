@@ -104,12 +104,19 @@ class CaseWorker:
     """Sends referrals through the form, one after another, until told to stop."""
 
     def __init__(self, number: int, base_url: str, outcome: Outcome, deadline: float) -> None:
-        self.number, self.base_url, self.outcome, self.deadline = number, base_url, outcome, deadline
+        self.number, self.base_url, self.outcome, self.deadline = (
+            number,
+            base_url,
+            outcome,
+            deadline,
+        )
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set() and time.monotonic() < self.deadline:
-            self.sent += 1  # a new browser and address for each form (the rate limit is per address)
+            self.sent += (
+                1  # a new browser and address for each form (the rate limit is per address)
+            )
             browser = Browser(self.base_url, local_address=f"127.0.{self.number + 1}.{self.sent}")
             try:
                 await self.send_one(browser)
@@ -189,7 +196,9 @@ async def test_every_acknowledged_referral_survives_sigkill_exactly_once(
 ) -> None:
     started = time.monotonic()
     outcome, stop = Outcome(), asyncio.Event()
-    workers = [CaseWorker(n, server.url, outcome, started + GIVE_UP_AFTER) for n in range(CASE_WORKERS)]
+    workers = [
+        CaseWorker(n, server.url, outcome, started + GIVE_UP_AFTER) for n in range(CASE_WORKERS)
+    ]
     sending = [asyncio.create_task(worker.run(stop)) for worker in workers]
     receipts_before_kill = []
     for _ in range(KILLS):
