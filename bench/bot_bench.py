@@ -87,17 +87,19 @@ class Chat:
         raise LookupError(f"chat {self.chat_id}: no button {prefix!r}")
 
 
-async def in_chats(chats: list[Chat], play: Callable[[Chat], Awaitable[None]]) -> float:
-    """Run ``play`` in every chat, ``CHATS_AT_ONCE`` chats at a time; the seconds it took."""
+async def in_chats(
+    chats: list[Chat], play: Callable[[Chat], Awaitable[None]]
+) -> tuple[float, float]:
+    """Run ``play`` in every chat, ``CHATS_AT_ONCE`` at a time; the seconds and CPU seconds."""
     gate = asyncio.Semaphore(CHATS_AT_ONCE)
 
     async def one(chat: Chat) -> None:
         async with gate:
             await play(chat)
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(chat) for chat in chats))
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 def build_bot(api: Any, db: Any, *, rate_limited: bool) -> Any:
@@ -140,9 +142,9 @@ async def measure_echo(participants: int, *, rate_limited: bool) -> dict[str, An
                 for n in range(steps):
                     await chat.write(f"hej {n}")
 
-            seconds = await in_chats(chats, chatter)
+            seconds, cpu = await in_chats(chats, chatter)
         replies = len(api.sent)
-    return {"updates": participants * steps, "seconds": seconds, "latencies": latencies,
+    return {"updates": participants * steps, "seconds": seconds, "cpu_s": cpu, "latencies": latencies,
             "failed": sum(c.failed for c in chats), "replies": replies}  # fmt: skip
 
 
@@ -177,11 +179,11 @@ async def measure_survey(kind: str, participants: int, *, rate_limited: bool) ->
                 await in_chats(chats, opens)
                 latencies.clear()
                 replies_before = len(api.sent)
-                seconds = await in_chats(chats, answers)
+                seconds, cpu = await in_chats(chats, answers)
             async with db.sessions() as session:
                 stored = int(await session.scalar(select(func.count()).select_from(Answer)) or 0)
             replies = len(api.sent) - replies_before
-    return {"updates": participants * len(steps), "seconds": seconds, "latencies": latencies,
+    return {"updates": participants * len(steps), "seconds": seconds, "cpu_s": cpu, "latencies": latencies,
             "failed": sum(c.failed for c in chats), "replies": replies, "answers_stored": stored,
             "answers_expected": participants * 6}  # fmt: skip
 

@@ -15,7 +15,7 @@ period, 2024, holds the other half of the answers) and reports:
 
 Goal (issue 5): 1 million answers in under 10 s and 1 GiB peak, growing no worse than
 linearly. Run ``.venv/bin/python -m bench.summary_bench [--quick] [--postgres]``; it prints a
-Markdown table and writes ``bench/results/summary.md``.
+Markdown table and writes ``bench/results/summary.md`` (``summary-postgresql.md``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import Goal, NotReady, Report, Table  # noqa: E402
+from bench import Goal, NotReady, Report, Table, machine_load  # noqa: E402
 
 #: (participants, survey answers) per size.
 SIZES = ((1_000, 10_000), (10_000, 100_000), (100_000, 1_000_000))
@@ -328,9 +328,11 @@ def _report(results: list[dict[str, Any]], database: str) -> Report:
     answers = [r["answers"] for r in results]
     time_growth = _exponent(answers, [r["cold"] for r in results])
     memory_growth = _exponent(answers, [r["traced_peak"] for r in results])
+    load = machine_load()
     report = Report(
-        "summary", "Period summary on big data", tables=[table], raw={"results": results}
+        "summary", "Period summary on big data", tables=[table], raw={"results": results, **load}
     )
+    report.notes.append(f"Machine: {load['cpus']} CPUs, load average {load['loadavg']} (shared).")
     report.notes.append(
         f"Growth from {answers[-2]:,} to {answers[-1]:,} answers: time ∝ n^{time_growth:.2f}, "
         f"Python memory ∝ n^{memory_growth:.2f} (1.00 is linear)."
@@ -387,8 +389,9 @@ def main(argv: list[str]) -> None:
     report = asyncio.run(run(options.quick, options.postgres))
     text = markdown(report)
     print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
+    results = RESULTS.with_name("summary-postgresql.md") if options.postgres else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

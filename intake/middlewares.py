@@ -60,7 +60,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
         return render_error(request, exc.status, titles.get(exc.status, exc.reason), message)
     except DB_ERRORS:
-        log.exception("request.database_unavailable", extra={"path": request.path})
+        log.exception("request.database_unavailable", extra={"route": _route(request)})
         return render_error(request, 503, _("Tjänsten är tillfälligt otillgänglig"),
                             _("Vi kan inte nå databasen just nu. Försök igen om en liten stund."))
     except Exception:

@@ -115,14 +115,14 @@ def read_records(
     ``today``.
     """
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = next(reader, None)
+    header = _next_record(reader, file)
     problems = list(_header_problems(header, file, default_team))
     if problems or header is None:
         raise ImportRejected(problems or [ImportProblem(file, 1, "–", N_("filen är tom"))])
     names = [h.strip() for h in header]
     checker = _RowChecker(file, frozenset(team_codes), default_team, today)
     rows: list[RecordRow] = []
-    for line, values in _records(reader):
+    for line, values in _records(reader, file):
         row = checker.check(line, _by_column(names, values, line, file))
         if row is not None:
             rows.append(row)
@@ -132,13 +132,22 @@ def read_records(
     return rows
 
 
-def _records(reader: CsvReader) -> Iterator[tuple[int, list[str]]]:
+def _records(reader: CsvReader, file: str) -> Iterator[tuple[int, list[str]]]:
     """The non-empty records after the header, each with the line it begins on."""
     line = 2
-    for values in reader:
+    while (values := _next_record(reader, file)) is not None:
         if any(v.strip() for v in values):
             yield line, values
         line = reader.line_num + 1
+
+
+def _next_record(reader: CsvReader, file: str) -> list[str] | None:
+    """The next record; None at the end; ImportRejected when the text is not CSV."""
+    try:
+        return next(reader, None)
+    except csv.Error as failed:
+        reason = N_("filen kan inte läsas som CSV ({error})").format(error=failed)
+        raise ImportRejected([ImportProblem(file, reader.line_num, "–", reason)]) from None
 
 
 def _header_problems(

@@ -183,7 +183,7 @@ async def _purge(session: AsyncSession, participant_ids: Sequence[int]) -> Count
         result = await session.execute(statement.execution_options(synchronize_session=False))
         counts[name] += result.rowcount  # type: ignore[attr-defined]
     counts["participants"] = len(participant_ids)
-    await _keep_only_birth_year(session, participant_ids)
+    await _anonymise_people(session, participant_ids)
     return counts
 
 
@@ -209,7 +209,7 @@ def _purge_statements(
     ]  # fmt: skip
 
 
-async def _keep_only_birth_year(session: AsyncSession, participant_ids: Sequence[int]) -> None:
+async def _anonymise_people(session: AsyncSession, participant_ids: Sequence[int]) -> None:
     """Anonymise the participants themselves: identity gone, birth date reduced to a year."""
     people = await session.scalars(select(Participant).where(Participant.id.in_(participant_ids)))
     now = utcnow()

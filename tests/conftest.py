@@ -75,7 +75,11 @@ async def clean_tables(db: Database) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             # The append-only audit triggers (migration 0002) step aside while tables are emptied.
-            triggers = (await conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))).all()
+            triggers = (
+                await conn.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                )
+            ).all()
             for name, _sql in triggers:
                 await conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:

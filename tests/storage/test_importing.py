@@ -132,6 +132,14 @@ def test_team_comes_from_the_option_and_must_agree_with_the_row() -> None:
     assert problems == ["f.csv:2: kolumnen team: raden gäller ost, men --team är vast"]
 
 
+def test_text_that_is_not_csv_is_reported_with_its_line() -> None:
+    huge = "x" * 200_000  # over the csv module's field size limit
+    problems = problems_of(csv_of(GOOD, f"P2,{huge},,,af,,2024-01-10,,,,ost"))
+    assert problems == [
+        "f.csv:3: kolumnen –: filen kan inte läsas som CSV (field larger than field limit (131072))"
+    ]
+
+
 def test_a_byte_order_mark_and_blank_lines_are_fine() -> None:
     assert [r.line for r in read("\ufeff" + csv_of(GOOD, "", QUEUED))] == [2, 4]
 
