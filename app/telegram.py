@@ -85,7 +85,7 @@ def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIte
 
 async def webhook(request: web.Request) -> web.Response:
     """POST /telegram/webhook: check the secret header, handle the update, then answer."""
-    from bot.handlers import process_update
+    from bot.handlers import MalformedUpdate, process_update
 
     application = request.app[BOT].application
     expected = str(request.app[BOT].extra.get("webhook_secret", "")).encode()
@@ -98,5 +98,8 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"ok": False}, status=400)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return web.json_response({"ok": False}, status=400)
-    handled = await process_update(application, data)
+    try:
+        handled = await process_update(application, data)
+    except MalformedUpdate:
+        return web.json_response({"ok": False}, status=400)
     return web.json_response({"ok": handled}, status=200 if handled else 500)

@@ -93,11 +93,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.application.bot_data.setdefault(FAILED_UPDATES, set()).add(update_id)
 
 
+class MalformedUpdate(ValueError):
+    """The JSON is not a Telegram update python-telegram-bot can read."""
+
+
+def parse_update(
+    application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
+) -> Update:
+    """The update in ``data``; MalformedUpdate when a field has the wrong shape."""
+    try:
+        return Update.de_json(data, application.bot)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise MalformedUpdate(type(exc).__name__) from None
+
+
 async def process_update(
     application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
 ) -> bool:
     """Handle one update from the webhook now; False when it failed (Telegram should retry)."""
-    update = Update.de_json(data, application.bot)
+    update = parse_update(application, data)
     await application.process_update(update)
     failed: set[int] = application.bot_data.get(FAILED_UPDATES, set())
     if update.update_id in failed:

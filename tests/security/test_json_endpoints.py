@@ -147,9 +147,6 @@ def _is_json(raw: bytes) -> bool:
     return True
 
 
-@pytest.mark.xfail(
-    reason="app/telegram.py: Update.de_json raises on a malformed update -> 500 HTML"
-)
 @EXAMPLES
 @given(update_id=st.integers(min_value=1, max_value=2**31), message=json_values)
 async def test_a_malformed_update_with_the_secret_is_refused_not_crashed_on(
