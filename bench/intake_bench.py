@@ -11,6 +11,7 @@ afterwards: what the clients saw succeed must all be stored.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import re
@@ -22,8 +23,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench import Goal, NotReady, Report, Table
-from bench.loadgen import LoadResult, UnexpectedResponse, Visit, run_load
-from bench.services import free_port, postgres_database, prepare_database, served, service_env
+from bench.loadgen import LoadResult, Scenario, UnexpectedResponse, Visit, run_load
+from bench.services import (
+    cpu_in_window,
+    free_port,
+    postgres_database,
+    prepare_database,
+    served,
+    service_env,
+)
 from bench.startup_bench import hello_command, serve_command
 
 CLIENTS = 50
@@ -31,6 +39,19 @@ TEAM = "norr"
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 STEPS = ("GET /remiss", "POST /remiss", "POST /remiss/skicka")
 _numbers = itertools.count()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A load run, the server's CPU seconds in its window, and what the database stored."""
+
+    load: LoadResult
+    server_cpu_s: float
+    stored: int | None = None
+
+    def cpu_ms_per_iteration(self) -> float:
+        """The server's CPU time per completed iteration, in milliseconds."""
+        return 1000 * self.server_cpu_s / max(self.load.completed, 1)
 
 
 @dataclass(frozen=True)
@@ -103,92 +124,109 @@ async def count_referrals(database_url: str) -> int:
         await db.close()
 
 
-async def measure_hello(work: Path, timing: Timing) -> LoadResult:
+async def under_load(
+    base_url: str, pid: int, scenario: Scenario, timing: Timing, *, new_visitor: bool
+) -> tuple[LoadResult, float]:
+    """Run ``scenario`` from 50 clients; also the server's CPU seconds in the window."""
+    load, cpu = await asyncio.gather(
+        run_load(base_url, scenario, clients=CLIENTS, seconds=timing.seconds,
+                 warmup=timing.warmup, new_visitor=new_visitor),
+        cpu_in_window(pid, timing.warmup, timing.seconds),
+    )  # fmt: skip
+    return load, cpu
+
+
+async def measure_hello(work: Path, timing: Timing) -> Measured:
     """The hello server under 50 keep-alive clients."""
     port = free_port()
     env = service_env("sqlite+aiosqlite:///unused.db", work)
     async with served(hello_command(port), env, work, port, "/") as hello:
-        return await run_load(hello.base_url, say_hello, clients=CLIENTS,
-                              seconds=timing.seconds, warmup=timing.warmup)  # fmt: skip
+        load, cpu = await under_load(
+            hello.base_url, hello.process.pid, say_hello, timing, new_visitor=False
+        )
+    return Measured(load, cpu)
 
 
-async def measure_service(database_url: str, work: Path, timing: Timing) -> tuple[LoadResult, int]:
-    """`samverkan serve` on ``database_url`` under 50 clients submitting referrals.
-
-    Returns the load result and how many referrals were stored during the run.
-    """
+async def measure_service(database_url: str, work: Path, timing: Timing) -> Measured:
+    """`samverkan serve` on ``database_url`` under 50 clients submitting referrals."""
     env = service_env(database_url, work)
     await prepare_database(env, work)
     before = await count_referrals(database_url)
     port = free_port()
     async with served(serve_command(port), env, work, port) as service:
-        result = await run_load(service.base_url, submit_referral, clients=CLIENTS,
-                                seconds=timing.seconds, warmup=timing.warmup, new_visitor=True)  # fmt: skip
-    return result, await count_referrals(database_url) - before
+        load, cpu = await under_load(
+            service.base_url, service.process.pid, submit_referral, timing, new_visitor=True
+        )
+    return Measured(load, cpu, await count_referrals(database_url) - before)
 
 
 async def run(quick: bool) -> Report:
     """Hello, then the referral form on SQLite and on PostgreSQL; ratios to hello."""
     timing = Timing(warmup=1.0, seconds=5.0) if quick else Timing(warmup=3.0, seconds=20.0)
-    results: dict[str, tuple[LoadResult, int | None]] = {}
+    results: dict[str, Measured] = {}
+    notes = []
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as tmp:
         work = Path(tmp)
-        results["hello"] = (await measure_hello(work, timing), None)
-        sqlite = work / "sqlite"
-        sqlite.mkdir()
-        results["sqlite"] = await measure_service(
-            f"sqlite+aiosqlite:///{sqlite}/bench.db", sqlite, timing
-        )
+        results["hello"] = await measure_hello(work, timing)
+        (work / "sqlite").mkdir()
+        url = f"sqlite+aiosqlite:///{work}/sqlite/bench.db"
+        results["SQLite"] = await measure_service(url, work / "sqlite", timing)
         try:
             async with postgres_database() as url:
-                postgres = work / "postgres"
-                postgres.mkdir()
-                results["postgresql"] = await measure_service(url, postgres, timing)
+                (work / "postgresql").mkdir()
+                results["PostgreSQL"] = await measure_service(url, work / "postgresql", timing)
         except NotReady as missing:
-            note = f"PostgreSQL not measured: {missing}"
-        else:
-            note = ""
-    return intake_report(results, timing, note)
+            notes.append(f"PostgreSQL not measured: {missing}")
+    report = intake_report(results, timing)
+    report.notes += notes
+    return report
 
 
-def intake_report(
-    results: dict[str, tuple[LoadResult, int | None]], timing: Timing, note: str
-) -> Report:
+def intake_report(results: dict[str, Measured], timing: Timing) -> Report:
     """Tables, goals and raw figures of the intake benchmark."""
-    hello = results["hello"][0]
+    hello = results["hello"].load
     overall = Table(
-        f"Referral intake, {CLIENTS} clients, {timing.seconds:g} s after {timing.warmup:g} s warm-up",
+        f"Referral intake: {CLIENTS} clients, {timing.seconds:g} s after {timing.warmup:g} s warm-up",
         ["server", "completed", "per s", "ratio to hello", "HTTP req/s", "p50 ms", "p99 ms",
-         "errors", "stored / succeeded"],
+         "server CPU ms each", "errors", "stored / succeeded"],
     )  # fmt: skip
     steps = Table("Referral intake: latency of each step", ["database", "step", "p50 ms", "p99 ms"])
     report = Report("intake", "Referral intake", tables=[overall, steps])
-    for name, (result, stored) in results.items():
-        label = "aiohttp hello (baseline)" if name == "hello" else f"samverkan /remiss, {name}"
-        ratio = result.throughput / hello.throughput
+    for name, measured in results.items():
+        load, stored = measured.load, measured.stored
+        ratio = load.throughput / hello.throughput
         overall.rows.append([
-            label, result.completed, result.throughput, ratio, result.requests_per_second,
-            result.latency_ms(50), result.latency_ms(99), result.timings.errors,
-            "—" if stored is None else f"{stored} / {result.timings.succeeded_total}",
+            "aiohttp hello (baseline)" if name == "hello" else f"samverkan /remiss, {name}",
+            load.completed, load.throughput, ratio, load.requests_per_second, load.latency_ms(50),
+            load.latency_ms(99), measured.cpu_ms_per_iteration(), load.timings.errors,
+            "—" if stored is None else f"{stored} / {load.timings.succeeded_total}",
         ])  # fmt: skip
-        report.raw[name] = result.summary() | {"ratio_to_hello": ratio, "stored": stored}
-        if name == "hello":
-            continue
-        for step in STEPS:
-            steps.rows.append(
-                [name, step, result.latency_ms(50, step), result.latency_ms(99, step)]
-            )
-        report.goals += [
-            Goal(f"{name}: submissions/s ≥ 0.25 × hello req/s", f"{ratio:.3f}", ratio >= 0.25),
-            Goal(f"{name}: p99 of a complete submission < 100 ms",
-                 f"{result.latency_ms(99):.0f} ms", result.latency_ms(99) < 100),
-        ]  # fmt: skip
-        if stored != result.timings.succeeded_total:
-            report.notes.append(
-                f"{name}: {stored} stored but {result.timings.succeeded_total} succeeded"
-            )
-        if result.timings.first_error:
-            report.notes.append(f"{name}: first error: {result.timings.first_error}")
-    if note:
-        report.notes.append(note)
+        report.raw[name] = load.summary() | {
+            "ratio_to_hello": ratio, "stored": stored, "server_cpu_s": measured.server_cpu_s,
+            "server_cpu_ms_per_iteration": measured.cpu_ms_per_iteration(),
+        }  # fmt: skip
+        if name != "hello":
+            steps.rows += [[name, step, load.latency_ms(50, step), load.latency_ms(99, step)]
+                           for step in STEPS]  # fmt: skip
+            report.goals += service_goals(name, measured, ratio)
+            report.notes += service_notes(name, measured)
     return report
+
+
+def service_goals(name: str, measured: Measured, ratio: float) -> list[Goal]:
+    """The issue's two goals for one database."""
+    p99 = measured.load.latency_ms(99)
+    return [
+        Goal(f"{name}: submissions/s ≥ 0.25 × hello requests/s", f"{ratio:.3f}", ratio >= 0.25),
+        Goal(f"{name}: p99 of a complete submission < 100 ms", f"{p99:.0f} ms", p99 < 100),
+    ]
+
+
+def service_notes(name: str, measured: Measured) -> list[str]:
+    """What went wrong in one run, if anything: lost submissions, errors."""
+    timings, notes = measured.load.timings, []
+    if measured.stored != timings.succeeded_total:
+        notes.append(f"{name}: {measured.stored} stored but {timings.succeeded_total} succeeded")
+    if timings.first_error:
+        notes.append(f"{name}: first error: {timings.first_error}")
+    return notes

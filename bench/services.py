@@ -49,6 +49,21 @@ class Service:
     process: asyncio.subprocess.Process
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_in_window(pid: int, warmup: float, seconds: float) -> float:
+    """CPU seconds ``pid`` uses from ``warmup`` seconds from now, for ``seconds``."""
+    await asyncio.sleep(warmup)
+    began = cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    return cpu_seconds(pid) - began
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import Goal, Report, Table, median
+from bench import Report, Table, median
 from bench.services import SAMVERKAN, free_port, prepare_database, served, service_env
 
 
@@ -53,9 +53,8 @@ async def run(quick: bool) -> Report:
         table.rows.append([name, len(times), median(times), min(times), max(times)])
     ratio = median(service) / median(hello)
     report = Report("startup", "Start-up time", tables=[table])
-    report.notes.append(f"samverkan serve takes {ratio:.1f}× the hello server's start-up.")
-    report.goals.append(
-        Goal("start-up measured (no numeric goal)", f"{median(service):.2f} s", True)
+    report.notes.append(
+        f"samverkan serve takes {ratio:.1f}× the hello server's start-up (no numeric goal)."
     )
     report.raw = {"hello_s": hello, "serve_s": service, "ratio": ratio}
     return report

@@ -277,6 +277,16 @@ def rate_limited_message(retry_after: float) -> str:
     return i18n.gettext(message).format(minutes=minutes)
 
 
+def database_down_message() -> str:
+    """The notice shown when the database could not be reached: nothing typed is lost."""
+    return i18n.gettext(
+        N_(
+            "Vi kunde inte spara just nu: tjänsten har ett tillfälligt fel. Dina uppgifter finns "
+            "kvar i formuläret. Försök igen om en stund genom att skicka formuläret på nytt."
+        )
+    )
+
+
 def options(teams: Mapping[str, str], language: str) -> dict[str, list[tuple[str, str]]]:
     """The choices of each choice field as (code, label) pairs in ``language``."""
     _ = i18n.gettext

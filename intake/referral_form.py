@@ -6,10 +6,15 @@ to the form with every value kept; ``POST /remiss/skicka`` checks the form once 
 the referral and redirects to the receipt. The submission key, created when the form is first
 shown, makes sending twice (a double click, a reload) land on the same referral and receipt.
 ``GET /remiss/samtycke`` is the consent text to print for a paper signature.
+
+When the database cannot be reached, the page the person was on (the form, or the review) is
+shown again with status 503, every value kept and a notice to try again later; the team
+choices are then the ones read last (:class:`TeamNames`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Literal
 
@@ -22,12 +27,14 @@ from core.errors import DomainError
 from core.referrals import ReferralDraft, parse_referral_form
 from intake import i18n
 from intake.context import CONFIG, DB, MAILER
+from intake.middlewares import DB_ERRORS
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
     FormState,
     consent_blocks,
     consent_language,
     consent_texts,
+    database_down_message,
     new_state,
     options,
     rate_limited_message,
@@ -37,28 +44,62 @@ from intake.referral_fields import (
 )
 from intake.team_pages import language_context, register_globals
 from storage import referrals
+from storage.db import Database
 
 log = logging.getLogger("samverkan.referrals")
 RECEIPT_KEY = "referral_receipt"
 
 
+class TeamNames:
+    """The teams a referral can go to, remembered from the last time they were read.
+
+    While the database cannot be reached, the form is shown again with the teams read last,
+    so the case worker's choice of team is kept along with everything else they typed.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, str] = {}
+
+    async def read(self, db: Database) -> dict[str, str]:
+        """Every team now, code → name; raises what the database raises."""
+        self._last = await referrals.team_names(db)
+        return self._last
+
+    def last_read(self, *, keep: str = "") -> dict[str, str]:
+        """The teams read last, and the code ``keep`` (a choice to keep) if it was not one."""
+        if not keep or keep in self._last:
+            return self._last
+        return {**self._last, keep: keep}
+
+
+TEAM_NAMES = web.AppKey("referral_team_names", TeamNames)
+
+
 async def show_form(request: web.Request) -> web.StreamResponse:
-    """GET /remiss: an empty form with a new submission key."""
-    return await _render_form(request, new_state(i18n.current_language()))
+    """GET /remiss: an empty form with a new submission key.
+
+    Without the database this is the generic 503 page: nothing has been typed yet.
+    """
+    teams = await request.app[TEAM_NAMES].read(request.app[DB])
+    state = new_state(i18n.current_language())
+    if len(teams) == 1:
+        state.values["team"] = next(iter(teams))
+    return _render_form(request, state, teams)
 
 
 async def review(request: web.Request) -> web.StreamResponse:
     """POST /remiss: the review page, or the form again with what to fix (422)."""
     state = await _submitted(request)
     if (waited := _throttled(request, "posts")) is not None:
-        return _with_retry_after(
-            await _render_form(request, _notice(state, waited), status=429), waited
-        )
-    teams = await referrals.team_names(request.app[DB])
+        return _form_after_wait(request, state, waited)
+    try:
+        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+    except DB_ERRORS as error:
+        return _database_down(request, state, error)
     try:
         draft = _parse(state, teams)
     except DomainError as failed:
-        return await _render_form(request, with_errors(state, failed), status=422)
+        return _render_form(request, with_errors(state, failed), teams, status=422)
     return _render_review(request, state, draft, teams)
 
 
@@ -66,32 +107,31 @@ async def edit(request: web.Request) -> web.StreamResponse:
     """POST /remiss/andra: back from the review to the form, every value kept."""
     state = await _submitted(request)
     if (waited := _throttled(request, "posts")) is not None:
-        return _with_retry_after(
-            await _render_form(request, _notice(state, waited), status=429), waited
-        )
-    return await _render_form(request, state)
+        return _form_after_wait(request, state, waited)
+    try:
+        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+    except DB_ERRORS as error:
+        return _database_down(request, state, error)
+    return _render_form(request, state, teams)
 
 
 async def send(request: web.Request) -> web.StreamResponse:
     """POST /remiss/skicka: store the referral once, tell the coordinators, show the receipt."""
     state = await _submitted(request)
-    teams = await referrals.team_names(request.app[DB])
+    try:
+        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+    except DB_ERRORS as error:
+        return _database_down(request, state, error, on_review=True)
     try:
         draft = _parse(state, teams)
-    except DomainError as failed:
-        return await _render_form(request, with_errors(state, failed), status=422)
-    if (waited := _throttled(request, "submissions")) is not None:
-        response = _render_review(request, _notice(state, waited), draft, teams)
-        response.set_status(429)
-        return _with_retry_after(response, waited)
-    language = i18n.current_language()
-    try:
-        submission = await referrals.submit_referral(
-            request.app[DB], draft, submission_key=state.submission_key, language=language,
-            consent_language=consent_language(language), consent_versions=state.consent_versions,
-        )  # fmt: skip
-    except DomainError as failed:  # the team was removed while the form was open
-        return await _render_form(request, with_errors(state, failed), status=422)
+        if (waited := _throttled(request, "submissions")) is not None:
+            response = _render_review(request, _notice(state, waited), draft, teams, status=429)
+            return _with_retry_after(response, waited)
+        submission = await _submit(request, state, draft)
+    except DomainError as failed:  # a wrong value, or the team was removed while it was open
+        return _render_form(request, with_errors(state, failed), teams, status=422)
+    except DB_ERRORS as error:
+        return _database_down(request, state, error, on_review=True)
     if submission.created:
         await _notify_coordinators(request, submission)
     session = await get_session(request)
@@ -134,6 +174,17 @@ def _parse(state: FormState, teams: dict[str, str]) -> ReferralDraft:
     return parse_referral_form(state.values, team_codes=teams, today=referrals.today_in_sweden())
 
 
+async def _submit(
+    request: web.Request, state: FormState, draft: ReferralDraft
+) -> referrals.Submission:
+    """Store the referral once for the form's submission key, in the form's language."""
+    language = i18n.current_language()
+    return await referrals.submit_referral(
+        request.app[DB], draft, submission_key=state.submission_key, language=language,
+        consent_language=consent_language(language), consent_versions=state.consent_versions,
+    )  # fmt: skip
+
+
 def _throttled(request: web.Request, limit: Literal["posts", "submissions"]) -> float | None:
     """Seconds to wait when this address has used up the ``limit``, else None."""
     limits = request.app[REFERRAL_LIMITS]
@@ -157,14 +208,34 @@ def _notice(state: FormState, waited: float) -> FormState:
     return state
 
 
-async def _render_form(
-    request: web.Request, state: FormState, *, status: int = 200
-) -> web.StreamResponse:
-    """The form with ``state``'s values and errors."""
+def _form_after_wait(request: web.Request, state: FormState, waited: float) -> web.StreamResponse:
+    """The form again, status 429, saying how long to wait (the teams as read last)."""
+    teams = request.app[TEAM_NAMES].last_read(keep=state.value("team"))
+    response = _render_form(request, _notice(state, waited), teams, status=429)
+    return _with_retry_after(response, waited)
+
+
+def _database_down(
+    request: web.Request, state: FormState, error: BaseException, *, on_review: bool = False
+) -> web.Response:
+    """The page the person was on, again: every value kept, status 503, a notice to retry."""
+    log.warning(
+        "referral.database_unavailable",
+        extra={"route": request.path, "error": type(error).__name__},
+    )
+    state.notice = database_down_message()
+    teams = request.app[TEAM_NAMES].last_read(keep=state.value("team"))
+    if on_review:
+        with contextlib.suppress(DomainError):
+            return _render_review(request, state, _parse(state, teams), teams, status=503)
+    return _render_form(request, state, teams, status=503)
+
+
+def _render_form(
+    request: web.Request, state: FormState, teams: dict[str, str], *, status: int = 200
+) -> web.Response:
+    """The form with ``state``'s values and errors, ``teams`` to choose from."""
     language = i18n.current_language()
-    teams = await referrals.team_names(request.app[DB])
-    if request.method == "GET" and len(teams) == 1:
-        state.values["team"] = next(iter(teams))
     context = {
         "state": state,
         "options": options(teams, language),
@@ -177,17 +248,31 @@ async def _render_form(
 
 
 def _render_review(
-    request: web.Request, state: FormState, draft: ReferralDraft, teams: dict[str, str]
-) -> web.Response:
+    request: web.Request, state: FormState, draft: ReferralDraft, teams: dict[str, str], *,
+    status: int = 200,
+) -> web.Response:  # fmt: skip
     """The review page: every answer with a way back to change it."""
     sections = summary(draft, teams[draft.team], i18n.current_language(), state.consent_versions)
     context = {"state": state, "sections": sections, "language_switch": False}
-    return _page(request, "remiss/review.html", context)
+    response = _page(request, "remiss/review.html", context)
+    response.set_status(status)
+    return response
 
 
 async def _notify_coordinators(request: web.Request, submission: referrals.Submission) -> None:
-    """E-mail the team's coordinators a link to the new referral; no personal data."""
-    recipients = await referrals.coordinator_emails(request.app[DB], submission.team_id)
+    """E-mail the team's coordinators a link to the new referral; no personal data.
+
+    The referral is stored by now: if the database fails here, the receipt is shown all the
+    same (the referral is on the team's board) and the missed e-mail is logged.
+    """
+    try:
+        recipients = await referrals.coordinator_emails(request.app[DB], submission.team_id)
+    except DB_ERRORS as error:
+        log.warning(
+            "referral.coordinators_not_told",
+            extra={"referral_id": submission.referral_id, "error": type(error).__name__},
+        )
+        return
     mailer = request.app[MAILER]
     if not recipients or mailer is None:
         return
@@ -204,6 +289,7 @@ async def _notify_coordinators(request: web.Request, submission: referrals.Submi
 def setup(app: web.Application) -> None:
     """Register the referral form's routes and its rate limits."""
     register_globals(app)
+    app[TEAM_NAMES] = TeamNames()
     if REFERRAL_LIMITS not in app:
         config = app[CONFIG]
         app[REFERRAL_LIMITS] = ReferralLimits.per_hour(

@@ -40,6 +40,7 @@ from storage.referrals import today_in_sweden
 
 SUMMARY_CACHE = web.AppKey("summary_cache", SummaryCache)
 PRESETS = {"halvar": N_("Senaste halvåret"), "ar": N_("I år"), "egen": N_("Egna datum")}
+DATE_FORMAT_MESSAGE = N_("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2025-01-01.")
 #: Download formats: label and content type.
 DOWNLOADS = {
     "docx": ("Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -88,6 +89,8 @@ def read_selection(
         raise NotFound(N_("Teamet finns inte."))
     first, last = query.get("from", ""), query.get("to", "")
     period, errors = _period(preset, first, last, today)
+    if period is not None:  # the fields show the dates a preset stands for
+        first, last = period.first_day.isoformat(), period.last_day.isoformat()
     raw = query.get("sma_tal") == "visa"
     return Selection(preset, first, last, team, raw, period, errors)
 
@@ -105,8 +108,8 @@ def _period(
     for name, text in (("from", first), ("to", last)):
         try:
             days[name] = parse_date(text, field=name)
-        except DomainError as failed:
-            errors[name] = failed.render(i18n.gettext)
+        except DomainError:
+            errors[name] = i18n.gettext(DATE_FORMAT_MESSAGE)
     if errors:
         return None, errors
     try:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.referrals import QUEUE_STATUSES, Status, trial_period_end
+from storage.crypto import keyring
 from storage.db import Database
 from storage.models import Participant, ProgressStep, Referral, Team
 from storage.referrals import Staff
@@ -27,6 +28,8 @@ STATUS_FILTERS = {
     "all": tuple(Status),
     **{status.value: (status,) for status in Status},
 }
+#: How many blind indexes one duplicate query looks up (well below the drivers' limits).
+INDEXES_PER_QUERY = 500
 #: The participants list's filter.
 PARTICIPATION_FILTERS = {
     "active": (Status.ENROLLED,),
@@ -137,9 +140,8 @@ async def referral_board(
             staff, team, period, Referral.received_date,
         )  # fmt: skip
         counts = {row[0]: int(row[1]) for row in (await session.execute(counted)).all()}
-        team_ids = {referral.team_id for referral, _ in found}
-        positions = await queue_positions(session, team_ids)
-        duplicates = await duplicate_hashes(session, team_ids)
+        positions = await queue_positions(session, {referral.team_id for referral, _ in found})
+        duplicates = await possible_duplicates(session, [r.participant for r, _ in found])
     rows = tuple(
         _board_row(referral, code, today, positions, duplicates) for referral, code in found
     )
@@ -148,7 +150,7 @@ async def referral_board(
 
 def _board_row(
     referral: Referral, team_code: str, today: date, positions: dict[int, int],
-    duplicates: set[tuple[int, str]],
+    duplicates: set[int],
 ) -> BoardRow:  # fmt: skip
     """A board row from a referral and the team-wide queue and duplicate facts."""
     person = referral.participant
@@ -164,7 +166,7 @@ def _board_row(
         person_name=person.name,
         protected_identity=person.protected_identity,
         referrer_code=referral.referrer_code,
-        possible_duplicate=(person.team_id, person.personnummer_hash or "") in duplicates,
+        possible_duplicate=person.id in duplicates,
     )
 
 
@@ -195,18 +197,30 @@ async def queue_positions(session: AsyncSession, team_ids: Iterable[int]) -> dic
     return positions
 
 
-async def duplicate_hashes(session: AsyncSession, team_ids: Iterable[int]) -> set[tuple[int, str]]:
-    """(team, personnummer index) pairs that more than one participant of the team shares."""
-    team_ids = set(team_ids)
-    if not team_ids:
-        return set()
-    rows = await session.execute(
-        select(Participant.team_id, Participant.personnummer_hash)
-        .where(Participant.team_id.in_(team_ids), Participant.personnummer_hash.is_not(None))
-        .group_by(Participant.team_id, Participant.personnummer_hash)
-        .having(func.count(Participant.id) > 1)
-    )
-    return {(team_id, index or "") for team_id, index in rows.all()}
+async def possible_duplicates(session: AsyncSession, people: Iterable[Participant]) -> set[int]:
+    """Ids of ``people`` whose personnummer another participant of the same team also has.
+
+    Each person's number is indexed under every key of the keyring, so a pair stored under
+    the old and the new key while a key rotation is under way is found as well.
+    """
+    wanted: dict[tuple[int, str], set[int]] = {}
+    for person in people:
+        if person.personnummer:
+            for index in keyring().blind_indexes(person.personnummer):
+                wanted.setdefault((person.team_id, index), set()).add(person.id)
+    team_ids = {team_id for team_id, _ in wanted}
+    indexes = sorted({index for _, index in wanted})
+    found: set[int] = set()
+    for start in range(0, len(indexes), INDEXES_PER_QUERY):
+        rows = await session.execute(
+            select(Participant.id, Participant.team_id, Participant.personnummer_hash).where(
+                Participant.team_id.in_(team_ids),
+                Participant.personnummer_hash.in_(indexes[start : start + INDEXES_PER_QUERY]),
+            )
+        )
+        for other_id, team_id, index in rows.all():
+            found |= wanted.get((team_id, index or ""), set()) - {other_id}
+    return found
 
 
 async def participant_list(

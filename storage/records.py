@@ -20,6 +20,7 @@ from core.personnummer import Personnummer, mask
 from core.referrals import ALLOWED_TRANSITIONS, Status, trial_period_end
 from storage import audit
 from storage.board import Period, days_waiting, queue_positions
+from storage.crypto import keyring
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -226,15 +227,16 @@ async def _case(
 
 
 async def _duplicates(session: AsyncSession, participant: Participant) -> tuple[str, ...]:
-    """References of the team's other referrals for the same personnummer."""
-    if not participant.personnummer_hash:
+    """References of the team's other referrals for the same personnummer, under any key."""
+    if not participant.personnummer:
         return ()
+    indexes = keyring().blind_indexes(participant.personnummer)
     rows = await session.scalars(
         select(Referral.reference)
         .join(Participant, Participant.id == Referral.participant_id)
         .where(
             Participant.team_id == participant.team_id,
-            Participant.personnummer_hash == participant.personnummer_hash,
+            Participant.personnummer_hash.in_(indexes),
             Participant.id != participant.id,
         )
         .order_by(Referral.received_at)

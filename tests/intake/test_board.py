@@ -218,6 +218,27 @@ async def test_only_coordinators_print_a_log_extract_and_read_the_log(
     assert (await client.get("/team/logg")).status == 403
 
 
+async def test_only_coordinators_see_the_links_to_the_log_extract_and_the_access_extract(
+    coordinator, aiohttp_client, app, db
+) -> None:
+    coordinators_client, _ = coordinator
+    await make_referral(db)
+    async with db.sessions() as session:
+        participant_id = await session.scalar(select(Referral.participant_id))
+    page = f"/team/deltagare/{participant_id}"
+    links = (f'href="{page}/logg"', f'href="{page}/registerutdrag"')
+    coach = await aiohttp_client(app)
+    await logged_in(coach, "coach@example.se")
+
+    coordinators_page = await (await coordinators_client.get(page)).text()
+    coachs_page = await (await coach.get(page)).text()
+    access_page = await coordinators_client.get(f"{page}/registerutdrag")
+
+    assert [link in coordinators_page for link in links] == [True, True]
+    assert [link in coachs_page for link in links] == [False, False]
+    assert access_page.status == 200 and "Registerutdrag" in await access_page.text()
+
+
 async def test_a_coordinator_prints_the_persons_log_extract(coordinator, db) -> None:
     client, _ = coordinator
     await make_referral(db)

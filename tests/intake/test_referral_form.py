@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
@@ -10,10 +14,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from app.main import create_app
 from core.referrals import FORM_FIELDS
 from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
+from storage import referrals
+from storage.db import Database
 from storage.models import AuditEntry, Consent, Participant, Referral, ReferralEvent
 from tests.factories import form_fields, hidden_fields, make_team, referral_form
 
@@ -192,6 +199,110 @@ async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(clien
     body = await response.text()
     assert "Vänta" in body and 'value="Person 2"' in body
     assert await rows(db, Referral) == 2
+
+
+DATABASE_DOWN_NOTICE = "Vi kunde inte spara just nu"
+
+
+@asynccontextmanager
+async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[None]:
+    """The app's database pointed at a file SQLite cannot open (a directory), then back."""
+    unreachable = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}")
+    working = db.engine, db.sessions
+    db.engine, db.sessions = unreachable.engine, unreachable.sessions
+    try:
+        yield
+    finally:
+        db.engine, db.sessions = working
+        await unreachable.close()
+
+
+class _SentBack(HTMLParser):
+    """Collects what a browser would send from a page: filled fields, ticks, chosen options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._select = self._textarea = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        name, value = found.get("name", ""), found.get("value", "")
+        if tag == "input" and name and found.get("type") not in ("radio", "checkbox"):
+            self.pairs.append((name, value))
+        elif tag == "input" and name and "checked" in found:
+            self.pairs.append((name, value))
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in found:
+            self.pairs.append((self._select, value))
+        elif tag == "textarea":
+            self._textarea = name
+            self.pairs.append((name, ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.pairs[-1] = (self._textarea, self.pairs[-1][1] + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("select", "textarea"):
+            self._select = self._textarea = ""
+
+
+def sent_back(page: str) -> set[tuple[str, str]]:
+    """The form's fields that the page would send again, with a value."""
+    parser = _SentBack()
+    parser.feed(page)
+    return {(name, value) for name, value in parser.pairs if name in FORM_FIELDS and value}
+
+
+TYPED = {(name, value) for name, value in form_fields(referral_form()) if value}
+
+
+@pytest.mark.parametrize("step", ["/remiss", "/remiss/andra"])
+async def test_the_form_keeps_every_value_typed_while_the_database_is_down(
+    client, db, tmp_path, step
+) -> None:  # type: ignore[no-untyped-def]
+    _, hidden = await open_form(client)
+    async with database_unreachable(db, tmp_path):
+        response = await client.post(step, data=hidden + form_fields(referral_form()))
+    page = await response.text()
+    assert response.status == 503
+    assert DATABASE_DOWN_NOTICE in page and "Dina uppgifter finns kvar i formuläret" in page
+    assert 'action="/remiss"' in page and 'value="Sara Exempel"' in page
+    assert sent_back(page) == TYPED
+    assert ("submission_key", dict(hidden)["submission_key"]) in hidden_fields(page)
+    assert await rows(db, Referral) == 0
+
+
+async def test_sending_while_the_database_is_down_shows_the_review_again_to_send_later(
+    client, db, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    fields = hidden_fields(await review_page(client))
+    async with database_unreachable(db, tmp_path):
+        response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    page = await response.text()
+    assert response.status == 503
+    assert DATABASE_DOWN_NOTICE in page and "Granska remissen innan du skickar" in page
+    assert hidden_fields(page) == fields and sent_back(page) == TYPED
+    assert await rows(db, Referral) == 0
+
+    later = await client.post("/remiss/skicka", data=hidden_fields(page), allow_redirects=False)
+    assert later.status == 303 and await rows(db, Referral) == 1
+
+
+async def test_a_referral_stored_before_the_database_fails_still_gets_its_receipt(
+    client, db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    async def database_gone(*_args: object) -> list[str]:
+        raise OperationalError("SELECT email FROM staff_users", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr(referrals, "coordinator_emails", database_gone)
+    fields = hidden_fields(await review_page(client))
+    response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/remiss/kvitto"
+    assert "Remissen är skickad" in await (await client.get("/remiss/kvitto")).text()
+    assert await rows(db, Referral) == 1
 
 
 def test_the_rate_limiter_allows_again_when_the_window_has_passed() -> None:

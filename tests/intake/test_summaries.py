@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from app.main import create_app
+from reports.periods import last_half_year
 from storage.db import Database
 from storage.importing import import_records, read_records
 from storage.models import Answer, AnswerTheme, AuditEntry, Participant, Team
+from storage.referrals import today_in_sweden
 from tests.factories import PASSWORD, make_survey_response, make_team, make_user
 from tests.intake.test_auth import csrf_from
 
@@ -133,13 +135,31 @@ async def test_a_forbund_admin_can_choose_the_whole_forbund(client) -> None:  # 
     assert cells(html, "Aktiva vid periodens början")[0] == "7"  # ost 6 + vast 1
 
 
-async def test_wrong_dates_are_explained_and_nothing_is_shown(client) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ("from=2025-06-30&to=2025-01-01", "ligger före startdatumet"),
+        ("from=2025-13-01&to=2025-06-30", "Skriv datumet som ÅÅÅÅ-MM-DD"),
+    ],
+)
+async def test_wrong_dates_are_explained_and_nothing_is_shown(
+    client, dates: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
     await log_in(client)
-    response = await client.get("/team/sammanstallning?period=egen&from=2025-06-30&to=2025-01-01")
+    response = await client.get(f"/team/sammanstallning?period=egen&{dates}")
     html = await response.text()
     assert response.status == 422
-    assert 'class="error-summary"' in html and "ligger före startdatumet" in html
+    assert 'class="error-summary"' in html and message in html
     assert "<table>" not in html
+
+
+async def test_the_last_half_year_is_the_default_period(client) -> None:  # type: ignore[no-untyped-def]
+    await log_in(client)
+    html = await (await client.get("/team/sammanstallning")).text()
+    expected = last_half_year(today_in_sweden())
+    assert f'name="from" type="date" value="{expected.first_day.isoformat()}"' in html
+    assert f'name="to" type="date" value="{expected.last_day.isoformat()}"' in html
+    assert 'value="halvar" checked' in html
 
 
 async def test_anonymous_visitors_are_sent_to_the_login_page(client) -> None:  # type: ignore[no-untyped-def]

@@ -94,8 +94,6 @@ async def test_healthz_says_503_while_down_and_everything_works_again_without_re
     assert await referral_count(db) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="intake/referral_form.py: a database error falls through "
-                   "to the generic 503 page, which loses what the case worker typed")  # fmt: skip
 async def test_the_form_keeps_what_was_typed_while_the_database_is_down(client, proxy) -> None:
     token = csrf_from(await (await client.get("/remiss")).text())
     await proxy.cut()

@@ -14,7 +14,7 @@ from core.errors import FormErrors, NotAllowed, NotFound
 from core.referrals import Status, TransitionNotAllowed, parse_referral_form
 from storage import audit
 from storage.board import Period, participant_list, referral_board
-from storage.crypto import keyring
+from storage.crypto import Keyring, install_keyring, keyring
 from storage.models import (
     AuditEntry,
     Consent,
@@ -33,6 +33,7 @@ from storage.referrals import (
     today_in_sweden,
     transition_referral,
 )
+from tests.conftest import TEST_SECRET
 from tests.factories import make_referral, make_team, make_user, referral_form
 
 TODAY = today_in_sweden()
@@ -433,6 +434,29 @@ async def test_the_same_personnummer_twice_is_flagged_as_a_possible_duplicate(
     assert all(row.possible_duplicate for row in board.rows)
     record = await referral_record(db, coordinator, second.referral_id, today=TODAY)
     assert record.duplicates == (first.reference,)
+
+
+async def test_a_duplicate_split_across_the_old_and_new_key_is_flagged_during_a_rotation(
+    db, coordinator
+) -> None:
+    first = await make_referral(db)  # under the key in use before the rotation
+    install_keyring(Keyring("the-new-secret-key-" + "n" * 40, [TEST_SECRET]))
+    second = await make_referral(db, personnummer="198503121231")
+    other_person = await make_referral(db, personnummer="19900214-1233")
+    await make_referral(db, team="syd")  # the same person in another team is not a duplicate
+    async with db.sessions() as session:
+        indexes = set((await session.scalars(select(Participant.personnummer_hash))).all())
+    assert len(indexes) == 3  # one number under each key, and the other person's
+
+    board = await referral_board(db, coordinator, today=TODAY)
+    flagged = {row.reference: row.possible_duplicate for row in board.rows}
+    old_record = await referral_record(db, coordinator, first.referral_id, today=TODAY)
+    new_record = await referral_record(db, coordinator, second.referral_id, today=TODAY)
+
+    expected = {first.reference: True, second.reference: True, other_person.reference: False}
+    assert flagged == expected
+    assert old_record.duplicates == (second.reference,)
+    assert new_record.duplicates == (first.reference,)
 
 
 async def test_a_coordinators_log_extract_lists_everything_about_the_person(
