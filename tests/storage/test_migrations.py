@@ -27,3 +27,18 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(db: Da
         fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
         timeout = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
     assert (mode, fks, timeout) == ("wal", 1, 30000)
+
+
+async def test_read_only_work_on_sqlite_does_not_block_a_writer(db: Database) -> None:
+    """A summary reading in a long transaction must not hold SQLite's write lock."""
+    if db.dialect != "sqlite":
+        return
+    from sqlalchemy import text
+
+    from storage.models import Team
+
+    async with db.engine.connect() as reader:
+        await reader.execute(text("SELECT count(*) FROM teams"))
+        async with db.transaction() as session:  # would wait 30 s for the lock if reads held it
+            session.add(Team(code="x", name="X"))
+        assert (await reader.execute(text("SELECT 1"))).scalar() == 1
