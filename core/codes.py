@@ -33,7 +33,9 @@ REFERRERS = _index(
     Code("region_psykiatri", "Region – psykiatri", "Region – psychiatry", "region"),
     Code("region_primarvard", "Region – primärvård", "Region – primary care", "region"),
     Code("region_ovrig", "Region – övrig vård", "Region – other care", "region"),
-    Code("kommun_socialtjanst", "Kommun – socialtjänst", "Municipality – social services", "kommun"),
+    Code(
+        "kommun_socialtjanst", "Kommun – socialtjänst", "Municipality – social services", "kommun"
+    ),
     Code(
         "kommun_arbetsmarknad",
         "Kommun – arbetsmarknadsenhet",
@@ -81,7 +83,9 @@ GENDERS = _index(
 END_REASONS = _index(
     Code("arbete", "Arbete", "Work"),
     Code("studier", "Studier", "Studies"),
-    Code("annan_rehab", "Annan arbetslivsinriktad rehabilitering", "Other vocational rehabilitation"),
+    Code(
+        "annan_rehab", "Annan arbetslivsinriktad rehabilitering", "Other vocational rehabilitation"
+    ),
     Code("arbetssokande", "Aktivt arbetssökande", "Actively seeking work"),
     Code("sjukersattning", "Sjukersättning", "Sickness compensation"),
     Code(
@@ -89,7 +93,11 @@ END_REASONS = _index(
         "Behov av medicinsk rehabilitering/sjukdom",
         "Needs medical rehabilitation/illness",
     ),
-    Code("fortsatt_rehab", "Fortsatt rehabilitering hos remittent", "Continued rehabilitation with referrer"),
+    Code(
+        "fortsatt_rehab",
+        "Fortsatt rehabilitering hos remittent",
+        "Continued rehabilitation with referrer",
+    ),
     Code("foraldraledig", "Föräldraledighet", "Parental leave"),
     Code("flytt", "Flytt", "Moved"),
     Code("vill_ej_delta", "Vill inte delta", "Does not want to take part"),
@@ -109,16 +117,26 @@ PARTIES = _index(
     Code("af", "Arbetsförmedlingen", "Swedish Public Employment Service"),
     Code("fk", "Försäkringskassan", "Swedish Social Insurance Agency"),
     Code("region", "Regionen (hälso- och sjukvård)", "The Region (health care)"),
-    Code("kommun", "Kommunen (socialtjänst och arbetsmarknad)", "The municipality (social services and labour market)"),
+    Code(
+        "kommun",
+        "Kommunen (socialtjänst och arbetsmarknad)",
+        "The municipality (social services and labour market)",
+    ),
 )
 
 CONSENT_KINDS = _index(
-    Code("information_sharing", "Samtycke till informationsutbyte", "Consent to information sharing"),
+    Code(
+        "information_sharing", "Samtycke till informationsutbyte", "Consent to information sharing"
+    ),
     Code("follow_up", "Samtycke till uppföljning", "Consent to follow-up and statistics"),
 )
 CONSENT_METHODS = _index(
     Code("digital", "Digitalt av deltagaren", "Digitally by the participant"),
-    Code("paper", "Underskrivet på papper, bekräftat av handläggaren", "Signed on paper, confirmed by the case worker"),
+    Code(
+        "paper",
+        "Underskrivet på papper, bekräftat av handläggaren",
+        "Signed on paper, confirmed by the case worker",
+    ),
     Code("verbal", "Muntligt, antecknat av handläggaren", "Verbally, noted by the case worker"),
 )
 
@@ -138,6 +156,30 @@ REFERRAL_STATUSES = _index(
     Code("ended", "Avslutad", "Ended"),
     Code("declined", "Avböjd", "Declined"),
     Code("withdrawn", "Återtagen", "Withdrawn"),
+)
+
+#: The participant's step on the way to work (*stegförflyttning*), recorded over time by staff.
+PROGRESS_STEPS = _index(
+    Code("kartlaggning", "Kartläggning och planering", "Mapping and planning"),
+    Code("stabilisering", "Stabilisering och motivation", "Stabilisation and motivation"),
+    Code("aktivitet", "Regelbunden aktivitet i teamet", "Regular activity in the team"),
+    Code("arbetsformaga", "Utredning av arbetsförmåga", "Assessing ability to work"),
+    Code("arbetstraning", "Arbetsträning eller praktik", "Work training or placement"),
+    Code("studier", "Studier eller studieförberedelse", "Studies or preparing for studies"),
+    Code("arbetssokande", "Aktivt arbetssökande", "Actively seeking work"),
+    Code("arbete", "Arbete, med eller utan stöd", "Work, with or without support"),
+)
+
+#: Why a member of staff needs to see a full personnummer (the audit log keeps the code).
+REVEAL_REASONS = _index(
+    Code(
+        "kontakt_myndighet",
+        "Kontakt med myndighet eller vård om deltagaren",
+        "Contact with an agency or care provider about the participant",
+    ),
+    Code("identitet", "Kontrollera deltagarens identitet", "Check the participant's identity"),
+    Code("registrering", "Registrering i annat system", "Registration in another system"),
+    Code("dubblett", "Utreda en möjlig dubbelregistrering", "Look into a possible duplicate"),
 )
 
 ROLES = ("admin", "coordinator", "staff")

@@ -18,7 +18,8 @@ from intake.context import DB
 from intake.team_pages import period_of, render, staff_of
 from storage import records
 
-#: Readable names of the audit actions; unknown actions are shown as their code.
+#: Readable names of every audit action written anywhere (tests/intake/test_audit_log.py
+#: checks that none is missing); an unknown action is shown as its code.
 ACTION_LABELS = {
     "referral.submitted": N_("Remiss inkom"),
     "referral.transitioned": N_("Remissens status ändrades"),
@@ -28,8 +29,19 @@ ACTION_LABELS = {
     "participant.progress_recorded": N_("Steg mot arbete registrerades"),
     "participant.personnummer_revealed": N_("Hela personnumret visades"),
     "participant.log_extracted": N_("Loggutdrag togs ut"),
+    "participant.exported": N_("Registerutdrag togs ut"),
     "consent.withdrawn": N_("Samtycke återkallades"),
+    "records.imported": N_("Deltagaruppgifter importerades"),
+    "retention.purged": N_("Personuppgifter gallrades efter lagringstiden"),
+    "invitation.created": N_("Inbjudan till enkäten skapades"),
+    "survey.selected": N_("Teamets enkät byttes"),
+    "survey.answers_viewed": N_("Enkätsvar lästes"),
+    "survey.answers_deleted": N_("Deltagaren raderade sina enkätsvar"),
+    "answer.themes_corrected": N_("Teman för ett enkätsvar rättades"),
+    "summary.exported": N_("Sammanställning exporterades"),
     "audit.exported": N_("Loggen exporterades"),
+    "keys.rotated": N_("Krypteringsnyckeln byttes"),
+    "user.created": N_("Användarkonto skapades"),
     "login.succeeded": N_("Inloggning"),
     "login.failed": N_("Misslyckad inloggning"),
 }

@@ -12,12 +12,20 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
-from core.codes import CONSENT_KINDS, CONSENT_METHODS, CONTACT_CHANNELS, GENDERS, PARTIES, Code
+from core.codes import (
+    CONSENT_KINDS,
+    CONSENT_METHODS,
+    CONTACT_CHANNELS,
+    GENDERS,
+    PARTIES,
+    PROGRESS_STEPS,
+    REVEAL_REASONS,
+    Code,
+)
 from core.consent import INFORMATION_KINDS, WITHDRAWAL_CHANNELS
 from core.errors import DomainError, FormErrors
 from intake import auth, i18n
 from storage.board import Period
-from storage.participants import PROGRESS_STEPS, REVEAL_REASONS
 from storage.referrals import SWEDEN, Staff
 
 FLASH_KEY = "flash"

@@ -218,8 +218,8 @@ async def possible_duplicates(session: AsyncSession, people: Iterable[Participan
                 Participant.personnummer_hash.in_(indexes[start : start + INDEXES_PER_QUERY]),
             )
         )
-        for other_id, team_id, index in rows.all():
-            found |= wanted.get((team_id, index or ""), set()) - {other_id}
+        for other_id, team_id, stored in rows.all():
+            found |= wanted.get((team_id, stored or ""), set()) - {other_id}
     return found
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from core.codes import Code
+from core.codes import PROGRESS_STEPS, REVEAL_REASONS
 from core.consent import check_withdrawal
 from core.errors import DomainError, FormErrors, NotFound
 from core.i18n import N_
@@ -20,32 +20,6 @@ from storage.referrals import Staff, field_error, load_referral, today_in_sweden
 from storage.types import utcnow
 
 NOTE_MAX_LENGTH = 2000
-
-#: The participant's step on the way to work (*stegförflyttning*), recorded over time.
-PROGRESS_STEPS = {
-    code.code: code
-    for code in (
-        Code("kartlaggning", "Kartläggning och planering", "Mapping and planning"),
-        Code("stabilisering", "Stabilisering och motivation", "Stabilisation and motivation"),
-        Code("aktivitet", "Regelbunden aktivitet i teamet", "Regular activity in the team"),
-        Code("arbetsformaga", "Utredning av arbetsförmåga", "Assessing ability to work"),
-        Code("arbetstraning", "Arbetsträning eller praktik", "Work training or placement"),
-        Code("studier", "Studier eller studieförberedelse", "Studies or preparing for studies"),
-        Code("arbetssokande", "Aktivt arbetssökande", "Actively seeking work"),
-        Code("arbete", "Arbete, med eller utan stöd", "Work, with or without support"),
-    )
-}
-#: Why a member of staff needs to see a full personnummer (the audit log keeps the code).
-REVEAL_REASONS = {
-    code.code: code
-    for code in (
-        Code("kontakt_myndighet", "Kontakt med myndighet eller vård om deltagaren",
-             "Contact with an agency or care provider about the participant"),
-        Code("identitet", "Kontrollera deltagarens identitet", "Check the participant's identity"),
-        Code("registrering", "Registrering i annat system", "Registration in another system"),
-        Code("dubblett", "Utreda en möjlig dubbelregistrering", "Look into a possible duplicate"),
-    )
-}  # fmt: skip
 
 
 async def record_progress(

@@ -228,9 +228,8 @@ class _SentBack(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {key: value or "" for key, value in attrs}
         name, value = found.get("name", ""), found.get("value", "")
-        if tag == "input" and name and found.get("type") not in ("radio", "checkbox"):
-            self.pairs.append((name, value))
-        elif tag == "input" and name and "checked" in found:
+        ticked = found.get("type") not in ("radio", "checkbox") or "checked" in found
+        if tag == "input" and name and ticked:
             self.pairs.append((name, value))
         elif tag == "select":
             self._select = name
