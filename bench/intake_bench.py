@@ -209,6 +209,10 @@ def intake_report(results: dict[str, Measured], timing: Timing) -> Report:
             steps.rows += [[name, step, load.latency_ms(50, step), load.latency_ms(99, step)]
                            for step in STEPS]  # fmt: skip
             report.goals += service_goals(name, measured, ratio)
+            report.notes.append(
+                f"{name}: counting each of the three requests, "
+                f"{load.requests_per_second / hello.throughput:.3f} of hello's requests/s."
+            )
             report.notes += service_notes(name, measured)
     return report
 

@@ -287,7 +287,7 @@ async def _notify_coordinators(request: web.Request, submission: referrals.Submi
 
 
 def setup(app: web.Application) -> None:
-    """Register the referral form's routes and its rate limits."""
+    """Register the referral form's routes, its rate limits and the teams it remembers."""
     register_globals(app)
     app[TEAM_NAMES] = TeamNames()
     if REFERRAL_LIMITS not in app:

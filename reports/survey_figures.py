@@ -1,7 +1,7 @@
 """The survey figures of a period: response rate, themes, closer to work, health, activities.
 
-Survey figures count responses *completed* in the period; ``invited`` counts invitations
-*created* in it. A participant whose only referral was ended as *felregistrering* is left out.
+Survey figures count responses *completed* in the period; ``invited`` counts the participants
+invited in it (distinct: a new invitation replaces an unanswered one, and must not count twice). A participant whose only referral was ended as *felregistrering* is left out.
 Free-text themes follow the staff: once an answer's themes have been corrected (a row with
 ``source='staff'``, or ``themes_corrected_at`` set for a correction to "no theme"), only the
 staff's rows count for it.
@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    distinct,
     exists,
     func,
     outerjoin,
@@ -131,8 +132,7 @@ async def survey_figures(
     start, end = period.utc_bounds()
     invited = as_int(
         await conn.scalar(
-            select(func.count())
-            .select_from(Invitation)
+            select(func.count(distinct(Invitation.participant_id)))
             .where(Invitation.created_at >= start, Invitation.created_at < end)
             .where(scope.covers(Invitation.team_id), counted_participant(Invitation.participant_id))
         )

@@ -6,9 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
 from app.main import create_app
+from storage.db import Database
 from storage.models import AuditEntry, Consent, Referral, ReferralEvent
 from storage.referrals import today_in_sweden
 from tests.factories import logged_in, make_referral, make_team, make_user
@@ -219,7 +223,10 @@ async def test_only_coordinators_print_a_log_extract_and_read_the_log(
 
 
 async def test_only_coordinators_see_the_links_to_the_log_extract_and_the_access_extract(
-    coordinator, aiohttp_client, app, db
+    coordinator: tuple[TestClient[web.Request, web.Application], str],
+    aiohttp_client: AiohttpClient,
+    app: web.Application,
+    db: Database,
 ) -> None:
     coordinators_client, _ = coordinator
     await make_referral(db)

@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import make_mocked_request
+from aiohttp import web
+from aiohttp.test_utils import TestClient, make_mocked_request
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -202,6 +203,7 @@ async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(clien
 
 
 DATABASE_DOWN_NOTICE = "Vi kunde inte spara just nu"
+Client = TestClient[web.Request, web.Application]
 
 
 @asynccontextmanager
@@ -260,8 +262,8 @@ TYPED = {(name, value) for name, value in form_fields(referral_form()) if value}
 
 @pytest.mark.parametrize("step", ["/remiss", "/remiss/andra"])
 async def test_the_form_keeps_every_value_typed_while_the_database_is_down(
-    client, db, tmp_path, step
-) -> None:  # type: ignore[no-untyped-def]
+    client: Client, db: Database, tmp_path: Path, step: str
+) -> None:
     _, hidden = await open_form(client)
     async with database_unreachable(db, tmp_path):
         response = await client.post(step, data=hidden + form_fields(referral_form()))
@@ -275,8 +277,8 @@ async def test_the_form_keeps_every_value_typed_while_the_database_is_down(
 
 
 async def test_sending_while_the_database_is_down_shows_the_review_again_to_send_later(
-    client, db, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    client: Client, db: Database, tmp_path: Path
+) -> None:
     fields = hidden_fields(await review_page(client))
     async with database_unreachable(db, tmp_path):
         response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
@@ -291,8 +293,8 @@ async def test_sending_while_the_database_is_down_shows_the_review_again_to_send
 
 
 async def test_a_referral_stored_before_the_database_fails_still_gets_its_receipt(
-    client, db, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def database_gone(*_args: object) -> list[str]:
         raise OperationalError("SELECT email FROM staff_users", {}, ConnectionRefusedError())
 

@@ -15,6 +15,7 @@ from core.referrals import Status, TransitionNotAllowed, parse_referral_form
 from storage import audit
 from storage.board import Period, participant_list, referral_board
 from storage.crypto import Keyring, install_keyring, keyring
+from storage.db import Database
 from storage.models import (
     AuditEntry,
     Consent,
@@ -437,7 +438,7 @@ async def test_the_same_personnummer_twice_is_flagged_as_a_possible_duplicate(
 
 
 async def test_a_duplicate_split_across_the_old_and_new_key_is_flagged_during_a_rotation(
-    db, coordinator
+    db: Database, coordinator: Staff
 ) -> None:
     first = await make_referral(db)  # under the key in use before the rotation
     install_keyring(Keyring("the-new-secret-key-" + "n" * 40, [TEST_SECRET]))
