@@ -23,7 +23,9 @@ from core.errors import DomainError
 
 
 def _command_modules() -> list[ModuleType]:
-    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")
+    )
     return [importlib.import_module(f"app.commands.{name}") for name in names]
 
 

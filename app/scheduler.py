@@ -49,7 +49,9 @@ class Scheduler:
             await asyncio.sleep(job.interval)
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._loop(job), name=f"job:{job.name}") for job in self.jobs]
+        self._tasks = [
+            asyncio.create_task(self._loop(job), name=f"job:{job.name}") for job in self.jobs
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

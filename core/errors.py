@@ -22,7 +22,7 @@ class DomainError(Exception):
         self.field = field
         self.params = params
 
-    def render(self, gettext: "Gettext | None" = None) -> str:
+    def render(self, gettext: Gettext | None = None) -> str:
         """The message translated with ``gettext`` (identity by default), params filled in."""
         text = gettext(self.message) if gettext else self.message
         return text.format(**self.params) if self.params else text

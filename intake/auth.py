@@ -81,7 +81,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))[:1024]
     async with request.app[DB].transaction() as db:
         if await users.is_throttled(db, email):
-            user, error = None, _("För många misslyckade inloggningar. Vänta 15 minuter och försök igen.")
+            user, error = (
+                None,
+                _("För många misslyckade inloggningar. Vänta 15 minuter och försök igen."),
+            )
             status = 429
         else:
             user = await users.authenticate(db, email, password)

@@ -51,8 +51,9 @@ class Mailer:
         url = urlsplit(self.smtp_url)
         host, port = url.hostname or "localhost", url.port
         if url.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=self.timeout,
-                                                     context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port or 465, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(host, port or 25, timeout=self.timeout)
         with client:

@@ -51,23 +51,37 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400 or exc.content_type == "application/json" or request.path.startswith(
-            ("/healthz", "/metrics", "/telegram/")
+        if (
+            exc.status < 400
+            or exc.content_type == "application/json"
+            or request.path.startswith(("/healthz", "/metrics", "/telegram/"))
         ):
             raise
-        titles = {403: _("Du har inte behörighet"), 404: _("Sidan finns inte"),
-                  413: _("För mycket data"), 429: _("För många försök")}
+        titles = {
+            403: _("Du har inte behörighet"),
+            404: _("Sidan finns inte"),
+            413: _("För mycket data"),
+            429: _("För många försök"),
+        }
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
         return render_error(request, exc.status, titles.get(exc.status, exc.reason), message)
     except DB_ERRORS:
         log.exception("request.database_unavailable", extra={"route": _route(request)})
-        return render_error(request, 503, _("Tjänsten är tillfälligt otillgänglig"),
-                            _("Vi kan inte nå databasen just nu. Försök igen om en liten stund."))
+        return render_error(
+            request,
+            503,
+            _("Tjänsten är tillfälligt otillgänglig"),
+            _("Vi kan inte nå databasen just nu. Försök igen om en liten stund."),
+        )
     except Exception:
         incident = uuid.uuid4().hex[:8]
         log.exception("request.failed", extra={"incident": incident, "route": _route(request)})
-        return render_error(request, 500, _("Något gick fel"),
-                            _("Försök igen. Om felet kvarstår, uppge felkod {code}.").format(code=incident))
+        return render_error(
+            request,
+            500,
+            _("Något gick fel"),
+            _("Försök igen. Om felet kvarstår, uppge felkod {code}.").format(code=incident),
+        )
 
 
 @web.middleware
@@ -101,8 +115,6 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
     return await handler(request)
 
 
-
-
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's token (form field or header)."""
@@ -117,14 +129,21 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
     ):
         sent = str((await request.post()).get(CSRF_FIELD, ""))
     if not sent or not secrets.compare_digest(str(expected), sent):
         _ = i18n.gettext
-        return render_error(request, 403, _("Formuläret har gått ut"),
-                            _("Sidan var öppen för länge eller skickades från en annan plats. "
-                              "Gå tillbaka, ladda om sidan och skicka igen."))
+        return render_error(
+            request,
+            403,
+            _("Formuläret har gått ut"),
+            _(
+                "Sidan var öppen för länge eller skickades från en annan plats. "
+                "Gå tillbaka, ladda om sidan och skicka igen."
+            ),
+        )
     return await handler(request)
 
 
@@ -146,5 +165,6 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = exc.status
         raise
     finally:
-        request.app[METRICS].observe(_route(request), request.method, status,
-                                     time.perf_counter() - started)
+        request.app[METRICS].observe(
+            _route(request), request.method, status, time.perf_counter() - started
+        )

@@ -17,7 +17,13 @@ from core import surveys, themes
 from core.consent import current_text
 from storage import users
 from storage.db import Database
-from storage.demo_texts import BETTER_ANSWERS, FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, USEFUL_ANSWERS
+from storage.demo_texts import (
+    BETTER_ANSWERS,
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    LAST_NAMES,
+    USEFUL_ANSWERS,
+)
 from storage.models import (
     Answer,
     AnswerTheme,
@@ -33,24 +39,59 @@ from storage.models import (
 
 FORBUND = "Samordningsförbundet Älvdalen (fiktivt)"
 TEAMS = (("norr", "Samverkansteam Norr", 3), ("syd", "Resursteam Syd", 2))
-DEMO_PASSWORD = "demo-losenord-2026"
+DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - the published password of fictional demo accounts
 DEMO_USERS = (
     ("samordnare@demo.samverkan.se", "coordinator", "norr", "Samordnare Norr"),
     ("coach@demo.samverkan.se", "staff", "norr", "Coach Norr"),
     ("samordnare.syd@demo.samverkan.se", "coordinator", "syd", "Samordnare Syd"),
     ("admin@demo.samverkan.se", "admin", None, "Förbundets administratör"),
 )
-REFERRERS = (("kommun_socialtjanst", 20), ("kommun_arbetsmarknad", 12), ("af", 25), ("fk", 15),
-             ("region_psykiatri", 12), ("region_primarvard", 8), ("egen", 5), ("annan", 3))
-INCOME = (("forsorjningsstod", 35), ("sjukpenning", 18), ("aktivitetsersattning", 14),
-          ("aktivitetsstod", 12), ("sjukersattning", 4), ("etableringsersattning", 5),
-          ("ingen", 6), ("lon", 2), ("okand", 4))
-END_REASONS = (("arbete", 22), ("studier", 12), ("annan_rehab", 10), ("arbetssokande", 8),
-               ("medicinsk_rehab", 12), ("fortsatt_rehab", 8), ("sjukersattning", 3),
-               ("flytt", 4), ("vill_ej_delta", 7), ("foraldraledig", 3), ("ovrigt", 4),
-               ("medgivande_aterkallat", 2), ("felregistrering", 2))
-ACTIVITIES = ("gruppcoachning", "enskilda_samtal", "traning", "studiebesok", "arbetstraning",
-              "social_samvaro", "myndighetsstod", "annat")
+REFERRERS = (
+    ("kommun_socialtjanst", 20),
+    ("kommun_arbetsmarknad", 12),
+    ("af", 25),
+    ("fk", 15),
+    ("region_psykiatri", 12),
+    ("region_primarvard", 8),
+    ("egen", 5),
+    ("annan", 3),
+)
+INCOME = (
+    ("forsorjningsstod", 35),
+    ("sjukpenning", 18),
+    ("aktivitetsersattning", 14),
+    ("aktivitetsstod", 12),
+    ("sjukersattning", 4),
+    ("etableringsersattning", 5),
+    ("ingen", 6),
+    ("lon", 2),
+    ("okand", 4),
+)
+END_REASONS = (
+    ("arbete", 22),
+    ("studier", 12),
+    ("annan_rehab", 10),
+    ("arbetssokande", 8),
+    ("medicinsk_rehab", 12),
+    ("fortsatt_rehab", 8),
+    ("sjukersattning", 3),
+    ("flytt", 4),
+    ("vill_ej_delta", 7),
+    ("foraldraledig", 3),
+    ("ovrigt", 4),
+    ("medgivande_aterkallat", 2),
+    ("felregistrering", 2),
+)
+ACTIVITIES = (
+    "gruppcoachning",
+    "enskilda_samtal",
+    "traning",
+    "studiebesok",
+    "arbetstraning",
+    "social_samvaro",
+    "myndighetsstod",
+    "annat",
+)
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -59,7 +100,9 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
 
 
 def _personnummer(rng: random.Random, birth: date, gender: str) -> str:
-    serial = rng.randrange(0, 100) * 10 + (rng.randrange(1, 10, 2) if gender == "man" else rng.randrange(0, 10, 2))
+    serial = rng.randrange(0, 100) * 10 + (
+        rng.randrange(1, 10, 2) if gender == "man" else rng.randrange(0, 10, 2)
+    )
     body = birth.strftime("%y%m%d") + f"{serial:03d}"
     return birth.strftime("%Y%m%d") + f"{serial:03d}" + luhn.calc_check_digit(body)
 
@@ -74,7 +117,9 @@ class _Counter:
     answers: int = 0
 
 
-async def load_demo_data(db: Database, *, anchor: date | None = None, seed: int = 2026) -> dict[str, int]:
+async def load_demo_data(
+    db: Database, *, anchor: date | None = None, seed: int = 2026
+) -> dict[str, int]:
     """Fill an empty database with demo data; returns counts. Refuses a database with teams."""
     anchor = anchor or date.today()
     rng = random.Random(seed)
@@ -82,29 +127,59 @@ async def load_demo_data(db: Database, *, anchor: date | None = None, seed: int 
         if await session.scalar(select(func.count(Team.id))):
             raise ValueError("the database already has data; demo data goes into an empty database")
         for code, name, trial in TEAMS:
-            session.add(Team(code=code, name=name, forbund=FORBUND, trial_months=trial, goals=[
-                {"text": "minst 50 % upplever en stegförflyttning", "metric": "survey.closer_to_work.share", "op": ">=", "target": 0.5},
-                {"text": "minst 20 % till arbete eller studier", "metric": "outcomes.share_result", "op": ">=", "target": 0.2},
-            ]))
+            session.add(
+                Team(
+                    code=code,
+                    name=name,
+                    forbund=FORBUND,
+                    trial_months=trial,
+                    goals=[
+                        {
+                            "text": "minst 50 % upplever en stegförflyttning",
+                            "metric": "survey.closer_to_work.share",
+                            "op": ">=",
+                            "target": 0.5,
+                        },
+                        {
+                            "text": "minst 20 % till arbete eller studier",
+                            "metric": "outcomes.share_result",
+                            "op": ">=",
+                            "target": 0.2,
+                        },
+                    ],
+                )
+            )
         await session.flush()
         for email, role, team_code, display in DEMO_USERS:
-            await users.create_user(session, email, DEMO_PASSWORD, role=role, team_code=team_code,
-                                    display_name=display)
+            await users.create_user(
+                session, email, DEMO_PASSWORD, role=role, team_code=team_code, display_name=display
+            )
     counter = _Counter()
     survey = surveys.load_default_survey()
     async with db.transaction() as session:
-        version = SurveyVersion(code=survey.code, version=survey.version, content_hash=survey.content_hash,
-                                definition=survey.to_dict())
+        version = SurveyVersion(
+            code=survey.code,
+            version=survey.version,
+            content_hash=survey.content_hash,
+            definition=survey.to_dict(),
+        )
         session.add(version)
         teams = (await session.scalars(select(Team).order_by(Team.id))).all()
         for team in teams:
             await _team_cases(session, rng, team, anchor, counter)
         await session.flush()
         await _surveys(session, rng, version, anchor, counter)
-    return {"teams": len(TEAMS), "users": len(DEMO_USERS), "referrals": counter.referrals, "answers": counter.answers}
+    return {
+        "teams": len(TEAMS),
+        "users": len(DEMO_USERS),
+        "referrals": counter.referrals,
+        "answers": counter.answers,
+    }
 
 
-async def _team_cases(session, rng: random.Random, team: Team, anchor: date, counter: _Counter) -> None:  # type: ignore[no-untyped-def]
+async def _team_cases(
+    session, rng: random.Random, team: Team, anchor: date, counter: _Counter
+) -> None:  # type: ignore[no-untyped-def]
     start = anchor - timedelta(days=3 * 365)
     per_month = 4.5 if team.code == "norr" else 3.0
     day = start
@@ -118,37 +193,61 @@ async def _team_cases(session, rng: random.Random, team: Team, anchor: date, cou
         counter.referrals += 1
 
 
-async def _one_case(session, rng: random.Random, team: Team, received: date, anchor: date, number: int) -> None:  # type: ignore[no-untyped-def]
+async def _one_case(
+    session, rng: random.Random, team: Team, received: date, anchor: date, number: int
+) -> None:  # type: ignore[no-untyped-def]
     gender = rng.choices(("kvinna", "man", "annat"), (55, 43, 2))[0]
-    birth = date(rng.randint(anchor.year - 62, anchor.year - 18), rng.randint(1, 12), rng.randint(1, 28))
+    birth = date(
+        rng.randint(anchor.year - 62, anchor.year - 18), rng.randint(1, 12), rng.randint(1, 28)
+    )
     protected = rng.random() < 0.02
     first = rng.choice(FIRST_NAMES_F if gender == "kvinna" else FIRST_NAMES_M)
     person = Participant(
-        team_id=team.id, person_ref=f"{team.code.upper()}-{received.year}-{number:03d}",
-        protected_identity=protected, gender=gender,
-        birth_date=None if protected else birth, birth_year=birth.year if protected else None,
+        team_id=team.id,
+        person_ref=f"{team.code.upper()}-{received.year}-{number:03d}",
+        protected_identity=protected,
+        gender=gender,
+        birth_date=None if protected else birth,
+        birth_year=birth.year if protected else None,
         name=None if protected else f"{first} {rng.choice(LAST_NAMES)}",
-        personnummer=None if protected else _personnummer(rng, birth, "man" if gender == "man" else "kvinna"),
-        phone=None if protected else f"070-{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+        personnummer=None
+        if protected
+        else _personnummer(rng, birth, "man" if gender == "man" else "kvinna"),
+        phone=None
+        if protected
+        else f"070-{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
         contact_channel=rng.choice(("telefon", "sms", "via_remittent")),
         follow_up_consent=rng.random() < 0.9,
     )
     session.add(person)
     await session.flush()
     referral = Referral(
-        reference=f"R{team.id}{received:%y%m%d}{number:03d}", team_id=team.id, participant_id=person.id,
-        received_at=_at(received), received_date=received, referrer_code=_pick(rng, REFERRERS),
-        income_source=_pick(rng, INCOME), contacts=rng.sample(["af", "fk", "region", "kommun"], k=rng.randint(1, 3)),
+        reference=f"R{team.id}{received:%y%m%d}{number:03d}",
+        team_id=team.id,
+        participant_id=person.id,
+        received_at=_at(received),
+        received_date=received,
+        referrer_code=_pick(rng, REFERRERS),
+        income_source=_pick(rng, INCOME),
+        contacts=rng.sample(["af", "fk", "region", "kommun"], k=rng.randint(1, 3)),
         help_wanted="Vill komma närmare arbete och få stöd med struktur i vardagen.",
-        referrer_name="Handläggare (fiktiv)", referrer_email="handlaggare@exempel.se",
+        referrer_name="Handläggare (fiktiv)",
+        referrer_email="handlaggare@exempel.se",
     )
     session.add(referral)
     await session.flush()
     history = _history(rng, received, anchor, team.trial_months)
     previous = None
     for status, day, reason in history:
-        session.add(ReferralEvent(referral_id=referral.id, from_status=previous, to_status=status,
-                                  at=_at(day), reason=reason))
+        session.add(
+            ReferralEvent(
+                referral_id=referral.id,
+                from_status=previous,
+                to_status=status,
+                at=_at(day),
+                reason=reason,
+            )
+        )
         previous = status
         if status == "queued":
             referral.queued_at = _at(day)
@@ -162,7 +261,9 @@ async def _one_case(session, rng: random.Random, team: Team, received: date, anc
     _consents(session, rng, person, referral, received)
 
 
-def _history(rng: random.Random, received: date, anchor: date, trial: int) -> list[tuple[str, date, str | None]]:
+def _history(
+    rng: random.Random, received: date, anchor: date, trial: int
+) -> list[tuple[str, date, str | None]]:
     steps: list[tuple[str, date, str | None]] = [("received", received, None)]
     day = received + timedelta(days=rng.randint(3, 10))
     if day >= anchor:
@@ -170,9 +271,17 @@ def _history(rng: random.Random, received: date, anchor: date, trial: int) -> li
     steps.append(("assessing", day, None))
     roll = rng.random()
     if roll < 0.08:
-        return steps + [("declined", day + timedelta(days=7), "annan_insats")] if day + timedelta(days=7) < anchor else steps
+        return (
+            steps + [("declined", day + timedelta(days=7), "annan_insats")]
+            if day + timedelta(days=7) < anchor
+            else steps
+        )
     if roll < 0.12:
-        return steps + [("withdrawn", day + timedelta(days=5), None)] if day + timedelta(days=5) < anchor else steps
+        return (
+            steps + [("withdrawn", day + timedelta(days=5), None)]
+            if day + timedelta(days=5) < anchor
+            else steps
+        )
     day += timedelta(days=rng.randint(5, 10))
     if day >= anchor:
         return steps
@@ -195,50 +304,83 @@ def _history(rng: random.Random, received: date, anchor: date, trial: int) -> li
     return steps
 
 
-def _consents(session, rng: random.Random, person: Participant, referral: Referral, received: date) -> None:  # type: ignore[no-untyped-def]
+def _consents(
+    session, rng: random.Random, person: Participant, referral: Referral, received: date
+) -> None:  # type: ignore[no-untyped-def]
     method = rng.choices(("digital", "paper", "verbal"), (50, 40, 10))[0]
     kinds = [("information_sharing", party) for party in referral.contacts]
     if person.follow_up_consent:
         kinds.append(("follow_up", None))
     for kind, party in kinds:
         text = current_text(kind, "sv")
-        session.add(Consent(
-            participant_id=person.id, referral_id=referral.id, kind=kind, party=party,
-            information_kinds=["arbetsformaga", "insatser"] if party else [], purpose=kind,
-            text_version=str(text.version), text_hash=text.sha256, language="sv", method=method,
-            recorded_by=f"remittent:{referral.referrer_code}", given_at=_at(received, 9),
-        ))
+        session.add(
+            Consent(
+                participant_id=person.id,
+                referral_id=referral.id,
+                kind=kind,
+                party=party,
+                information_kinds=["arbetsformaga", "insatser"] if party else [],
+                purpose=kind,
+                text_version=str(text.version),
+                text_hash=text.sha256,
+                language="sv",
+                method=method,
+                recorded_by=f"remittent:{referral.referrer_code}",
+                given_at=_at(received, 9),
+            )
+        )
 
 
-async def _surveys(session, rng: random.Random, version: SurveyVersion, anchor: date, counter: _Counter) -> None:  # type: ignore[no-untyped-def]
+async def _surveys(
+    session, rng: random.Random, version: SurveyVersion, anchor: date, counter: _Counter
+) -> None:  # type: ignore[no-untyped-def]
     codebook = themes.default_codebook()
-    rows = (await session.execute(
-        select(Referral.team_id, Referral.participant_id, Referral.start_date, Referral.end_date)
-        .where(Referral.start_date.is_not(None))
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                Referral.team_id, Referral.participant_id, Referral.start_date, Referral.end_date
+            ).where(Referral.start_date.is_not(None))
+        )
+    ).all()
     for team_id, participant_id, start, end in rows:
         for half in range(1, 7):
             sent = anchor - timedelta(days=half * 182)
             if not (start + timedelta(days=60) <= sent and (end is None or sent <= end)):
                 continue
             token = hashlib.sha256(f"demo-{participant_id}-{half}".encode()).hexdigest()
-            invitation = Invitation(participant_id=participant_id, team_id=team_id, token_hash=token,
-                                    channel=rng.choice(("telegram", "web")), created_at=_at(sent),
-                                    expires_at=_at(sent + timedelta(days=30)), claimed_at=None)
+            invitation = Invitation(
+                participant_id=participant_id,
+                team_id=team_id,
+                token_hash=token,
+                channel=rng.choice(("telegram", "web")),
+                created_at=_at(sent),
+                expires_at=_at(sent + timedelta(days=30)),
+                claimed_at=None,
+            )
             session.add(invitation)
             await session.flush()
             if rng.random() < 0.62:
-                counter.answers += await _response(session, rng, invitation, version, sent, codebook)
+                counter.answers += await _response(
+                    session, rng, invitation, version, sent, codebook
+                )
 
 
 async def _response(session, rng, invitation, version, sent: date, codebook) -> int:  # type: ignore[no-untyped-def]
     done = sent + timedelta(days=rng.randint(0, 6))
     invitation.claimed_at = _at(done, 18)
     quote = rng.random() < 0.7
-    response = Response(invitation_id=invitation.id, participant_id=invitation.participant_id,
-                        team_id=invitation.team_id, survey_version_id=version.id, language="sv",
-                        channel=invitation.channel, started_at=_at(done, 18), updated_at=_at(done, 19),
-                        completed_at=_at(done, 19), quote_allowed=quote)
+    response = Response(
+        invitation_id=invitation.id,
+        participant_id=invitation.participant_id,
+        team_id=invitation.team_id,
+        survey_version_id=version.id,
+        language="sv",
+        channel=invitation.channel,
+        started_at=_at(done, 18),
+        updated_at=_at(done, 19),
+        completed_at=_at(done, 19),
+        quote_allowed=quote,
+    )
     session.add(response)
     await session.flush()
     useful = rng.choice(USEFUL_ANSWERS)
@@ -246,17 +388,42 @@ async def _response(session, rng, invitation, version, sent: date, codebook) -> 
     closer = rng.choices(surveys.CLOSER_OPTIONS, (22, 38, 25, 5, 10))[0]
     health = rng.choices(surveys.HEALTH_OPTIONS, (8, 30, 40, 17, 5))[0]
     values = {
-        surveys.Q_ACTIVITIES: sorted(rng.sample(ACTIVITIES, k=rng.randint(1, 3)), key=ACTIVITIES.index),
-        surveys.Q_CLOSER: closer, surveys.Q_HEALTH: health, surveys.Q_QUOTE: quote,
+        surveys.Q_ACTIVITIES: sorted(
+            rng.sample(ACTIVITIES, k=rng.randint(1, 3)), key=ACTIVITIES.index
+        ),
+        surveys.Q_CLOSER: closer,
+        surveys.Q_HEALTH: health,
+        surveys.Q_QUOTE: quote,
     }
     for qid, value in values.items():
-        session.add(Answer(response_id=response.id, question_id=qid, value=value, answered_at=_at(done, 19)))
-    useful_answer = Answer(response_id=response.id, question_id=surveys.Q_USEFUL, text=useful, answered_at=_at(done, 19))
+        session.add(
+            Answer(response_id=response.id, question_id=qid, value=value, answered_at=_at(done, 19))
+        )
+    useful_answer = Answer(
+        response_id=response.id,
+        question_id=surveys.Q_USEFUL,
+        text=useful,
+        answered_at=_at(done, 19),
+    )
     session.add(useful_answer)
     if better:
-        session.add(Answer(response_id=response.id, question_id=surveys.Q_BETTER, text=better, answered_at=_at(done, 19)))
+        session.add(
+            Answer(
+                response_id=response.id,
+                question_id=surveys.Q_BETTER,
+                text=better,
+                answered_at=_at(done, 19),
+            )
+        )
     else:
-        session.add(Answer(response_id=response.id, question_id=surveys.Q_BETTER, skipped=True, answered_at=_at(done, 19)))
+        session.add(
+            Answer(
+                response_id=response.id,
+                question_id=surveys.Q_BETTER,
+                skipped=True,
+                answered_at=_at(done, 19),
+            )
+        )
     await session.flush()
     for theme in themes.code_text(useful, codebook):
         session.add(AnswerTheme(answer_id=useful_answer.id, theme=theme, source="auto"))

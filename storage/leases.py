@@ -28,7 +28,9 @@ async def acquire(db: Database, name: str, holder: str, *, seconds: float) -> bo
     try:
         async with db.transaction() as session:
             await session.execute(
-                insert(JobLease).values(name=name, holder=holder, locked_until=until, last_run_at=now)
+                insert(JobLease).values(
+                    name=name, holder=holder, locked_until=until, last_run_at=now
+                )
             )
         return True
     except IntegrityError:

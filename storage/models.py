@@ -38,6 +38,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class Base(DeclarativeBase):
     """Declarative base with constraint names that migrations can refer to."""
 

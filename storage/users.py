@@ -68,8 +68,15 @@ async def create_user(
     )
     session.add(user)
     await session.flush()
-    await audit.record(session, "user.created", actor="system", object_type="staff_user",
-                       object_id=user.id, team_id=team_id, detail={"role": role})
+    await audit.record(
+        session,
+        "user.created",
+        actor="system",
+        object_type="staff_user",
+        object_id=user.id,
+        team_id=team_id,
+        detail={"role": role},
+    )
     return user
 
 
@@ -93,12 +100,14 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Staf
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        await audit.record(session, "login.failed", actor="anonymous",
-                           detail={"email_key": email_key(email)})
+        await audit.record(
+            session, "login.failed", actor="anonymous", detail={"email_key": email_key(email)}
+        )
         return None
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     user.last_login_at = utcnow()
-    await audit.record(session, "login.succeeded", actor=f"user:{user.id}", user_id=user.id,
-                       team_id=user.team_id)
+    await audit.record(
+        session, "login.succeeded", actor=f"user:{user.id}", user_id=user.id, team_id=user.team_id
+    )
     return user

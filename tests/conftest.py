@@ -31,8 +31,11 @@ async def _admin(url: str, statement: str) -> None:
 
     u = make_url(url)
     conn = await asyncpg.connect(
-        host=u.host, port=u.port or 5432, user=u.username or "postgres",
-        password=u.password, database=u.database or "postgres",
+        host=u.host,
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password,
+        database=u.database or "postgres",
     )
     try:
         await conn.execute(statement)

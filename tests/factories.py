@@ -9,7 +9,9 @@ from storage.models import StaffUser, Team
 PASSWORD = "correct horse battery staple"
 
 
-async def make_team(db: Database, code: str = "norr", name: str = "Samverkansteam Norr", **fields: object) -> Team:
+async def make_team(
+    db: Database, code: str = "norr", name: str = "Samverkansteam Norr", **fields: object
+) -> Team:
     async with db.transaction() as session:
         team = Team(code=code, name=name, forbund="Samordningsförbundet Exempel", **fields)
         session.add(team)
@@ -17,7 +19,11 @@ async def make_team(db: Database, code: str = "norr", name: str = "Samverkanstea
 
 
 async def make_user(
-    db: Database, email: str = "coach@example.se", *, role: str = "staff", team: str | None = "norr",
+    db: Database,
+    email: str = "coach@example.se",
+    *,
+    role: str = "staff",
+    team: str | None = "norr",
     password: str = PASSWORD,
 ) -> StaffUser:
     async with db.transaction() as session:
@@ -32,15 +38,26 @@ VALID_PERSONNUMMER = "19850312-1231"
 def referral_form(**overrides: str | list[str]) -> dict[str, str | list[str]]:
     """A referral form as a case worker fills it in, valid for team ``norr``; override fields."""
     form: dict[str, str | list[str]] = {
-        "team": "norr", "referrer_org": "af", "referrer_name": "Lena Handläggare",
-        "referrer_email": "lena.handlaggare@arbetsformedlingen.se", "referrer_phone": "010-486 00 00",
-        "person_name": "Sara Exempel", "personnummer": VALID_PERSONNUMMER,
-        "person_phone": "070-123 45 67", "contact_channel": "telefon", "language": "svenska",
-        "interpreter": "nej", "income_source": "forsorjningsstod", "contacts": ["af", "kommun"],
+        "team": "norr",
+        "referrer_org": "af",
+        "referrer_name": "Lena Handläggare",
+        "referrer_email": "lena.handlaggare@arbetsformedlingen.se",
+        "referrer_phone": "010-486 00 00",
+        "person_name": "Sara Exempel",
+        "personnummer": VALID_PERSONNUMMER,
+        "person_phone": "070-123 45 67",
+        "contact_channel": "telefon",
+        "language": "svenska",
+        "interpreter": "nej",
+        "income_source": "forsorjningsstod",
+        "contacts": ["af", "kommun"],
         "help_wanted": "Vill komma närmare arbete och få stöd med struktur i vardagen.",
-        "practical_needs": "", "consent_sharing_parties": ["af", "kommun"],
-        "consent_sharing_info": ["arbetsformaga", "insatser"], "consent_follow_up": "ja",
-        "consent_method": "paper", "consent_confirmed": "ja",
+        "practical_needs": "",
+        "consent_sharing_parties": ["af", "kommun"],
+        "consent_sharing_info": ["arbetsformaga", "insatser"],
+        "consent_follow_up": "ja",
+        "consent_method": "paper",
+        "consent_confirmed": "ja",
     }
     form.update(overrides)
     return form
@@ -54,10 +71,16 @@ async def make_referral(db: Database, *, key: str | None = None, **overrides: st
     from core.referrals import parse_referral_form
     from storage.referrals import submit_referral
 
-    draft = parse_referral_form(referral_form(**overrides), team_codes=("norr", "syd"),
-                                today=date(2026, 11, 22))
-    return await submit_referral(db, draft, submission_key=key or secrets.token_urlsafe(24),
-                                 language="sv", consent_language="sv")
+    draft = parse_referral_form(
+        referral_form(**overrides), team_codes=("norr", "syd"), today=date(2026, 11, 22)
+    )
+    return await submit_referral(
+        db,
+        draft,
+        submission_key=key or secrets.token_urlsafe(24),
+        language="sv",
+        consent_language="sv",
+    )
 
 
 # --- Surveys (issue 4: invitations, the bot and the web survey) -----------------------------
@@ -217,7 +240,9 @@ async def make_survey_response(
     Returns the id of the ``nytta`` answer (0 when there is none).
     """
     async with db.transaction() as session:
-        team_id = await session.scalar(_select(Participant.team_id).where(Participant.id == participant_id))
+        team_id = await session.scalar(
+            _select(Participant.team_id).where(Participant.id == participant_id)
+        )
         version = SurveyVersion(code="default", version="1", content_hash=_secrets.token_hex(32),
                                 definition={"questions": []})  # fmt: skip
         invitation = Invitation(
@@ -241,17 +266,24 @@ async def make_survey_response(
         answer = Answer(response_id=response.id, question_id="nytta", text=useful)
         session.add(answer)
         await session.flush()
-        session.add_all(AnswerTheme(answer_id=answer.id, theme=t, source="auto") for t in auto_themes)
+        session.add_all(
+            AnswerTheme(answer_id=answer.id, theme=t, source="auto") for t in auto_themes
+        )
         if staff_themes is not None:
             answer.themes_corrected_at = _utcnow()
-            session.add_all(AnswerTheme(answer_id=answer.id, theme=t, source="staff") for t in staff_themes)
+            session.add_all(
+                AnswerTheme(answer_id=answer.id, theme=t, source="staff") for t in staff_themes
+            )
         return answer.id
 
 
 def form_fields(form: dict[str, str | list[str]]) -> list[tuple[str, str]]:
     """A form dict as the (name, value) pairs a browser posts (one pair per ticked box)."""
-    return [(name, value) for name, values in form.items()
-            for value in ([values] if isinstance(values, str) else values)]
+    return [
+        (name, value)
+        for name, values in form.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
 
 
 def hidden_fields(html: str) -> list[tuple[str, str]]:
@@ -259,8 +291,10 @@ def hidden_fields(html: str) -> list[tuple[str, str]]:
     import html as html_module
     import re
 
-    return [(html_module.unescape(name), html_module.unescape(value))
-            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)]
+    return [
+        (html_module.unescape(name), html_module.unescape(value))
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    ]
 
 
 async def logged_in(client, email: str) -> str:  # type: ignore[no-untyped-def]
@@ -269,7 +303,8 @@ async def logged_in(client, email: str) -> str:  # type: ignore[no-untyped-def]
 
     page = await (await client.get("/team/login")).text()
     token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    response = await client.post("/team/login", data={"_csrf": token, "email": email,
-                                                      "password": PASSWORD})
+    response = await client.post(
+        "/team/login", data={"_csrf": token, "email": email, "password": PASSWORD}
+    )
     page = await response.text()
     return re.search(r'name="_csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", required=True, choices=ROLES)
     parser.add_argument("--team", help="team code (required for staff and coordinators)")
     parser.add_argument("--name", default="", help="display name")
-    parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
 
 
 def _password(from_stdin: bool) -> str:
@@ -42,7 +44,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with db.transaction() as session:
             user = await users.create_user(
-                session, args.email, password, role=args.role, team_code=args.team,
+                session,
+                args.email,
+                password,
+                role=args.role,
+                team_code=args.team,
                 display_name=args.name,
             )
     finally:

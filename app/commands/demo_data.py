@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from storage.crypto import install_keyring
@@ -18,7 +17,9 @@ HELP = "load fictional demo data into an empty database and print the demo login
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--anchor", type=date.fromisoformat, help="the demo's 'today' (default: today)")
+    parser.add_argument(
+        "--anchor", type=date.fromisoformat, help="the demo's 'today' (default: today)"
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -33,7 +34,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         await db.close()
     if counts:
         print("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    print(f"Open {settings.public_url}/team/login and log in as one of (password: {DEMO_PASSWORD}):")
+    print(
+        f"Open {settings.public_url}/team/login and log in as one of (password: {DEMO_PASSWORD}):"
+    )
     for email, role, team, _ in DEMO_USERS:
         print(f"  {email}  ({role}{', team ' + team if team else ', all teams'})")
     print(f"The referral form: {settings.public_url}/remiss")

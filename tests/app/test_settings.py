@@ -6,7 +6,9 @@ from app.settings import SettingsError, load_settings
 
 
 def load(env: dict[str, str], tmp_path: Path):
-    return load_settings({"SAMVERKAN_DATA_DIR": str(tmp_path), **env}, dotenv_path=tmp_path / ".env")
+    return load_settings(
+        {"SAMVERKAN_DATA_DIR": str(tmp_path), **env}, dotenv_path=tmp_path / ".env"
+    )
 
 
 def test_defaults_match_the_interface(tmp_path: Path) -> None:
@@ -25,9 +27,14 @@ def test_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
 
 
 def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
-    s = load({"SAMVERKAN_TELEGRAM_TOKEN": "123:very-secret-token",
-              "SAMVERKAN_SECRET_KEY": "k" * 40,
-              "SAMVERKAN_DATABASE_URL": "postgresql+asyncpg://u:pw-secret@db/x"}, tmp_path)
+    s = load(
+        {
+            "SAMVERKAN_TELEGRAM_TOKEN": "123:very-secret-token",
+            "SAMVERKAN_SECRET_KEY": "k" * 40,
+            "SAMVERKAN_DATABASE_URL": "postgresql+asyncpg://u:pw-secret@db/x",
+        },
+        tmp_path,
+    )
     text = repr(s)
     assert "very-secret-token" not in text and "k" * 40 not in text and "pw-secret" not in text
 
@@ -35,15 +42,29 @@ def test_secrets_never_show_in_reprs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"SAMVERKAN_DATABASE_URL": "mysql://x/y"}, "SAMVERKAN_DATABASE_URL: unknown scheme 'mysql'"),
+        (
+            {"SAMVERKAN_DATABASE_URL": "mysql://x/y"},
+            "SAMVERKAN_DATABASE_URL: unknown scheme 'mysql'",
+        ),
         ({"SAMVERKAN_PORT": "eighty"}, "SAMVERKAN_PORT: 'eighty' is not a whole number"),
         ({"SAMVERKAN_PORT": "70000"}, "SAMVERKAN_PORT: 70000 is outside 1..65535"),
-        ({"SAMVERKAN_ENV": "production"}, "SAMVERKAN_SECRET_KEY: missing; it is required in production"),
-        ({"SAMVERKAN_TELEGRAM_MODE": "push"}, "SAMVERKAN_TELEGRAM_MODE: 'push' is not one of polling, webhook"),
-        ({"SAMVERKAN_PUBLIC_URL": "example.se"}, "SAMVERKAN_PUBLIC_URL: 'example.se' is not a http/https URL"),
+        (
+            {"SAMVERKAN_ENV": "production"},
+            "SAMVERKAN_SECRET_KEY: missing; it is required in production",
+        ),
+        (
+            {"SAMVERKAN_TELEGRAM_MODE": "push"},
+            "SAMVERKAN_TELEGRAM_MODE: 'push' is not one of polling, webhook",
+        ),
+        (
+            {"SAMVERKAN_PUBLIC_URL": "example.se"},
+            "SAMVERKAN_PUBLIC_URL: 'example.se' is not a http/https URL",
+        ),
         ({"SAMVERKAN_SECRET_KEY": "short"}, "SAMVERKAN_SECRET_KEY: too short"),
-        ({"SAMVERKAN_TELEGRAM_TOKEN": "1:x", "SAMVERKAN_TELEGRAM_MODE": "webhook"},
-         "SAMVERKAN_TELEGRAM_WEBHOOK_SECRET: required in webhook mode"),
+        (
+            {"SAMVERKAN_TELEGRAM_TOKEN": "1:x", "SAMVERKAN_TELEGRAM_MODE": "webhook"},
+            "SAMVERKAN_TELEGRAM_WEBHOOK_SECRET: required in webhook mode",
+        ),
     ],
 )
 def test_a_bad_value_names_the_setting(env: dict[str, str], expected: str, tmp_path: Path) -> None:

@@ -18,8 +18,14 @@ from tests.e2e.axe import AXE_SOURCE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
@@ -50,7 +56,9 @@ class LiveServer:
 
 
 @pytest.fixture
-async def live_server(settings_env: dict[str, str], db: Database, tmp_path: Any) -> AsyncIterator[LiveServer]:
+async def live_server(
+    settings_env: dict[str, str], db: Database, tmp_path: Any
+) -> AsyncIterator[LiveServer]:
     """samverkan served on a free port of 127.0.0.1 in the test's event loop."""
     settings = load_settings(settings_env, dotenv_path=tmp_path / "none.env")
     app = create_app(settings, database=db)
@@ -81,8 +89,9 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture
 async def phone_page(browser: Any) -> AsyncIterator[Any]:
     """A page in a 375 px wide phone viewport, Swedish locale."""
-    context = await browser.new_context(viewport=PHONE, locale="sv-SE", device_scale_factor=2,
-                                        is_mobile=True, has_touch=True)
+    context = await browser.new_context(
+        viewport=PHONE, locale="sv-SE", device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     await context.add_init_script(AXE_SOURCE)
     page = await context.new_page()
     yield page

@@ -28,13 +28,18 @@ async def test_healthz_reports_the_database(aiohttp_client, settings, db) -> Non
     assert await response.json() == {"status": "ok", "database": "ok"}
 
 
-async def test_login_with_the_right_password_opens_the_team_pages(aiohttp_client, settings, db) -> None:
+async def test_login_with_the_right_password_opens_the_team_pages(
+    aiohttp_client, settings, db
+) -> None:
     await make_team(db)
     await make_user(db, "coach@example.se")
     client = await aiohttp_client(create_app(settings, database=db))
     token = await login_page_token(client)
-    response = await client.post("/team/login", data={"_csrf": token, "email": "Coach@Example.se",
-                                                      "password": PASSWORD}, allow_redirects=False)
+    response = await client.post(
+        "/team/login",
+        data={"_csrf": token, "email": "Coach@Example.se", "password": PASSWORD},
+        allow_redirects=False,
+    )
     assert response.status == 303 and response.headers["Location"] == "/team/"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -48,27 +53,39 @@ async def test_a_post_without_the_csrf_token_is_refused(aiohttp_client, settings
     await make_user(db)
     client = await aiohttp_client(create_app(settings, database=db))
     await login_page_token(client)
-    response = await client.post("/team/login", data={"email": "coach@example.se", "password": PASSWORD},
-                                 allow_redirects=False)
+    response = await client.post(
+        "/team/login",
+        data={"email": "coach@example.se", "password": PASSWORD},
+        allow_redirects=False,
+    )
     assert response.status == 403
 
 
-async def test_repeated_failures_throttle_the_address_and_are_audited(aiohttp_client, settings, db) -> None:
+async def test_repeated_failures_throttle_the_address_and_are_audited(
+    aiohttp_client, settings, db
+) -> None:
     await make_team(db)
     await make_user(db)
     client = await aiohttp_client(create_app(settings, database=db))
     token = await login_page_token(client)
     statuses = []
     for _ in range(6):
-        r = await client.post("/team/login", data={"_csrf": token, "email": "coach@example.se",
-                                                   "password": "wrong password!!"})
+        r = await client.post(
+            "/team/login",
+            data={"_csrf": token, "email": "coach@example.se", "password": "wrong password!!"},
+        )
         statuses.append(r.status)
     assert statuses == [401] * 5 + [429]
-    right = await client.post("/team/login", data={"_csrf": token, "email": "coach@example.se",
-                                                   "password": PASSWORD}, allow_redirects=False)
+    right = await client.post(
+        "/team/login",
+        data={"_csrf": token, "email": "coach@example.se", "password": PASSWORD},
+        allow_redirects=False,
+    )
     assert right.status == 429
     async with db.sessions() as session:
-        failures = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed"))).all()
+        failures = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed"))
+        ).all()
     assert len(failures) == 5
     assert all("coach" not in str(f.detail) for f in failures)
 
