@@ -5,8 +5,10 @@ submission key), ``POST /remiss`` (checked, the review page) and ``POST /remiss/
 (checked again, personal data encrypted, stored, 303 to the receipt). 50 clients repeat it on
 loopback, each submission as a new visitor from its own loopback address, against
 `samverkan serve` on SQLite and on PostgreSQL. The baseline is :mod:`bench.hello` under the
-same 50 clients with keep-alive, in the same run. Every submission is counted in the database
-afterwards: what the clients saw succeed must all be stored.
+same 50 clients with keep-alive, in the same run; a second reference is the service's own
+simplest page, ``GET /team/login`` (template, session, CSRF token, every middleware, no
+database). Every submission is counted in the database afterwards: what the clients saw succeed
+must all be stored.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ CLIENTS = 50
 TEAM = "norr"
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 STEPS = ("GET /remiss", "POST /remiss", "POST /remiss/skicka")
+ROW_LABELS = {
+    "hello": "aiohttp hello (baseline)",
+    "GET /team/login": "samverkan GET /team/login (simplest page)",
+}
 _numbers = itertools.count()
 
 
@@ -111,6 +117,11 @@ async def say_hello(visit: Visit) -> None:
     await visit.request("GET /", "GET", "/")
 
 
+async def view_login_page(visit: Visit) -> None:
+    """The service's simplest page: a template, the session and CSRF token, no database."""
+    await visit.request("GET /team/login", "GET", "/team/login")
+
+
 async def count_referrals(database_url: str) -> int:
     """How many referrals the database holds."""
     from storage.db import Database
@@ -147,17 +158,31 @@ async def measure_hello(work: Path, timing: Timing) -> Measured:
     return Measured(load, cpu)
 
 
-async def measure_service(database_url: str, work: Path, timing: Timing) -> Measured:
-    """`samverkan serve` on ``database_url`` under 50 clients submitting referrals."""
+async def measure_service(
+    database_url: str, work: Path, timing: Timing, *, page: bool = False
+) -> dict[str, Measured]:
+    """`samverkan serve` on ``database_url`` under 50 clients submitting referrals.
+
+    With ``page``, also under 50 keep-alive clients loading its simplest page, a ceiling for
+    a page of this service.
+    """
     env = service_env(database_url, work)
     await prepare_database(env, work)
     before = await count_referrals(database_url)
     port = free_port()
+    measured = {}
     async with served(serve_command(port), env, work, port) as service:
+        pid = service.process.pid
+        if page:
+            load, cpu = await under_load(
+                service.base_url, pid, view_login_page, timing, new_visitor=False
+            )
+            measured["page"] = Measured(load, cpu)
         load, cpu = await under_load(
-            service.base_url, service.process.pid, submit_referral, timing, new_visitor=True
+            service.base_url, pid, submit_referral, timing, new_visitor=True
         )
-    return Measured(load, cpu, await count_referrals(database_url) - before)
+    measured["form"] = Measured(load, cpu, await count_referrals(database_url) - before)
+    return measured
 
 
 async def run(quick: bool) -> Report:
@@ -170,11 +195,13 @@ async def run(quick: bool) -> Report:
         results["hello"] = await measure_hello(work, timing)
         (work / "sqlite").mkdir()
         url = f"sqlite+aiosqlite:///{work}/sqlite/bench.db"
-        results["SQLite"] = await measure_service(url, work / "sqlite", timing)
+        sqlite = await measure_service(url, work / "sqlite", timing, page=True)
+        results["GET /team/login"], results["SQLite"] = sqlite["page"], sqlite["form"]
         try:
             async with postgres_database() as url:
                 (work / "postgresql").mkdir()
-                results["PostgreSQL"] = await measure_service(url, work / "postgresql", timing)
+                postgres = await measure_service(url, work / "postgresql", timing)
+                results["PostgreSQL"] = postgres["form"]
         except NotReady as missing:
             notes.append(f"PostgreSQL not measured: {missing}")
     report = intake_report(results, timing)
@@ -196,7 +223,7 @@ def intake_report(results: dict[str, Measured], timing: Timing) -> Report:
         load, stored = measured.load, measured.stored
         ratio = load.throughput / hello.throughput
         overall.rows.append([
-            "aiohttp hello (baseline)" if name == "hello" else f"samverkan /remiss, {name}",
+            ROW_LABELS.get(name, f"samverkan /remiss, {name}"),
             load.completed, load.throughput, ratio, load.requests_per_second, load.latency_ms(50),
             load.latency_ms(99), measured.cpu_ms_per_iteration(), load.timings.errors,
             "—" if stored is None else f"{stored} / {load.timings.succeeded_total}",
@@ -205,7 +232,7 @@ def intake_report(results: dict[str, Measured], timing: Timing) -> Report:
             "ratio_to_hello": ratio, "stored": stored, "server_cpu_s": measured.server_cpu_s,
             "server_cpu_ms_per_iteration": measured.cpu_ms_per_iteration(),
         }  # fmt: skip
-        if name != "hello":
+        if name not in ROW_LABELS:
             steps.rows += [[name, step, load.latency_ms(50, step), load.latency_ms(99, step)]
                            for step in STEPS]  # fmt: skip
             report.goals += service_goals(name, measured, ratio)
