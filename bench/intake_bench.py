@@ -213,7 +213,8 @@ def intake_report(results: dict[str, Measured], timing: Timing) -> Report:
     """Tables, goals and raw figures of the intake benchmark."""
     hello = results["hello"].load
     overall = Table(
-        f"Referral intake: {CLIENTS} clients, {timing.seconds:g} s after {timing.warmup:g} s warm-up",
+        f"Referral intake: {CLIENTS} clients, {timing.seconds:g} s after a "
+        f"{timing.warmup:g} s warm-up",
         ["server", "completed", "per s", "ratio to hello", "HTTP req/s", "p50 ms", "p99 ms",
          "server CPU ms each", "errors", "stored / succeeded"],
     )  # fmt: skip

@@ -128,7 +128,7 @@ def visitor_addresses() -> Iterator[str]:
     while True:
         yield str(address)
         address += 1
-        if address.packed[-1] in (0, 255):
+        while address.packed[-1] in (0, 255):
             address += 1
 
 

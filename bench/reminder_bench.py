@@ -115,16 +115,18 @@ def reminder_report(
         ["reminders", "seconds", "minimum s", "ratio", "sent/s", "429s", "lost", "sent twice",
          "DB: one each"],
     )  # fmt: skip
-    table.rows.append([count, seconds, minimum, seconds / minimum, sum(per_chat.values()) / seconds,
+    ratio = seconds / minimum
+    table.rows.append([count, seconds, minimum, ratio, sum(per_chat.values()) / seconds,
                        rejected, lost, twice, stored.get(1, 0) == count])  # fmt: skip
     report = Report("reminder", "Reminders to many participants", tables=[table])
     report.goals += [
-        Goal("total time within 1.1 × the minimum", f"{seconds / minimum:.3f}", seconds / minimum <= 1.1),
-        Goal("no reminder lost, none sent twice", f"{lost} lost, {twice} twice", lost == twice == 0),
+        Goal("total time within 1.1 × the minimum", f"{ratio:.3f}", ratio <= 1.1),
+        Goal("no reminder lost, none sent twice", f"{lost} lost, {twice} twice",
+             lost == twice == 0),
     ]  # fmt: skip
     if failed:
         report.notes.append(f"{failed} reminders were given back for a later run.")
-    report.raw = {"count": count, "seconds": seconds, "minimum_s": minimum, "rejected_429": rejected,
-                  "lost": lost, "sent_twice": twice, "failed": failed,
+    report.raw = {"count": count, "seconds": seconds, "minimum_s": minimum,
+                  "rejected_429": rejected, "lost": lost, "sent_twice": twice, "failed": failed,
                   "db_reminders_sent": dict(stored)}  # fmt: skip
     return report

@@ -4,8 +4,9 @@ Run: ``python -m bench.run_all [--quick] [--only NAME,...]`` (``make bench``). `
 shortens every benchmark (1 000 reminders instead of 10 000, 5 s load runs) for a smoke run;
 the published figures come from a full run. The machine's load is recorded before and after
 each benchmark, since other work on the same cores changes every figure. Writes
-``bench/results/latest.md`` (what is printed) and ``bench/results/latest.json`` (raw numbers);
-a quick run writes ``quick.md`` and ``quick.json`` instead, so it never replaces a full run's.
+``bench/results/latest.md`` (the tables) and ``bench/results/latest.json`` (raw numbers); a
+benchmark not run this time (``--only``) keeps its last figures there, dated. A quick run writes
+``quick.md`` and ``quick.json`` instead, so it never replaces a full run's figures.
 Exit status 0 whatever the figures are; 1 only when a benchmark itself crashed.
 """
 
@@ -111,24 +112,41 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     env = environment() | {"quick": args.quick}
-    header = (f"## Benchmarks\n\n{env['date']}, commit {env['commit']}, Python {env['python']}, "
-              f"{env['cpus']} CPUs{' (quick run)' if args.quick else ''}.")  # fmt: skip
-    print(header, flush=True)
-    sections, raw = [header], {"environment": env, "benchmarks": {}}
+    print(f"## Benchmarks ({describe(env)})", flush=True)
+    results: dict[str, Any] = {}
     for name in names:
         report, load = run_one(name, args.quick)
         section = markdown_report(report, load)
         print("\n" + section, flush=True)
-        sections.append(section)
-        raw["benchmarks"][name] = {"load": load, "goals": [g.__dict__ for g in report.goals],
-                                   "notes": report.notes, "raw": report.raw}  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    stem = "quick" if args.quick else "latest"
-    (RESULTS / f"{stem}.md").write_text("\n\n".join(sections) + "\n", encoding="utf-8")
-    (RESULTS / f"{stem}.json").write_text(
-        json.dumps(raw, indent=2, default=str) + "\n", encoding="utf-8"
+        results[name] = {"environment": env, "load": load, "markdown": section,
+                         "goals": [g.__dict__ for g in report.goals], "notes": report.notes,
+                         "raw": report.raw}  # fmt: skip
+    write_results("quick" if args.quick else "latest", results)
+    return 1 if any("crashed" in r["raw"] for r in results.values()) else 0
+
+
+def describe(env: dict[str, Any]) -> str:
+    """When, at which commit and on what a benchmark ran."""
+    quick = ", quick run" if env["quick"] else ""
+    return (
+        f"{env['date']}, commit {env['commit']}, Python {env['python']}, {env['cpus']} CPUs{quick}"
     )
-    return 1 if any("crashed" in b["raw"] for b in raw["benchmarks"].values()) else 0
+
+
+def write_results(stem: str, results: dict[str, Any]) -> None:
+    """Update ``stem``.json with these benchmarks (others keep their last figures); write .md."""
+    RESULTS.mkdir(exist_ok=True)
+    stored = RESULTS / f"{stem}.json"
+    everything = json.loads(stored.read_text(encoding="utf-8")) if stored.is_file() else {}
+    everything = {k: v for k, v in everything.items() if isinstance(v, dict) and "markdown" in v}
+    everything.update(results)
+    ordered = {name: everything[name] for name in BENCHMARKS if name in everything}
+    stored.write_text(json.dumps(ordered, indent=2, default=str) + "\n", encoding="utf-8")
+    sections = ["## Benchmarks"] + [
+        f"{entry['markdown']}\n\n_Measured {describe(entry['environment'])}._"
+        for entry in ordered.values()
+    ]
+    (RESULTS / f"{stem}.md").write_text("\n\n".join(sections) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from app.settings import Settings
-from storage import migrate
 
 NAME = "migrate"
 HELP = "bring the database schema up to date"
@@ -16,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate  # Alembic is imported only when migrating, not by every command
+
     migrate.upgrade(settings.database_url.reveal(), args.revision)
     print(f"database is at revision {args.revision}")
     return 0

@@ -211,3 +211,22 @@ async def test_another_teams_answer_cannot_be_corrected(client, records: Databas
         assert (
             await session.scalars(select(AnswerTheme).where(AnswerTheme.answer_id == theirs))
         ).first() is None
+
+
+@pytest.mark.parametrize(
+    "name", ["referrals_by_group", "end_reasons", "throughput_trend", "closer_to_work", "health"]
+)
+async def test_each_chart_of_the_page_is_a_png_image(client, name: str) -> None:  # type: ignore[no-untyped-def]
+    await log_in(client)
+    page = await (await client.get(f"/team/sammanstallning?{H1_2025}")).text()
+    assert f"/team/sammanstallning/diagram/{name}.png?" in page
+    response = await client.get(f"/team/sammanstallning/diagram/{name}.png?{H1_2025}")
+    assert response.status == 200 and response.content_type == "image/png"
+    body = await response.read()
+    assert body.startswith(b"\x89PNG\r\n\x1a\n") and len(body) > 5_000
+
+
+async def test_an_unknown_chart_is_not_found(client) -> None:  # type: ignore[no-untyped-def]
+    await log_in(client)
+    response = await client.get(f"/team/sammanstallning/diagram/nope.png?{H1_2025}")
+    assert response.status == 404
