@@ -12,13 +12,9 @@ exactly once, with everything stored with it, and no form was stored twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import os
 import re
-import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,62 +28,14 @@ from storage.db import Database
 from storage.models import AuditEntry, Consent, Participant, Referral
 from tests.factories import make_team, referral_form
 from tests.security.clients import Browser, csrf_from
+from tests.servers import RETRYABLE, Server, free_port
 
-SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
 CASE_WORKERS = 12
 KILLS = 3
 SECONDS_BETWEEN_KILLS = 2.5
 GIVE_UP_AFTER = 45.0  # seconds from the start: the test stays bounded even if things go wrong
-RETRYABLE = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 _REFERENCE = re.compile(r'<span class="reference">([^<]+)</span>')
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """``samverkan serve`` as a child process that can be killed and started again."""
-
-    env: dict[str, str]
-    port: int
-    log: Path
-    process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        """Start the server and wait until /healthz answers 200."""
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                SAMVERKAN, "serve", "--port", str(self.port), env=self.env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 20
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(*RETRYABLE):
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"the server did not start: {self.log.read_text()[-2000:]}")
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown, no flush, in-flight requests cut off."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
 
 
 @dataclass
