@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,8 +19,14 @@ from storage.models import StaffUser, Team
 from storage.types import utcnow
 
 HASHER = PasswordHasher()
-# A real hash to verify against when the e-mail is unknown, so timing does not tell.
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash to verify against when the e-mail is unknown, so timing does not tell."""
+    return HASHER.hash("not-a-real-password")
+
+
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
@@ -95,7 +102,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Staf
         select(StaffUser).where(StaffUser.email == normalise_email(email), StaffUser.active)
     )
     try:
-        HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        HASHER.verify(user.password_hash if user else _dummy_hash(), password)
         ok = user is not None
     except (VerificationError, InvalidHashError):
         ok = False
