@@ -2,8 +2,9 @@
 
 A server runs as its own process, as in production, listening on 127.0.0.1 on a free port;
 `served` starts it, waits for its first 200 and stops it with SIGTERM. Databases are a
-migrated SQLite file, or a dedicated PostgreSQL database ``samverkan_bench`` on
-127.0.0.1:5432 that is dropped afterwards; `bench_database` opens one in this process, with
+migrated SQLite file, or a dedicated PostgreSQL database ``samverkan_bench_<pid>`` on
+127.0.0.1:5432 that is dropped afterwards (one per process, so benchmarks run at the same time do
+not drop each other's database); `bench_database` opens one in this process, with
 the keyring installed, and `add_participants` fills it with enrolled participants.
 """
 
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get(
     "SAMVERKAN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-BENCH_DATABASE = "samverkan_bench"
+BENCH_DATABASE = f"samverkan_bench_{os.getpid()}"
 BENCH_SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -105,7 +106,7 @@ async def prepare_database(env: Mapping[str, str], cwd: Path) -> None:
 
 @contextlib.asynccontextmanager
 async def postgres_database() -> AsyncIterator[str]:
-    """A fresh database ``samverkan_bench`` on the local PostgreSQL, dropped afterwards."""
+    """A fresh database ``BENCH_DATABASE`` on the local PostgreSQL, dropped afterwards."""
     try:
         import asyncpg
     except ImportError as missing:

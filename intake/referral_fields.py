@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from multidict import MultiDictProxy
@@ -26,7 +27,7 @@ from core.codes import (
     Code,
     label,
 )
-from core.consent import INFORMATION_KINDS, current_text, text_by_version
+from core.consent import INFORMATION_KINDS, ConsentText, current_text, text_by_version
 from core.errors import DomainError, FormErrors, NotFound
 from core.i18n import N_
 from core.referrals import FORM_FIELDS, ReferralDraft
@@ -158,6 +159,12 @@ def consent_blocks(text: str) -> list[Block]:
     return blocks
 
 
+@lru_cache(maxsize=64)
+def text_blocks(text: ConsentText) -> tuple[Block, ...]:
+    """The blocks of a consent text, parsed once per text (a published text never changes)."""
+    return tuple(consent_blocks(text.text))
+
+
 def consent_texts(state: FormState, language: str) -> dict[str, Any]:
     """The consent texts shown with the form: kind → version, language and blocks."""
     shown = consent_language(language)
@@ -167,7 +174,7 @@ def consent_texts(state: FormState, language: str) -> dict[str, Any]:
         texts[kind] = {
             "version": text.version,
             "language": shown,
-            "blocks": consent_blocks(text.text),
+            "blocks": text_blocks(text),
         }
     return texts
 

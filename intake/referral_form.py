@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import aiohttp_jinja2
@@ -31,7 +33,6 @@ from intake.middlewares import DB_ERRORS
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
     FormState,
-    consent_blocks,
     consent_language,
     consent_texts,
     database_down_message,
@@ -40,6 +41,7 @@ from intake.referral_fields import (
     rate_limited_message,
     state_from,
     summary,
+    text_blocks,
     with_errors,
 )
 from intake.team_pages import language_context, register_globals
@@ -51,18 +53,28 @@ RECEIPT_KEY = "referral_receipt"
 
 
 class TeamNames:
-    """The teams a referral can go to, remembered from the last time they were read.
+    """The teams a referral can go to, read at most every ``max_age`` seconds.
 
-    While the database cannot be reached, the form is shown again with the teams read last,
-    so the case worker's choice of team is kept along with everything else they typed.
+    The form, the review and the sending each need the team choices; within ``max_age`` (5 s
+    by default) of the last read they come from memory, so a team added or renamed shows on
+    the form within that time (in each server process). Sending checks the team against the
+    database again, so a referral never goes to a team that no longer exists. While the
+    database cannot be reached, the form is shown again with the teams read last, so the case
+    worker's choice of team is kept along with everything else they typed.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, max_age: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_age, self.clock = max_age, clock
         self._last: dict[str, str] = {}
+        self._read_at: float | None = None
 
     async def read(self, db: Database) -> dict[str, str]:
-        """Every team now, code → name; raises what the database raises."""
-        self._last = await referrals.team_names(db)
+        """Every team, code → name, at most ``max_age`` s old; raises what the database raises."""
+        now = self.clock()
+        if self._read_at is None or now - self._read_at >= self.max_age:
+            self._last, self._read_at = await referrals.team_names(db), now
         return self._last
 
     def last_read(self, *, keep: str = "") -> dict[str, str]:
@@ -152,7 +164,7 @@ async def printable_consent(request: web.Request) -> web.StreamResponse:
     """GET /remiss/samtycke: both consent texts with boxes to tick and lines to sign."""
     language = consent_language(i18n.current_language())
     sections = [
-        {"section": section, "blocks": consent_blocks(section.text.text)}
+        {"section": section, "blocks": text_blocks(section.text)}
         for section in printable_sections(language)
     ]
     context = {"sections": sections, "consent_language": language, "language_switch": True}
@@ -262,17 +274,10 @@ def _render_review(
 async def _notify_coordinators(request: web.Request, submission: referrals.Submission) -> None:
     """E-mail the team's coordinators a link to the new referral; no personal data.
 
-    The referral is stored by now: if the database fails here, the receipt is shown all the
-    same (the referral is on the team's board) and the missed e-mail is logged.
+    The recipients were read in the transaction that stored the referral, so nothing here
+    needs the database: once stored, the receipt is shown whatever the database does next.
     """
-    try:
-        recipients = await referrals.coordinator_emails(request.app[DB], submission.team_id)
-    except DB_ERRORS as error:
-        log.warning(
-            "referral.coordinators_not_told",
-            extra={"referral_id": submission.referral_id, "error": type(error).__name__},
-        )
-        return
+    recipients = list(submission.coordinator_emails)
     mailer = request.app[MAILER]
     if not recipients or mailer is None:
         return

@@ -13,14 +13,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.codes import INCOME_SOURCES
-from core.consent import consent_drafts
+from core.consent import ConsentDraft, consent_drafts
 from core.errors import DomainError, FormErrors, NotFound
 from core.i18n import N_
 from core.referrals import ReferralDraft, Status, check_transition, trial_period_end
@@ -30,6 +31,10 @@ from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
 from storage.types import utcnow
 
+PARTICIPANTS = cast(Table, Participant.__table__)
+REFERRALS = cast(Table, Referral.__table__)
+EVENTS = cast(Table, ReferralEvent.__table__)
+CONSENTS = cast(Table, Consent.__table__)
 SWEDEN = ZoneInfo("Europe/Stockholm")
 #: Reference codes: no 0/O, 1/I/L, so they can be read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -69,6 +74,8 @@ class Submission:
     team_id: int
     team_name: str
     created: bool
+    #: The team's active coordinators, to tell about a new referral (empty for a repeat).
+    coordinator_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,13 +115,12 @@ async def submit_referral(
     """Store a referral with its person, first event, consent records and audit entry.
 
     Idempotent on ``submission_key``: sending the same form again (a double click, a reload)
-    returns the referral stored the first time. Raises NotFound for an unknown team.
+    returns the referral stored the first time. Raises NotFound for an unknown team. The
+    insert is tried first: the unique submission key turns a repeat into an IntegrityError,
+    and only then is the referral stored before looked up (one transaction per new referral).
     """
     now = now or utcnow()
     for _attempt in range(3):
-        existing = await _find_submission(db, submission_key)
-        if existing is not None:
-            return existing
         try:
             async with db.transaction() as session:
                 return await _store_referral(
@@ -122,7 +128,10 @@ async def submit_referral(
                     consent_versions, now,
                 )  # fmt: skip
         except IntegrityError:
-            continue  # the same key sent twice at once, or a reference collision: look again
+            existing = await _find_submission(db, submission_key)
+            if existing is not None:
+                return existing  # the same key sent before, or twice at once
+            # else a reference collision: try again with a new reference
     raise RuntimeError("could not store the referral after three attempts")
 
 
@@ -148,85 +157,120 @@ async def _store_referral(
     consent_versions: Mapping[str, int] | None,
     now: datetime,
 ) -> Submission:
-    """Insert everything a new referral consists of, in the caller's transaction."""
-    team = await session.scalar(select(Team).where(Team.code == draft.team))
-    if team is None:
-        raise NotFound(N_("Teamet finns inte."), field="team")
+    """Insert everything a new referral consists of, in the caller's transaction.
+
+    Plain inserts of the mapped tables (their column types still encrypt), no unit of work:
+    a new referral has nothing to track, and each insert is one round trip.
+    """
+    team_id, team_name, recipients = await _team_and_coordinators(session, draft.team)
     reference = new_reference()
     consents = consent_drafts(
         draft, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
         now=now, versions=consent_versions,
     )  # fmt: skip
-    participant = _participant_from(draft, team.id, reference)
-    session.add(participant)
-    await session.flush()
-    referral = _referral_from(draft, team.id, participant.id, reference, now)
-    referral.submission_key, referral.form_language = submission_key, language
-    session.add(referral)
-    await session.flush()
-    session.add(ReferralEvent(referral_id=referral.id, to_status=Status.RECEIVED, at=now))
-    for consent in consents:
-        session.add(
-            Consent(
-                participant_id=participant.id, referral_id=referral.id, kind=consent.kind,
-                party=consent.party, information_kinds=list(consent.information_kinds),
-                purpose=consent.purpose, text_version=str(consent.text_version),
-                text_hash=consent.text_hash, language=consent.language, method=consent.method,
-                recorded_by=consent.recorded_by, given_at=consent.given_at,
-            )
-        )  # fmt: skip
+    participant_id = await _insert(
+        session, PARTICIPANTS, _participant_row(draft, team_id, reference)
+    )
+    referral = _referral_row(draft, team_id, participant_id, reference, now)
+    referral.update(submission_key=submission_key, form_language=language)
+    referral_id = await _insert(session, REFERRALS, referral)
+    await session.execute(
+        insert(EVENTS),
+        [{"referral_id": referral_id, "to_status": Status.RECEIVED.value, "at": now}],
+    )
+    if consents:
+        rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
+        await session.execute(insert(CONSENTS), rows)
     await audit.record(
         session, "referral.submitted", actor="public", object_type="referral",
-        object_id=referral.id, team_id=team.id,
-        detail={"participant_id": participant.id, "consents": len(consents), "language": language},
+        object_id=referral_id, team_id=team_id,
+        detail={"participant_id": participant_id, "consents": len(consents), "language": language},
     )  # fmt: skip
-    return Submission(referral.id, reference, team.id, team.name, created=True)
+    return Submission(
+        referral_id, reference, team_id, team_name, created=True, coordinator_emails=recipients
+    )
 
 
-def _participant_from(draft: ReferralDraft, team_id: int, reference: str) -> Participant:
+async def _team_and_coordinators(
+    session: AsyncSession, team_code: str
+) -> tuple[int, str, tuple[str, ...]]:
+    """The team's id and name and its active coordinators' e-mails; NotFound if no such team."""
+    coordinator = and_(
+        StaffUser.team_id == Team.id, StaffUser.role == "coordinator", StaffUser.active
+    )
+    rows = (
+        await session.execute(
+            select(Team.id, Team.name, StaffUser.email)
+            .outerjoin(StaffUser, coordinator)
+            .where(Team.code == team_code)
+            .order_by(StaffUser.email)
+        )
+    ).all()
+    if not rows:
+        raise NotFound(N_("Teamet finns inte."), field="team")
+    return rows[0][0], rows[0][1], tuple(row[2] for row in rows if row[2] is not None)
+
+
+async def _insert(session: AsyncSession, table: Table, row: dict[str, Any]) -> int:
+    """Insert one row into ``table``; its new id."""
+    return int((await session.execute(insert(table).returning(table.c.id), [row])).scalar_one())
+
+
+def _consent_row(consent: ConsentDraft, participant_id: int, referral_id: int) -> dict[str, Any]:
+    """The stored columns of one consent record of a new referral."""
+    return {
+        "participant_id": participant_id, "referral_id": referral_id, "kind": consent.kind,
+        "party": consent.party, "information_kinds": list(consent.information_kinds),
+        "purpose": consent.purpose, "text_version": str(consent.text_version),
+        "text_hash": consent.text_hash, "language": consent.language, "method": consent.method,
+        "recorded_by": consent.recorded_by, "given_at": consent.given_at,
+    }  # fmt: skip
+
+
+def _participant_row(draft: ReferralDraft, team_id: int, reference: str) -> dict[str, Any]:
     """The person of a referral; identity fields stay empty with protected identity."""
     person = draft.person
     digits = person.personnummer.digits if person.personnummer else None
     birth_date = person.birth_date
-    return Participant(
-        team_id=team_id,
-        person_ref=reference,
-        protected_identity=person.protected_identity,
-        name=person.name,
-        personnummer=digits,
-        personnummer_hash=personnummer_index(digits) if digits else None,
-        phone=person.phone,
-        contact_channel=person.contact_channel,
-        language=person.language or None,
-        interpreter=person.needs_interpreter,
-        gender=person.gender,
-        birth_date=birth_date,
-        birth_year=birth_date.year if birth_date else person.birth_year,
-        follow_up_consent=draft.consent.follow_up,
-    )
+    return {
+        "team_id": team_id,
+        "person_ref": reference,
+        "protected_identity": person.protected_identity,
+        "name": person.name,
+        "personnummer": digits,
+        "personnummer_hash": personnummer_index(digits) if digits else None,
+        "phone": person.phone,
+        "contact_channel": person.contact_channel,
+        "language": person.language or None,
+        "interpreter": person.needs_interpreter,
+        "gender": person.gender,
+        "birth_date": birth_date,
+        "birth_year": birth_date.year if birth_date else person.birth_year,
+        "follow_up_consent": draft.consent.follow_up,
+    }
 
 
-def _referral_from(
+def _referral_row(
     draft: ReferralDraft, team_id: int, participant_id: int, reference: str, now: datetime
-) -> Referral:
+) -> dict[str, Any]:
     """The case of a new referral, status ``received``."""
-    return Referral(
-        reference=reference,
-        team_id=team_id,
-        participant_id=participant_id,
-        status=Status.RECEIVED,
-        status_changed_at=now,
-        received_at=now,
-        received_date=now.astimezone(SWEDEN).date(),
-        referrer_code=draft.referrer.org,
-        referrer_name=draft.referrer.name,
-        referrer_email=draft.referrer.email,
-        referrer_phone=draft.referrer.phone,
-        income_source=draft.income_source,
-        contacts=list(draft.contacts),
-        help_wanted=draft.help_wanted,
-        practical_needs=draft.practical_needs or None,
-    )
+    return {
+        "reference": reference,
+        "team_id": team_id,
+        "participant_id": participant_id,
+        "status": Status.RECEIVED.value,
+        "status_changed_at": now,
+        "received_at": now,
+        "received_date": now.astimezone(SWEDEN).date(),
+        "referrer_code": draft.referrer.org,
+        "referrer_name": draft.referrer.name,
+        "referrer_email": draft.referrer.email,
+        "referrer_phone": draft.referrer.phone,
+        "income_source": draft.income_source,
+        "contacts": list(draft.contacts),
+        "help_wanted": draft.help_wanted,
+        "practical_needs": draft.practical_needs or None,
+    }
 
 
 async def load_referral(
@@ -381,14 +425,3 @@ async def team_names(db: Database) -> dict[str, str]:
     async with db.sessions() as session:
         rows = await session.execute(select(Team.code, Team.name).order_by(Team.name))
     return {code: name for code, name in rows.all()}
-
-
-async def coordinator_emails(db: Database, team_id: int) -> list[str]:
-    """The e-mail addresses of the team's active coordinators."""
-    async with db.sessions() as session:
-        rows = await session.scalars(
-            select(StaffUser.email)
-            .where(StaffUser.team_id == team_id, StaffUser.role == "coordinator", StaffUser.active)
-            .order_by(StaffUser.email)
-        )
-    return list(rows.all())

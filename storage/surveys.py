@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, null, select
+from sqlalchemy import delete, insert, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,14 +73,19 @@ async def register_survey_version(session: AsyncSession, survey: core.Survey) ->
     return stored
 
 
-async def survey_of(session: AsyncSession, response: Response) -> core.Survey:
-    """The survey version ``response`` answers (its definition is read once per process)."""
-    query = select(SurveyVersion.content_hash).where(SurveyVersion.id == response.survey_version_id)
-    content_hash = (await session.execute(query)).scalar_one()
-    if content_hash not in _surveys_by_hash:
-        version = await session.get_one(SurveyVersion, response.survey_version_id)
-        _surveys_by_hash[content_hash] = core.survey_from_dict(version.definition)
-    return _surveys_by_hash[content_hash]
+async def _parsed_survey(session: AsyncSession, version_id: int, content_hash: str) -> core.Survey:
+    """The parsed survey of a stored version, read from the database once per process.
+
+    A version never changes, so its parsed survey is kept, by content hash rather than by id:
+    ids are reused after a database is emptied (or by another database in this process),
+    hashes name the content itself.
+    """
+    survey = _surveys_by_hash.get(content_hash)
+    if survey is None:
+        version = await session.get_one(SurveyVersion, version_id)
+        survey = core.survey_from_dict(version.definition)
+        _surveys_by_hash[content_hash] = survey
+    return survey
 
 
 async def select_team_survey(
@@ -161,25 +166,40 @@ class SurveyState:
 
 
 async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState:
-    """The state of ``invitation``: its response, survey version and answers."""
+    """The state of ``invitation``: its response, survey version and answers, in one query.
+
+    Call it after locking the invitation row, so the query sees what the previous holder of
+    the lock committed (PostgreSQL takes a new snapshot for each statement).
+    """
     state = SurveyState(invitation)
-    state.response = await session.scalar(
-        select(Response).where(Response.invitation_id == invitation.id)
-    )
-    if state.response is None:
+    rows = (
+        await session.execute(
+            select(Response, SurveyVersion.content_hash, Answer)
+            .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+            .outerjoin(Answer, Answer.response_id == Response.id)
+            .where(Response.invitation_id == invitation.id)
+        )
+    ).all()
+    if not rows:
         return state
-    state.survey = await survey_of(session, state.response)
-    answers = await session.scalars(select(Answer).where(Answer.response_id == state.response.id))
-    for answer in answers:
-        if answer.skipped:
-            state.skipped.add(answer.question_id)
-        elif answer.text is not None:
-            state.answers[answer.question_id] = answer.text
-            if answer.redacted:
-                state.redacted.add(answer.question_id)
-        elif answer.value is not None:
-            state.answers[answer.question_id] = answer.value
+    state.response, content_hash = rows[0][0], rows[0][1]
+    state.survey = await _parsed_survey(session, state.response.survey_version_id, content_hash)
+    for _, _, answer in rows:
+        if answer is not None:
+            _add_stored_answer(state, answer)
     return state
+
+
+def _add_stored_answer(state: SurveyState, answer: Answer) -> None:
+    """Put a stored answer row into ``state``: skipped, free text or a choice."""
+    if answer.skipped:
+        state.skipped.add(answer.question_id)
+    elif answer.text is not None:
+        state.answers[answer.question_id] = answer.text
+        if answer.redacted:
+            state.redacted.add(answer.question_id)
+    elif answer.value is not None:
+        state.answers[answer.question_id] = answer.value
 
 
 async def survey_to_start(session: AsyncSession, state: SurveyState) -> core.Survey:
@@ -212,7 +232,7 @@ async def start_response(
     )
     session.add(state.response)
     await session.flush()
-    state.survey = await survey_of(session, state.response)
+    state.survey = await _parsed_survey(session, version.id, version.content_hash)
 
 
 # --- Answers ---------------------------------------------------------------------------------
@@ -225,21 +245,51 @@ def _response(state: SurveyState) -> Response:
     return state.response
 
 
+def _has_themes(state: SurveyState, question: core.Question) -> bool:
+    """Whether the stored answer to ``question`` may have automatic themes: free text only.
+
+    Themes are coded when a free-text answer is stored and removed when it is replaced or
+    skipped, so only a question with a text answer in ``state`` (read in this transaction,
+    with the invitation locked) can have them.
+    """
+    return question.kind == core.TEXT and question.id in state.answers
+
+
 async def _upsert_answer(
-    session: AsyncSession, response: Response, qid: str, now: datetime, **columns: Any
-) -> int:
-    """Insert or replace the answer to ``qid``; the id of its one row."""
+    session: AsyncSession,
+    state: SurveyState,
+    question: core.Question,
+    now: datetime,
+    *,
+    text: str | None = None,
+    **columns: Any,
+) -> None:
+    """Insert or replace the answer to ``question``; free ``text`` is coded into themes.
+
+    Earlier automatic themes of the answer are removed first, when it can have any.
+    """
+    response = _response(state)
     stmt = dialect_insert(session, Answer).values(
-        response_id=response.id, question_id=qid, answered_at=now, **columns
+        response_id=response.id,
+        question_id=question.id,
+        answered_at=now,
+        text=null() if text is None else text,
+        **columns,
     )
-    changed = {name: stmt.excluded[name] for name in (*columns, "answered_at")}
+    changed = {name: stmt.excluded[name] for name in (*columns, "text", "answered_at")}
     stmt = stmt.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=changed)
     answer_id: int = (await session.execute(stmt.returning(Answer.id))).scalar_one()
-    await session.execute(
-        delete(AnswerTheme).where(AnswerTheme.answer_id == answer_id, AnswerTheme.source == "auto")
-    )
+    if _has_themes(state, question):
+        await session.execute(
+            delete(AnswerTheme).where(
+                AnswerTheme.answer_id == answer_id, AnswerTheme.source == "auto"
+            )
+        )
+    themes = code_text(text, default_codebook()) if text is not None else []
+    if themes:
+        rows = [{"answer_id": answer_id, "theme": theme, "source": "auto"} for theme in themes]
+        await session.execute(insert(AnswerTheme).values(rows))
     response.updated_at = now
-    return answer_id
 
 
 async def record_answer(
@@ -255,10 +305,11 @@ async def record_answer(
     Returns the redaction when personal details were removed from a free-text answer, so the
     participant can be told why.
     """
-    response, now = _response(state), now or utcnow()
+    _response(state)  # refuse before any work when not started or complete
+    now = now or utcnow()
     if question.kind != core.TEXT:
-        columns = {"value": value, "text": null(), "redacted": False}
-        await _upsert_answer(session, response, question.id, now, skipped=False, **columns)
+        columns: dict[str, Any] = {"value": value, "redacted": False, "skipped": False}
+        await _upsert_answer(session, state, question, now, **columns)
         state.answers[question.id] = value
         state.skipped.discard(question.id)
         state.redacted.discard(question.id)
@@ -267,10 +318,8 @@ async def record_answer(
     # The text stored after an earlier redaction, sent again unchanged, stays marked redacted.
     was_redacted = question.id in state.redacted and state.answers.get(question.id) == cleaned.text
     redacted = bool(cleaned.removed) or was_redacted
-    columns = {"value": null(), "text": cleaned.text, "redacted": redacted}
-    answer_id = await _upsert_answer(session, response, question.id, now, skipped=False, **columns)
-    for theme in code_text(cleaned.text, default_codebook()):
-        session.add(AnswerTheme(answer_id=answer_id, theme=theme, source="auto"))
+    columns = {"value": null(), "redacted": redacted, "skipped": False}
+    await _upsert_answer(session, state, question, now, text=cleaned.text, **columns)
     state.answers[question.id] = cleaned.text
     state.skipped.discard(question.id)
     (state.redacted.add if redacted else state.redacted.discard)(question.id)
@@ -287,16 +336,7 @@ async def skip_question(
     """Pass over an optional question (any earlier answer to it is removed)."""
     core.check_can_skip(question)
     now = now or utcnow()
-    await _upsert_answer(
-        session,
-        _response(state),
-        question.id,
-        now,
-        value=null(),
-        text=null(),
-        redacted=False,
-        skipped=True,
-    )
+    await _upsert_answer(session, state, question, now, value=null(), redacted=False, skipped=True)
     state.answers.pop(question.id, None)
     state.redacted.discard(question.id)
     state.skipped.add(question.id)

@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.models import Answer, AnswerTheme, Invitation, Response
 from tests.bot.conftest import Person, bot_settings, buttons, new_token, serving, webhook_url
 from tests.fakes.telegram_api import FakeBotApi
+from tests.storage.test_surveys import statements_run
 
 SURVEY = core.load_default_survey()
 
@@ -273,3 +274,26 @@ async def test_a_mistyped_link_is_explained(person: Person) -> None:
 
 def person_webhook(person: Person) -> str:
     return next(person._webhooks)  # type: ignore[arg-type]
+
+
+async def test_a_button_answer_takes_one_short_transaction_and_three_bot_api_calls(
+    api: FakeBotApi, person: Person, db: Database
+) -> None:
+    await start_in_swedish(person, db)
+    await person.write("3")
+    await person.write("Gymmet")
+    sent_before, answered_before = len(api.sent), len(api.callback_answers)
+
+    with statements_run(db) as seen:
+        answered, fourth = await person.press("Ja, lite")
+
+    assert seen == [
+        "INSERT processed_updates",
+        "SELECT invitations",
+        "SELECT responses",
+        "INSERT answers",
+        "UPDATE responses",
+    ]
+    # The pressed question keeps the answer given; the next question is a new message.
+    assert answered.text.endswith("✓ Ja, lite") and question_text(core.Q_HEALTH) in fourth.text
+    assert (len(api.sent) - sent_before, len(api.callback_answers) - answered_before) == (2, 1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -14,16 +16,28 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import delete, func, select
 
 from app.main import create_app
+from core.consent import current_text
 from core.referrals import FORM_FIELDS
+from intake.context import MAILER
+from intake.mail import Mailer
 from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
+from intake.referral_fields import Block, consent_blocks, text_blocks
+from intake.referral_form import TEAM_NAMES
 from storage import referrals
 from storage.db import Database
-from storage.models import AuditEntry, Consent, Participant, Referral, ReferralEvent
-from tests.factories import form_fields, hidden_fields, make_team, referral_form
+from storage.models import (
+    AuditEntry,
+    Consent,
+    Participant,
+    Referral,
+    ReferralEvent,
+    StaffUser,
+    Team,
+)
+from tests.factories import form_fields, hidden_fields, make_team, make_user, referral_form
 
 
 @pytest.fixture
@@ -219,6 +233,13 @@ async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[No
         await unreachable.close()
 
 
+def teams_read_longer_ago_than_kept(client: Client) -> None:
+    """Move the team cache's clock past its lifetime: the next request reads the teams."""
+    teams = client.server.app[TEAM_NAMES]
+    later = teams.clock() + teams.max_age
+    teams.clock = lambda: later
+
+
 class _SentBack(HTMLParser):
     """Collects what a browser would send from a page: filled fields, ticks, chosen options."""
 
@@ -265,6 +286,7 @@ async def test_the_form_keeps_every_value_typed_while_the_database_is_down(
     client: Client, db: Database, tmp_path: Path, step: str
 ) -> None:
     _, hidden = await open_form(client)
+    teams_read_longer_ago_than_kept(client)
     async with database_unreachable(db, tmp_path):
         response = await client.post(step, data=hidden + form_fields(referral_form()))
     page = await response.text()
@@ -293,17 +315,90 @@ async def test_sending_while_the_database_is_down_shows_the_review_again_to_send
 
 
 async def test_a_referral_stored_before_the_database_fails_still_gets_its_receipt(
+    client: Client, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mail = record_mail(client, monkeypatch)
+    await make_user(db, "samordnare@example.se", role="coordinator", team="norr")
+    real_submit = referrals.submit_referral
+    async with AsyncExitStack() as database_fails:
+
+        async def stored_then_database_gone(*args: Any, **kwargs: Any) -> referrals.Submission:
+            submission = await real_submit(*args, **kwargs)
+            await database_fails.enter_async_context(database_unreachable(db, tmp_path))
+            return submission
+
+        monkeypatch.setattr(referrals, "submit_referral", stored_then_database_gone)
+        fields = hidden_fields(await review_page(client))
+        response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+        assert response.status == 303 and response.headers["Location"] == "/remiss/kvitto"
+        assert "Remissen är skickad" in await (await client.get("/remiss/kvitto")).text()
+    assert await rows(db, Referral) == 1
+    assert [to for to, _subject in mail] == [["samordnare@example.se"]]
+
+
+def record_mail(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], str]]:
+    """The (recipients, subject) of every e-mail the app sends from now on (none is sent)."""
+    sent: list[tuple[list[str], str]] = []
+
+    async def send(_mailer: Mailer, to: list[str], subject: str, body: str) -> bool:
+        sent.append((to, subject))
+        return True
+
+    monkeypatch.setattr(type(client.server.app[MAILER]), "send", send)
+    return sent
+
+
+async def test_the_teams_active_coordinators_are_told_once_about_a_new_referral(
     client: Client, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def database_gone(*_args: object) -> list[str]:
-        raise OperationalError("SELECT email FROM staff_users", {}, ConnectionRefusedError())
-
-    monkeypatch.setattr(referrals, "coordinator_emails", database_gone)
+    mail = record_mail(client, monkeypatch)
+    await make_team(db, "syd", "Resursteam Syd")
+    for email, role, team in [("b@norr.se", "coordinator", "norr"), ("a@norr.se", "coordinator",
+                              "norr"), ("coach@norr.se", "staff", "norr"),
+                              ("c@syd.se", "coordinator", "syd")]:  # fmt: skip
+        await make_user(db, email, role=role, team=team)
+    gone = await make_user(db, "slutat@norr.se", role="coordinator", team="norr")
+    async with db.transaction() as session:
+        (await session.get_one(StaffUser, gone.id)).active = False
     fields = hidden_fields(await review_page(client))
+    for _ in range(2):  # sent twice (a reload): one referral, one e-mail
+        response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+        assert response.status == 303
+    assert mail == [(["a@norr.se", "b@norr.se"], "Ny remiss till Samverkansteam Norr")]
+
+
+async def test_a_new_team_is_on_the_form_once_the_teams_kept_in_memory_are_too_old(
+    client: Client, db: Database
+) -> None:
+    await open_form(client)
+    await make_team(db, "syd", "Resursteam Syd")
+    kept_page, _ = await open_form(client)
+    teams_read_longer_ago_than_kept(client)
+    page, _ = await open_form(client)
+    assert 'value="syd"' not in kept_page and "Resursteam Syd" not in kept_page
+    assert 'value="syd"' in page and "Resursteam Syd" in page
+
+
+async def test_a_team_removed_while_the_form_was_open_is_refused_when_sending(
+    client: Client, db: Database
+) -> None:
+    await make_team(db, "syd", "Resursteam Syd")
+    fields = hidden_fields(await review_page(client, team="syd"))
+    async with db.transaction() as session:
+        await session.execute(delete(Team).where(Team.code == "syd"))
     response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
-    assert response.status == 303 and response.headers["Location"] == "/remiss/kvitto"
-    assert "Remissen är skickad" in await (await client.get("/remiss/kvitto")).text()
-    assert await rows(db, Referral) == 1
+    assert response.status == 422 and "Teamet finns inte." in await response.text()
+    assert await rows(db, Referral) == 0
+
+
+def test_a_consent_text_is_parsed_once_and_each_text_gets_its_own_blocks() -> None:
+    sharing = current_text("information_sharing", "sv")
+    follow_up = current_text("follow_up", "sv")
+    assert text_blocks(sharing) == tuple(consent_blocks(sharing.text))
+    assert text_blocks(sharing) is text_blocks(sharing)
+    changed = replace(sharing, text="# Ny rubrik\n\nEn annan text.", sha256="0" * 64)
+    assert text_blocks(changed) == (Block("h1", "Ny rubrik"), Block("p", "En annan text."))
+    assert text_blocks(follow_up) == tuple(consent_blocks(follow_up.text)) != text_blocks(sharing)
 
 
 def test_the_rate_limiter_allows_again_when_the_window_has_passed() -> None:

@@ -13,6 +13,7 @@ from core.consent import current_text
 from core.errors import FormErrors, NotAllowed, NotFound
 from core.referrals import Status, TransitionNotAllowed, parse_referral_form
 from storage import audit
+from storage import referrals as referrals_module
 from storage.board import Period, participant_list, referral_board
 from storage.crypto import Keyring, install_keyring, keyring
 from storage.db import Database
@@ -23,6 +24,7 @@ from storage.models import (
     ProgressStep,
     Referral,
     ReferralEvent,
+    StaffUser,
 )
 from storage.participants import record_progress, reveal_personnummer, withdraw_consent
 from storage.records import participant_record, person_log_extract, referral_record, team_log
@@ -151,6 +153,39 @@ async def test_a_double_click_sent_at_the_same_moment_stores_one_referral(db, te
     assert len({r.referral_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     assert await count(db, Referral) == 1 and await count(db, Participant) == 1
+
+
+async def test_a_new_referral_comes_with_its_teams_active_coordinators_only(db, teams) -> None:
+    for email, role, team in [("b@norr.se", "coordinator", "norr"), ("a@norr.se", "coordinator",
+                              "norr"), ("coach@norr.se", "staff", "norr"),
+                              ("c@syd.se", "coordinator", "syd")]:  # fmt: skip
+        await make_user(db, email, role=role, team=team)
+    gone = await make_user(db, "slutat@norr.se", role="coordinator", team="norr")
+    async with db.transaction() as session:
+        (await session.get_one(StaffUser, gone.id)).active = False
+    first = await make_referral(db, key="coordinators-key-0123456789")
+    again = await make_referral(db, key="coordinators-key-0123456789")
+    to_syd = await make_referral(db, team="syd")
+    assert first.coordinator_emails == ("a@norr.se", "b@norr.se")
+    assert again.coordinator_emails == () and not again.created
+    assert to_syd.coordinator_emails == ("c@syd.se",)
+
+
+async def test_a_team_without_coordinators_gets_a_referral_and_no_one_to_tell(db, teams) -> None:
+    submission = await make_referral(db, team="syd")
+    assert submission.created and submission.coordinator_emails == ()
+    assert submission.team_name == "Resursteam Syd" and submission.team_id == teams[1].id
+
+
+async def test_a_reference_code_already_taken_is_drawn_again(
+    db, teams, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    taken = await make_referral(db)
+    drawn = iter([taken.reference, "R-NEW234"])
+    monkeypatch.setattr(referrals_module, "new_reference", lambda: next(drawn))
+    submission = await make_referral(db)
+    assert (submission.created, submission.reference) == (True, "R-NEW234")
+    assert await count(db, Referral) == 2 and await count(db, Participant) == 2
 
 
 async def test_protected_identity_stores_no_name_personnummer_or_phone(db, teams) -> None:

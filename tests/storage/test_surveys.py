@@ -1,10 +1,12 @@
 """Answering a survey: versions, the team's survey, answers as upserts, redaction, themes."""
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from core import surveys as core
 from core.errors import NotAllowed
@@ -336,3 +338,101 @@ async def test_a_file_outside_the_survey_folder_is_refused(db: Database, survey_
     with pytest.raises(core.SurveyFileError):
         async with db.transaction() as session:
             await surveys.select_team_survey(session, team.id, "../../etc/passwd")
+
+
+# --- What answering costs the database ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def statements_run(db: Database) -> Iterator[list[str]]:
+    """The SQL statements ``db`` runs in the block, first words only (``INSERT INTO answers``)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        words = statement.split()
+        if words[0] in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            where = {"DELETE": 2, "INSERT": 2, "UPDATE": 1}.get(words[0])
+            table = words[words.index("FROM") + 1 if where is None else where]
+            seen.append(f"{words[0]} {table}")
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_a_started_state_is_read_with_its_answers_in_one_query(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_ACTIVITIES, "3")
+    await answer(db, token, core.Q_USEFUL, "Gymmet")
+
+    with statements_run(db) as seen:
+        state = await state_for(db, token)
+
+    assert seen == ["SELECT invitations", "SELECT responses"]
+    assert state.answers == {core.Q_ACTIVITIES: ["traning"], core.Q_USEFUL: "Gymmet"}
+    assert state.survey == core.load_default_survey()
+
+
+async def test_the_survey_read_is_that_of_the_stored_version_even_when_an_id_is_reused(
+    db: Database, token: str, survey_dir: Path
+) -> None:
+    await state_for(db, token)  # the default survey is now known in this process
+    other = core.load_team_survey(survey_dir / "norr.yaml")
+    async with db.transaction() as session:  # as after emptying the database and starting again
+        version = await session.scalar(select(SurveyVersion))
+        version.content_hash, version.definition = other.content_hash, other.to_dict()
+
+    state = await state_for(db, token)
+
+    assert state.survey == other and state.survey != core.load_default_survey()
+
+
+async def test_a_choice_answer_is_stored_with_one_statement(db: Database, token: str) -> None:
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        question = state.survey.question(core.Q_CLOSER)
+        with statements_run(db) as seen:
+            await surveys.record_answer(session, state, question, "ja_lite")
+
+    assert seen == ["INSERT answers"]
+
+
+async def test_a_first_free_text_answer_is_stored_with_its_themes_in_two_statements(
+    db: Database, token: str
+) -> None:
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        question = state.survey.question(core.Q_USEFUL)
+        with statements_run(db) as seen:
+            await surveys.record_answer(session, state, question, "Samtalen och gymmet")
+
+    assert seen == ["INSERT answers", "INSERT answer_themes"]
+    async with db.sessions() as session:
+        assert set((await session.scalars(select(AnswerTheme.theme))).all()) == {"samtal", "motion"}
+
+
+async def test_skipping_a_free_text_answer_removes_its_automatic_themes(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_BETTER, "Mer gym")
+    async with db.sessions() as session:
+        assert (await session.scalars(select(AnswerTheme.theme))).all() == ["motion"]
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        await surveys.skip_question(session, state, state.survey.question(core.Q_BETTER))
+
+    async with db.sessions() as session:
+        assert (await session.scalars(select(AnswerTheme))).all() == []
+
+
+async def test_a_choice_answer_leaves_the_themes_of_free_text_answers(
+    db: Database, token: str
+) -> None:
+    await answer(db, token, core.Q_USEFUL, "Samtalen och gymmet")
+    await answer(db, token, core.Q_CLOSER, "ja_lite")
+
+    async with db.sessions() as session:
+        assert set((await session.scalars(select(AnswerTheme.theme))).all()) == {"samtal", "motion"}
