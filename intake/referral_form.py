@@ -53,13 +53,14 @@ RECEIPT_KEY = "referral_receipt"
 
 
 class TeamNames:
-    """The teams a referral can go to, read at most every ``max_age`` seconds.
+    """The teams a referral can go to: read from the database, or kept up to ``max_age`` s.
 
-    The form, the review and the sending each need the team choices; within ``max_age`` (5 s
-    by default) of the last read they come from memory, so a team added or renamed shows on
-    the form within that time (in each server process). Sending checks the team against the
-    database again, so a referral never goes to a team that no longer exists. While the
-    database cannot be reached, the form is shown again with the teams read last, so the case
+    The empty form and the sending take the teams kept in memory when they are younger than
+    ``max_age`` (5 s by default), so a team added or renamed shows on the form within that
+    time (in each server process); sending checks the team against the database anyway, so
+    a referral never goes to a team that no longer exists. The review reads them again, so a
+    database that cannot be reached shows there, before anything is sent. While the database
+    cannot be reached, the form is shown again with the teams read last, so the case
     worker's choice of team is kept along with everything else they typed.
     """
 
@@ -71,10 +72,14 @@ class TeamNames:
         self._read_at: float | None = None
 
     async def read(self, db: Database) -> dict[str, str]:
-        """Every team, code → name, at most ``max_age`` s old; raises what the database raises."""
-        now = self.clock()
-        if self._read_at is None or now - self._read_at >= self.max_age:
-            self._last, self._read_at = await referrals.team_names(db), now
+        """Every team now, code → name; raises what the database raises."""
+        self._last, self._read_at = await referrals.team_names(db), self.clock()
+        return self._last
+
+    async def recent(self, db: Database) -> dict[str, str]:
+        """Every team, code → name, read at most ``max_age`` s ago (else :meth:`read`)."""
+        if self._read_at is None or self.clock() - self._read_at >= self.max_age:
+            return await self.read(db)
         return self._last
 
     def last_read(self, *, keep: str = "") -> dict[str, str]:
@@ -92,7 +97,7 @@ async def show_form(request: web.Request) -> web.StreamResponse:
 
     Without the database this is the generic 503 page: nothing has been typed yet.
     """
-    teams = await request.app[TEAM_NAMES].read(request.app[DB])
+    teams = await request.app[TEAM_NAMES].recent(request.app[DB])
     state = new_state(i18n.current_language())
     if len(teams) == 1:
         state.values["team"] = next(iter(teams))
@@ -131,7 +136,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     """POST /remiss/skicka: store the referral once, tell the coordinators, show the receipt."""
     state = await _submitted(request)
     try:
-        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+        teams = await request.app[TEAM_NAMES].recent(request.app[DB])
     except DB_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
     try:
