@@ -33,7 +33,7 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy core reports
 
 test-sqlite: $(VENV)/.dev
-	$(BIN)/pytest -q -p no:cacheprovider
+	env -u SAMVERKAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 
 test-postgres: $(VENV)/.dev
 	SAMVERKAN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider
@@ -41,6 +41,7 @@ test-postgres: $(VENV)/.dev
 # The whole suite: lint, types, then the tests on SQLite and (when SAMVERKAN_TEST_DATABASE_URL
 # is set, as CI does) again on PostgreSQL.
 test: lint typecheck test-sqlite
+	@echo "== tests above ran on SQLite"
 	@if [ -n "$$SAMVERKAN_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$SAMVERKAN_TEST_DATABASE_URL)"; \
 	  $(BIN)/pytest -q -p no:cacheprovider; \
