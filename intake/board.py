@@ -21,6 +21,7 @@ from intake.team_pages import (
     SmallForm,
     failed_form,
     flash,
+    list_filters,
     parse_date,
     path_id,
     period_of,
@@ -49,9 +50,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     context = {
         "board": result,
         "teams": await board.visible_teams(request.app[DB], staff),
-        "filters": {"status": status if status in board.STATUS_FILTERS else "open",
-                    "team": query.get("team", ""), "from": query.get("from", ""),
-                    "to": query.get("to", "")},
+        "filters": list_filters(query, board.STATUS_FILTERS, "open"),
         "status_filters": board.STATUS_FILTERS,
         "flash": await take_flash(request),
     }  # fmt: skip

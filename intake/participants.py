@@ -18,6 +18,7 @@ from intake.team_pages import (
     SmallForm,
     failed_form,
     flash,
+    list_filters,
     moment_of,
     parse_date,
     path_id,
@@ -42,9 +43,7 @@ async def participant_list(request: web.Request) -> web.StreamResponse:
     context = {
         "rows": rows,
         "teams": await board.visible_teams(request.app[DB], staff),
-        "filters": {"status": status if status in board.PARTICIPATION_FILTERS else "active",
-                    "team": query.get("team", ""), "from": query.get("from", ""),
-                    "to": query.get("to", "")},
+        "filters": list_filters(query, board.PARTICIPATION_FILTERS, "active"),
     }  # fmt: skip
     return render(request, "team/participants.html", context)
 

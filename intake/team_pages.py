@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -61,6 +61,19 @@ def moment_of(day: date | None) -> datetime | None:
 def period_of(query: Mapping[str, str]) -> Period:
     """The period in a list's ``from`` and ``to`` query parameters (either may be empty)."""
     return Period(parse_date(query.get("from", "")), parse_date(query.get("to", "")))
+
+
+def list_filters(
+    query: Mapping[str, str], allowed: Collection[str], default: str
+) -> dict[str, str]:
+    """A list page's filters as its form shows them again (an unknown status gives ``default``)."""
+    status = query.get("status", default)
+    return {
+        "status": status if status in allowed else default,
+        "team": query.get("team", ""),
+        "from": query.get("from", ""),
+        "to": query.get("to", ""),
+    }
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
