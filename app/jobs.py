@@ -8,12 +8,11 @@ from datetime import timedelta
 from app.scheduler import Job
 from app.settings import Settings
 from bot.reminders import send_reminders
+from core.clock import today_in_sweden, utcnow
 from intake.context import BotInfo
 from storage.db import Database
 from storage.invitations import forget_processed_updates
-from storage.referrals import today_in_sweden
 from storage.retention import purge_expired
-from storage.types import utcnow
 
 log = logging.getLogger("samverkan.jobs")
 DAY = 24 * 60 * 60

@@ -32,9 +32,9 @@ FIRST_CHAT = 1_000_000
 
 def daytime_clock() -> Callable[[], datetime]:
     """Midday today in Stockholm, moving on in real time from now."""
-    from bot.reminders import STOCKHOLM
+    from core.clock import SWEDEN
 
-    start = datetime.combine(date.today(), clock_time(12), STOCKHOLM)
+    start = datetime.combine(date.today(), clock_time(12), SWEDEN)
     began = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - began)
 

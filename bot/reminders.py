@@ -20,19 +20,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
-from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot import texts
 from bot.questions import RESUME, STOP
+from core.clock import SWEDEN, utcnow
 from storage import invitations
 from storage.db import Database
-from storage.types import utcnow
 
 log = logging.getLogger("samverkan.reminders")
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 QUIET_FROM, QUIET_UNTIL = clock_time(20, 0), clock_time(8, 0)
 MESSAGES_PER_SECOND = 30.0
 SECONDS_PER_CHAT = 1.0
@@ -41,7 +39,7 @@ MAX_ATTEMPTS = 4
 
 def in_quiet_hours(moment: datetime) -> bool:
     """Whether ``moment`` is between 20:00 and 08:00 in Europe/Stockholm."""
-    local = moment.astimezone(STOCKHOLM).time()
+    local = moment.astimezone(SWEDEN).time()
     return local >= QUIET_FROM or local < QUIET_UNTIL
 
 

@@ -14,7 +14,7 @@ from babel import Locale
 
 from core.errors import DomainError
 from core.i18n import LANGUAGES, N_
-from intake.i18n import translate_to
+from core.translations import translate_to
 
 GREETING = N_(
     "Hej! Teamet vill gärna veta vad du tycker om stödet du har fått. Det är frivilligt att "

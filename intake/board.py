@@ -12,9 +12,11 @@ import logging
 
 from aiohttp import web
 
+from core.clock import today_in_sweden
 from core.codes import REFERRAL_STATUSES
 from core.errors import DomainError, NotFound
 from core.referrals import Status
+from core.translations import translate_to
 from intake import auth, i18n
 from intake.context import DB, MAILER
 from intake.team_pages import (
@@ -45,7 +47,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     status = query.get("status", "open")
     result = await board.referral_board(
         request.app[DB], staff, status=status, team=query.get("team") or None,
-        period=period_of(query), today=referrals.today_in_sweden(),
+        period=period_of(query), today=today_in_sweden(),
     )  # fmt: skip
     context = {
         "board": result,
@@ -119,7 +121,7 @@ async def _render_referral(
     referral_id = path_id(request)
     try:
         record = await records.referral_record(
-            request.app[DB], staff_of(request), referral_id, today=referrals.today_in_sweden()
+            request.app[DB], staff_of(request), referral_id, today=today_in_sweden()
         )
     except NotFound:
         raise web.HTTPNotFound() from None
@@ -134,7 +136,7 @@ async def _render_referral(
         ],
         "form": form,
         "flash": await take_flash(request),
-        "today": referrals.today_in_sweden().isoformat(),
+        "today": today_in_sweden().isoformat(),
     }
     return render(request, "team/referral.html", context, status=status)
 
@@ -147,7 +149,7 @@ async def _mail_decline(request: web.Request, decision: referrals.Decision) -> N
     language = decision.form_language
 
     def _(message: str) -> str:
-        return i18n.translate_to(language, message)
+        return translate_to(language, message)
 
     subject = _("Remiss {reference} har avböjts").format(reference=decision.reference)
     body = _(

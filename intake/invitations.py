@@ -17,13 +17,13 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import Staff
 from core.surveys import SurveyFileError
 from intake import auth, i18n
 from intake.context import BOT, CONFIG, DB
 from intake.team_pages import flash, path_id, register_globals, render, staff_of, take_flash
 from storage import invitations, surveys
 from storage.models import Participant, Team
-from storage.referrals import Staff
 
 PAGE = "/team/enkater"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.clock import today_in_sweden
 from core.consent import WITHDRAWAL_CHANNELS, WITHDRAWAL_END_REASON
 from core.errors import DomainError, NotAllowed, NotFound
 from intake import auth, i18n
@@ -143,7 +144,7 @@ async def log_extract(request: web.Request) -> web.StreamResponse:
     except NotAllowed:
         raise web.HTTPForbidden() from None
     return render(request, "team/participant_log.html",
-        {"record": record, "lines": lines, "printed": referrals.today_in_sweden().isoformat()},
+        {"record": record, "lines": lines, "printed": today_in_sweden().isoformat()},
     )  # fmt: skip
 
 
@@ -162,7 +163,7 @@ async def _render(
     try:
         record = await records.participant_record(
             request.app[DB], staff_of(request), path_id(request),
-            today=referrals.today_in_sweden(),
+            today=today_in_sweden(),
         )  # fmt: skip
     except NotFound:
         raise web.HTTPNotFound() from None
@@ -171,7 +172,7 @@ async def _render(
         "form": form,
         "revealed": revealed,
         "flash": await take_flash(request),
-        "today": referrals.today_in_sweden().isoformat(),
+        "today": today_in_sweden().isoformat(),
         "WITHDRAWAL_CHANNELS": WITHDRAWAL_CHANNELS,
         "WITHDRAWAL_END_REASON": WITHDRAWAL_END_REASON,
         "consent_withdrawn": any(c.withdrawn_at for c in record.consents),

@@ -12,12 +12,12 @@ import json
 import aiohttp_jinja2
 from aiohttp import web
 
+from core.clock import today_in_sweden
 from core.errors import NotFound
 from intake import auth
 from intake.context import DB
 from intake.team_pages import path_id
 from storage.access_export import export_person, may_export
-from storage.referrals import today_in_sweden
 
 PATH = "/team/deltagare/{id}/registerutdrag"
 

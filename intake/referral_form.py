@@ -24,6 +24,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
+from core.clock import today_in_sweden
 from core.consent import printable_sections
 from core.errors import DomainError
 from core.referrals import ReferralDraft, parse_referral_form
@@ -188,7 +189,7 @@ async def _submitted(request: web.Request) -> FormState:
 
 def _parse(state: FormState, teams: dict[str, str]) -> ReferralDraft:
     """The checked referral in ``state``; FormErrors with a message per wrong field."""
-    return parse_referral_form(state.values, team_codes=teams, today=referrals.today_in_sweden())
+    return parse_referral_form(state.values, team_codes=teams, today=today_in_sweden())
 
 
 async def _submit(

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from core.clock import today_in_sweden
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.themes import default_codebook
@@ -36,7 +37,6 @@ from reports.summary_cache import Key, SummaryCache
 from reports.theme_review import PAGE_SIZE, answers_for_review, correct_themes
 from storage import audit, board
 from storage.models import Team
-from storage.referrals import today_in_sweden
 
 SUMMARY_CACHE = web.AppKey("summary_cache", SummaryCache)
 PRESETS = {"halvar": N_("Senaste halvåret"), "ar": N_("I år"), "egen": N_("Egna datum")}

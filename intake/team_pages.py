@@ -12,6 +12,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
+from core.access import Staff
+from core.clock import SWEDEN
 from core.codes import (
     CONSENT_KINDS,
     CONSENT_METHODS,
@@ -26,7 +28,6 @@ from core.consent import INFORMATION_KINDS, WITHDRAWAL_CHANNELS
 from core.errors import DomainError, FormErrors
 from intake import auth, i18n
 from storage.board import Period
-from storage.referrals import SWEDEN, Staff
 
 FLASH_KEY = "flash"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.clock import local_midnight
 from core.codes import (
     GENDERS,
     INCOME_GROUPS,
@@ -24,7 +25,7 @@ from core.codes import (
     REPORTED_END_REASONS,
 )
 from core.referrals import QUEUE_STATUSES
-from reports.periods import Period, local_midnight
+from reports.periods import Period
 from reports.scope import Scope, not_a_mistake
 from reports.sql import (
     as_float,

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
+from core.clock import local_midnight
 from core.errors import DomainError
 from core.i18n import N_
 from reports.format import period_label
 
 #: The time zone of the teams' calendar dates.
-LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
 #: How many half-years the throughput trend covers.
 TREND_HALF_YEARS = 6
 
@@ -76,16 +75,6 @@ class Period:
             return Period(last - timedelta(days=self.days - 1), last)
         first = _month_start(_month_index(self.first_day) - months)
         return Period(first, self.first_day - timedelta(days=1))
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in Sweden."""
-    return datetime.combine(day, time(), tzinfo=LOCAL_ZONE).astimezone(UTC)
-
-
-def local_date(instant: datetime) -> date:
-    """The Swedish calendar date of a UTC instant."""
-    return instant.astimezone(LOCAL_ZONE).date()
 
 
 def last_of_month(day: date) -> date:

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.clock import SWEDEN
 from core.themes import Codebook, default_codebook
 from reports.figures import outcome_figures, participant_figures, referral_figures
 from reports.goals import measure_goals
-from reports.periods import LOCAL_ZONE, Period
+from reports.periods import Period
 from reports.quotes import representative_quotes
 from reports.scope import Scope, load_scope, not_a_mistake
 from reports.suppression import suppress as suppress_small_counts
@@ -95,7 +96,7 @@ async def build_summary(
         **current,
         "trend": trend,
         "previous": previous,
-        "generated_at": datetime.now(UTC).astimezone(LOCAL_ZONE).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).astimezone(SWEDEN).isoformat(timespec="seconds"),
         "team_name": scope.name,
     }
     summary["goals"] = measure_goals(scope.team.goals if scope.team else (), summary)

@@ -17,11 +17,12 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from core.clock import local_date, utcnow
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.surveys import Q_USEFUL
 from core.themes import Codebook
-from reports.periods import Period, local_date
+from reports.periods import Period
 from reports.scope import Scope
 from reports.survey_figures import (
     STAFF,
@@ -32,7 +33,6 @@ from reports.survey_figures import (
 )
 from storage import audit
 from storage.models import Answer, AnswerTheme, Response, Team
-from storage.types import utcnow
 
 #: Answers shown on one review page.
 PAGE_SIZE = 50

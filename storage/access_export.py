@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from core.errors import NotFound
 from core.i18n import N_
 from storage import audit
@@ -34,7 +35,6 @@ from storage.models import (
     StaffUser,
     Team,
 )
-from storage.types import utcnow
 
 SCHEMA = "samverkan.person/1"
 

@@ -14,11 +14,11 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import Staff
 from core.referrals import QUEUE_STATUSES, Status, trial_period_end
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import Participant, ProgressStep, Referral, Team
-from storage.referrals import Staff
 
 #: Statuses of referrals that still wait for a decision or a place.
 OPEN_STATUSES = (Status.RECEIVED, Status.ASSESSING, Status.QUEUED, Status.VISIT_BOOKED)

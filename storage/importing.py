@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import local_midnight
 from core.i18n import N_
 from core.referrals import Status
-from reports.periods import local_midnight
 from storage import audit
 from storage.db import Database
 from storage.import_file import ImportProblem, ImportRejected, RecordRow, read_records

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from core.errors import NotAllowed, NotFound
 from core.i18n import DEFAULT_LANGUAGE, N_
 from storage import audit
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
 from storage.surveys import SurveyState, dialect_insert, state_of
-from storage.types import utcnow
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
+from core.clock import utcnow
 from storage.db import Database
 from storage.models import JobLease
-from storage.types import utcnow
 
 
 async def acquire(db: Database, name: str, holder: str, *, seconds: float) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from core.access import Staff
+from core.clock import today_in_sweden, utcnow
 from core.codes import PROGRESS_STEPS, REVEAL_REASONS
 from core.consent import check_withdrawal
 from core.errors import DomainError, FormErrors, NotFound
@@ -16,8 +18,7 @@ from core.referrals import Status, clean_text
 from storage import audit
 from storage.db import Database
 from storage.models import Consent, Participant, ProgressStep
-from storage.referrals import Staff, field_error, load_referral, today_in_sweden
-from storage.types import utcnow
+from storage.referrals import field_error, load_referral
 
 NOTE_MAX_LENGTH = 2000
 

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import Staff
+from core.clock import SWEDEN, today_in_sweden
 from core.errors import NotAllowed, NotFound
 from core.i18n import N_
 from core.personnummer import Personnummer, mask
@@ -32,7 +34,6 @@ from storage.models import (
     StaffUser,
     Team,
 )
-from storage.referrals import SWEDEN, Staff, today_in_sweden
 
 COORDINATOR_ROLES = frozenset({"coordinator", "admin"})
 LOG_LIMIT = 1000

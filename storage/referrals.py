@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.access import Staff
+from core.clock import SWEDEN, today_in_sweden, utcnow
 from core.codes import INCOME_SOURCES
 from core.consent import ConsentDraft, consent_drafts
 from core.errors import DomainError, FormErrors, NotFound
@@ -29,40 +30,15 @@ from storage import audit
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
-from storage.types import utcnow
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 REFERRALS = cast(Table, Referral.__table__)
 EVENTS = cast(Table, ReferralEvent.__table__)
 CONSENTS = cast(Table, Consent.__table__)
-SWEDEN = ZoneInfo("Europe/Stockholm")
 #: Reference codes: no 0/O, 1/I/L, so they can be read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 #: How far ahead an enrolment may be dated (a start agreed at the introductory visit).
 MAX_START_AHEAD = timedelta(days=30)
-
-
-def today_in_sweden() -> date:
-    """Today's date in Sweden (dates of referrals and participation are Swedish dates)."""
-    return datetime.now(SWEDEN).date()
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A member of staff acting on records: ``team_ids`` None means every team (admin)."""
-
-    user_id: int
-    role: str
-    team_ids: frozenset[int] | None
-
-    @property
-    def actor(self) -> str:
-        """The audit log's name for this person."""
-        return f"user:{self.user_id}"
-
-    def sees(self, team_id: int) -> bool:
-        """True when this person may see records of ``team_id``."""
-        return self.team_ids is None or team_id in self.team_ids
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import ColumnElement, Select, Update, and_, exists, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from storage import audit
 from storage.db import Database
 from storage.models import (
@@ -42,7 +43,6 @@ from storage.models import (
     Response,
     Team,
 )
-from storage.types import utcnow
 
 DEFAULT_BATCH_SIZE = 100
 SIDE_EXITS = ("declined", "withdrawn")

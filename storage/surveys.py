@@ -22,13 +22,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import surveys as core
+from core.clock import utcnow
 from core.errors import NotAllowed
 from core.i18n import DEFAULT_LANGUAGE, N_
 from core.redact import Redacted, redact
 from core.themes import code_text, default_codebook
 from storage import audit
 from storage.models import Answer, AnswerTheme, Invitation, Response, SurveyVersion, Team
-from storage.types import utcnow
 
 SURVEYS_DIR = core.default_survey_path().parent
 TELEGRAM, WEB = "telegram", "web"

@@ -11,12 +11,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from core.codes import ROLES
 from core.errors import DomainError
 from core.i18n import N_
 from storage import audit
 from storage.models import StaffUser, Team
-from storage.types import utcnow
 
 HASHER = PasswordHasher()
 

@@ -118,6 +118,7 @@ from datetime import datetime as _datetime  # noqa: E402
 from datetime import time as _time  # noqa: E402
 from datetime import timedelta as _timedelta  # noqa: E402
 
+from core.clock import utcnow as _utcnow  # noqa: E402
 from storage.crypto import keyring as _keyring  # noqa: E402
 from storage.models import (  # noqa: E402
     Answer,
@@ -129,7 +130,6 @@ from storage.models import (  # noqa: E402
     Response,
     SurveyVersion,
 )
-from storage.types import utcnow as _utcnow  # noqa: E402
 
 
 @_dataclass(frozen=True)

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
+from core.clock import today_in_sweden
 from storage.crypto import install_keyring
 from storage.db import Database
 from storage.importing import ImportRejected, import_records, read_records
 from storage.models import Team
-from storage.referrals import today_in_sweden
 
 NAME = "import"
 HELP = "import historical participant records from a CSV file (all rows or none)"

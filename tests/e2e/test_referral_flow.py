@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from storage.referrals import today_in_sweden
+from core.clock import today_in_sweden
 from tests.e2e.axe import axe_violations, describe
 from tests.factories import PASSWORD, make_team, make_user
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from core.translations import translate_to
 from intake.audit_log import ACTION_LABELS, action_label
-from intake.i18n import translate_to
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "bot", "core", "intake", "reports", "storage")

@@ -12,9 +12,9 @@ from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
 from app.main import create_app
+from core.clock import today_in_sweden
 from storage.db import Database
 from storage.models import AuditEntry, Consent, Referral, ReferralEvent
-from storage.referrals import today_in_sweden
 from tests.factories import logged_in, make_referral, make_team, make_user
 
 TODAY = today_in_sweden()

@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.clock import local_midnight
 from core.personnummer import completed_years
 from core.referrals import is_dropout
 from core.themes import default_codebook
 from reports.figures import age_at, queue_at, throughput_days
 from reports.figures import is_dropout as dropout_condition
-from reports.periods import Period, local_midnight
+from reports.periods import Period
 from reports.quotes import representative_quotes
 from reports.scope import load_scope
 from reports.sql import medians
