@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import socket
 from datetime import timedelta
 
 from app.scheduler import Job
@@ -10,17 +13,18 @@ from app.settings import Settings
 from bot.reminders import send_reminders
 from core.clock import today_in_sweden, utcnow
 from intake.context import BotInfo
+from services.mail import Delivery, Mailer, deliver_outbox
+from services.retention import purge_expired
 from storage.db import Database
 from storage.invitations import forget_processed_updates
-from storage.retention import purge_expired
 
 log = logging.getLogger("samverkan.jobs")
 DAY = 24 * 60 * 60
 
 
-def scheduled_jobs(settings: Settings, db: Database, bot: BotInfo) -> list[Job]:
+def scheduled_jobs(settings: Settings, db: Database, bot: BotInfo, mailer: Mailer) -> list[Job]:
     """Every periodic job, built with what it needs."""
-    jobs = [retention_job(settings, db)]
+    jobs = [retention_job(settings, db), outbox_job(db, mailer)]
     if settings.telegram_enabled:
         jobs += [reminder_job(settings, db, bot), processed_updates_job(db)]
     return jobs
@@ -37,6 +41,21 @@ def retention_job(settings: Settings, db: Database) -> Job:
         log.info("retention.purged", extra={"participants": report.counts["participants"]})
 
     return Job("retention.purge", DAY, purge)
+
+
+OUTBOX_INTERVAL = 5
+
+
+def outbox_job(db: Database, mailer: Mailer) -> Job:
+    """Every 5 seconds: send the e-mail that operations queued (retries with backoff)."""
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def send() -> None:
+        delivery = await deliver_outbox(db, mailer, holder=holder)
+        if delivery != Delivery():
+            log.info("mail.outbox", extra=dataclasses.asdict(delivery))
+
+    return Job("mail.outbox", OUTBOX_INTERVAL, send)
 
 
 REMINDER_INTERVAL = 15 * 60

@@ -10,8 +10,8 @@ from app import jobs, routes
 from app.scheduler import Scheduler
 from app.settings import Settings
 from intake.context import BOT, DB, BotInfo, WebConfig
-from intake.mail import Mailer
 from intake.web import build_web_app
+from services.mail import Mailer
 from storage.crypto import Keyring, install_keyring
 from storage.db import Database
 
@@ -47,7 +47,6 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
         web_config(settings),
         db,
         session_key=keys.session_key,
-        mailer=Mailer(settings.smtp_url.reveal(), settings.smtp_from),
         bot=bot,
         routes=routes.ROUTES,
     )
@@ -69,7 +68,8 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
 
 def _scheduler_context(settings: Settings):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        scheduler = Scheduler(app[DB], jobs.scheduled_jobs(settings, app[DB], app[BOT]))
+        mailer = Mailer(settings.smtp_url.reveal(), settings.smtp_from)
+        scheduler = Scheduler(app[DB], jobs.scheduled_jobs(settings, app[DB], app[BOT], mailer))
         scheduler.start()
         yield
         await scheduler.stop()

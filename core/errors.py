@@ -6,7 +6,9 @@ the web layer and the bot translate them into the person's language before showi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+Gettext = Callable[[str], str]
 
 
 class DomainError(Exception):
@@ -36,14 +38,14 @@ class FormErrors(DomainError):
         self.errors = dict(errors)
 
 
+def field_error(field: str, message: str, **params: object) -> FormErrors:
+    """A form error for one field."""
+    return FormErrors({field: DomainError(message, field=field, **params)})
+
+
 class NotFound(DomainError):
     """The thing asked for does not exist, or is not visible to the asker."""
 
 
 class NotAllowed(DomainError):
     """The action is not allowed in the current state or for the current person."""
-
-
-from collections.abc import Callable  # noqa: E402
-
-Gettext = Callable[[str], str]

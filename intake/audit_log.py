@@ -16,7 +16,7 @@ from core.i18n import N_
 from intake import auth, i18n
 from intake.context import DB
 from intake.team_pages import period_of, render, staff_of
-from storage import records
+from services import records
 
 #: Readable names of every audit action written anywhere (tests/intake/test_audit_log.py
 #: checks that none is missing); an unknown action is shown as its code.

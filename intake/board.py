@@ -2,8 +2,8 @@
 
 ``GET /team/remisser`` lists referrals by status with queue position and days waiting;
 ``GET /team/remisser/{id}`` shows one referral (the view is audited); ``POST
-/team/remisser/{id}/status`` moves it on (declining e-mails the referrer the reason, never the
-team's notes); ``POST /team/remisser/{id}/inskrivning`` enrols the participant.
+/team/remisser/{id}/status`` moves it on (:func:`services.referrals.move_referral`, which also
+queues the decline e-mail); ``POST /team/remisser/{id}/inskrivning`` enrols the participant.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from core.clock import today_in_sweden
 from core.codes import REFERRAL_STATUSES
 from core.errors import DomainError, NotFound
 from core.referrals import Status
-from core.translations import translate_to
 from intake import auth, i18n
-from intake.context import DB, MAILER
+from intake.context import DB
 from intake.team_pages import (
     SmallForm,
     failed_form,
@@ -32,7 +31,7 @@ from intake.team_pages import (
     staff_of,
     take_flash,
 )
-from storage import board, records, referrals
+from services import board, records, referrals
 
 log = logging.getLogger("samverkan.board")
 #: Moves made with the status form (enrolling has its own form with a start date).
@@ -76,7 +75,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text=i18n.gettext("Välj en status i listan.")) from None
     try:
-        decision = await referrals.transition_referral(
+        await referrals.move_referral(
             request.app[DB], staff_of(request), referral_id, target,
             note=str(form.get("note", "")),
             decline_reason=str(form.get("decline_reason", "")) or None,
@@ -86,8 +85,6 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     except DomainError as failed:
         name = target.value if target in (Status.DECLINED, Status.WITHDRAWN) else "move"
         return await _render_referral(request, failed_form(name, form, failed), status=422)
-    if decision.to_status is Status.DECLINED:
-        await _mail_decline(request, decision)
     status_label = REFERRAL_STATUSES[target].label(i18n.current_language())
     await flash(
         request, i18n.gettext("Remissen har nu status ”{status}”.").format(status=status_label)
@@ -100,7 +97,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     """POST /team/remisser/{id}/inskrivning: enrol the participant from a start date."""
     referral_id, form = path_id(request), await request.post()
     try:
-        trial_end = await referrals.enrol(
+        trial_end = await referrals.enrol_participant(
             request.app[DB], staff_of(request), referral_id,
             start_date=parse_date(str(form.get("start_date", ""))),
             note=str(form.get("note", "")),
@@ -139,31 +136,6 @@ async def _render_referral(
         "today": today_in_sweden().isoformat(),
     }
     return render(request, "team/referral.html", context, status=status)
-
-
-async def _mail_decline(request: web.Request, decision: referrals.Decision) -> None:
-    """Tell the referrer that the referral was declined, and why (never the team's notes)."""
-    mailer = request.app[MAILER]
-    if mailer is None or not decision.referrer_email:
-        return
-    language = decision.form_language
-
-    def _(message: str) -> str:
-        return translate_to(language, message)
-
-    subject = _("Remiss {reference} har avböjts").format(reference=decision.reference)
-    body = _(
-        "Hej!\n\n{team} har gått igenom remissen {reference} som du skickade {date} och kan "
-        "tyvärr inte ta emot personen.\n\nSkäl:\n{reason}\n\nKontakta teamet om du har frågor. "
-        "Ange referensnumret {reference}.\n"
-    ).format(
-        team=decision.team_name,
-        reference=decision.reference,
-        date=decision.received_date.isoformat(),
-        reason=decision.referrer_message or "",
-    )
-    sent = await mailer.send([decision.referrer_email], subject, body)
-    log.info("referral.decline_mailed", extra={"referral_id": decision.referral_id, "sent": sent})
 
 
 def setup(app: web.Application) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from intake.mail import Mailer
 from intake.metrics import Metrics
 from storage.db import Database
 
@@ -38,6 +37,5 @@ class BotInfo:
 
 DB = web.AppKey("db", Database)
 CONFIG = web.AppKey("config", WebConfig)
-MAILER = web.AppKey("mailer", Mailer)
 BOT = web.AppKey("bot", BotInfo)
 METRICS = web.AppKey("metrics", Metrics)

@@ -29,7 +29,7 @@ from intake.team_pages import (
     staff_of,
     take_flash,
 )
-from storage import board, participants, records, referrals
+from services import board, participants, records, referrals
 
 
 @auth.require_role("staff")
@@ -98,7 +98,7 @@ async def record_step(request: web.Request) -> web.StreamResponse:
     """POST /team/deltagare/{id}/steg: record the participant's step on the way to work."""
     form = await request.post()
     try:
-        await participants.record_progress(
+        await participants.record_step(
             request.app[DB], staff_of(request), _referral_in(form),
             step=str(form.get("step", "")),
             recorded_on=parse_date(str(form.get("recorded_on", ""))),

@@ -17,7 +17,7 @@ from core.errors import NotFound
 from intake import auth
 from intake.context import DB
 from intake.team_pages import path_id
-from storage.access_export import export_person, may_export
+from services.access_export import export_person, may_export
 
 PATH = "/team/deltagare/{id}/registerutdrag"
 

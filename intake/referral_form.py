@@ -29,7 +29,7 @@ from core.consent import printable_sections
 from core.errors import DomainError
 from core.referrals import ReferralDraft, parse_referral_form
 from intake import i18n
-from intake.context import CONFIG, DB, MAILER
+from intake.context import CONFIG, DB
 from intake.middlewares import DB_ERRORS
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
@@ -46,7 +46,8 @@ from intake.referral_fields import (
     with_errors,
 )
 from intake.team_pages import language_context, register_globals
-from storage import referrals
+from services import referrals
+from storage import referrals as stored_referrals
 from storage.db import Database
 
 log = logging.getLogger("samverkan.referrals")
@@ -74,7 +75,7 @@ class TeamNames:
 
     async def read(self, db: Database) -> dict[str, str]:
         """Every team now, code → name; raises what the database raises."""
-        self._last, self._read_at = await referrals.team_names(db), self.clock()
+        self._last, self._read_at = await stored_referrals.team_names(db), self.clock()
         return self._last
 
     async def recent(self, db: Database) -> dict[str, str]:
@@ -150,8 +151,6 @@ async def send(request: web.Request) -> web.StreamResponse:
         return _render_form(request, with_errors(state, failed), teams, status=422)
     except DB_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
-    if submission.created:
-        await _notify_coordinators(request, submission)
     session = await get_session(request)
     session[RECEIPT_KEY] = {"reference": submission.reference, "team": submission.team_name}
     raise web.HTTPSeeOther("/remiss/kvitto")
@@ -200,6 +199,7 @@ async def _submit(
     return await referrals.submit_referral(
         request.app[DB], draft, submission_key=state.submission_key, language=language,
         consent_language=consent_language(language), consent_versions=state.consent_versions,
+        public_url=request.app[CONFIG].public_url,
     )  # fmt: skip
 
 
@@ -275,26 +275,6 @@ def _render_review(
     response = _page(request, "remiss/review.html", context)
     response.set_status(status)
     return response
-
-
-async def _notify_coordinators(request: web.Request, submission: referrals.Submission) -> None:
-    """E-mail the team's coordinators a link to the new referral; no personal data.
-
-    The recipients were read in the transaction that stored the referral, so nothing here
-    needs the database: once stored, the receipt is shown whatever the database does next.
-    """
-    recipients = list(submission.coordinator_emails)
-    mailer = request.app[MAILER]
-    if not recipients or mailer is None:
-        return
-    link = f"{request.app[CONFIG].public_url}/team/remisser/{submission.referral_id}"
-    subject = f"Ny remiss till {submission.team_name}"
-    body = (
-        f"En ny remiss ({submission.reference}) har kommit in till {submission.team_name}.\n\n"
-        f"Logga in och läs den här:\n{link}\n\n"
-        "Meddelandet innehåller inga personuppgifter.\n"
-    )
-    await mailer.send(recipients, subject, body)
 
 
 def setup(app: web.Application) -> None:

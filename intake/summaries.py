@@ -35,7 +35,8 @@ from reports.periods import Period, last_half_year, parse_date, this_year
 from reports.scope import load_scope
 from reports.summary_cache import Key, SummaryCache
 from reports.theme_review import PAGE_SIZE, answers_for_review, correct_themes
-from storage import audit, board
+from services import board
+from storage import audit
 from storage.models import Team
 
 SUMMARY_CACHE = web.AppKey("summary_cache", SummaryCache)

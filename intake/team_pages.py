@@ -27,7 +27,7 @@ from core.codes import (
 from core.consent import INFORMATION_KINDS, WITHDRAWAL_CHANNELS
 from core.errors import DomainError, FormErrors
 from intake import auth, i18n
-from storage.board import Period
+from services.board import Period
 
 FLASH_KEY = "flash"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -14,8 +14,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from core.codes import END_REASONS, INCOME_SOURCES, REFERRAL_STATUSES, REFERRERS, label
 from intake import auth, health, i18n, middlewares
-from intake.context import BOT, CONFIG, DB, MAILER, METRICS, BotInfo, WebConfig
-from intake.mail import Mailer
+from intake.context import BOT, CONFIG, DB, METRICS, BotInfo, WebConfig
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +94,6 @@ def build_web_app(
     db: Database,
     *,
     session_key: bytes,
-    mailer: Mailer | None = None,
     bot: BotInfo | None = None,
     metrics: health.Metrics | None = None,
     routes: Iterable[RouteSetup] = (),
@@ -104,7 +102,6 @@ def build_web_app(
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[middlewares.metrics])
     app[CONFIG] = config
     app[DB] = db
-    app[MAILER] = mailer or Mailer("", "samverkan@localhost")
     app[BOT] = bot or BotInfo()
     app[METRICS] = metrics or health.Metrics()
     _jinja_env(app)

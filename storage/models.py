@@ -312,3 +312,34 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(80), default="")
     locked_until: Mapped[datetime]
     last_run_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """An e-mail queued by an operation in its own transaction, sent afterwards by a job.
+
+    Recipients and body are encrypted (addresses are contact details). ``claimed_until``
+    keeps a message to one sending process at a time; ``failed_at`` marks one given up after
+    repeated failures, shown on the record it belongs to (``object_type``/``object_id``).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "sent_at", "failed_at", "due_at"),
+        Index("ix_outbox_object", "object_type", "object_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    recipients: Mapped[str] = mapped_column(EncryptedText)
+    subject: Mapped[str] = mapped_column(EncryptedText)
+    body: Mapped[str] = mapped_column(EncryptedText)
+    team_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]

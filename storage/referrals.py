@@ -1,10 +1,8 @@
-"""Referral use cases: receive a referral, move it through its lifecycle, enrol and end.
+"""Referral queries: store a new referral, load one for a member of staff, record a move.
 
-Each use case is one transaction: it checks the rule in :mod:`core.referrals` or
-:mod:`core.consent`, stores the change with who, when and why (:class:`ReferralEvent`), and
-writes the audit log (ids and codes only). Staff act through a :class:`Staff`, which limits
-them to their own team's records: another team's referral is :class:`NotFound`, as if it did
-not exist. Views call exactly one of these functions.
+The operations that use these (:mod:`services.referrals`) hold the transaction, check the
+rules and write the audit log. A member of staff sees only their own team's referrals:
+another team's referral is :class:`NotFound`, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -12,21 +10,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Staff
-from core.clock import SWEDEN, today_in_sweden, utcnow
-from core.codes import INCOME_SOURCES
+from core.clock import SWEDEN
 from core.consent import ConsentDraft, consent_drafts
-from core.errors import DomainError, FormErrors, NotFound
+from core.errors import NotFound
 from core.i18n import N_
-from core.referrals import ReferralDraft, Status, check_transition, trial_period_end
-from storage import audit
+from core.referrals import ReferralDraft, Status
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
@@ -42,30 +37,18 @@ MAX_START_AHEAD = timedelta(days=30)
 
 
 @dataclass(frozen=True)
-class Submission:
-    """A stored referral: ``created`` is False when the same form had already been sent."""
+class StoredReferral:
+    """A referral as stored: ``created`` is False when the same form had already been sent."""
 
     referral_id: int
     reference: str
     team_id: int
     team_name: str
     created: bool
+    participant_id: int | None = None
+    consents: int = 0
     #: The team's active coordinators, to tell about a new referral (empty for a repeat).
     coordinator_emails: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A stored transition, with what a declined referral's e-mail to the referrer needs."""
-
-    referral_id: int
-    reference: str
-    to_status: Status
-    team_name: str
-    referrer_email: str | None
-    referrer_message: str | None
-    form_language: str
-    received_date: date
 
 
 def new_reference() -> str:
@@ -78,40 +61,7 @@ def personnummer_index(digits: str) -> str:
     return keyring().blind_index(digits)
 
 
-async def submit_referral(
-    db: Database,
-    draft: ReferralDraft,
-    *,
-    submission_key: str,
-    language: str,
-    consent_language: str,
-    consent_versions: Mapping[str, int] | None = None,
-    now: datetime | None = None,
-) -> Submission:
-    """Store a referral with its person, first event, consent records and audit entry.
-
-    Idempotent on ``submission_key``: sending the same form again (a double click, a reload)
-    returns the referral stored the first time. Raises NotFound for an unknown team. The
-    insert is tried first: the unique submission key turns a repeat into an IntegrityError,
-    and only then is the referral stored before looked up (one transaction per new referral).
-    """
-    now = now or utcnow()
-    for _attempt in range(3):
-        try:
-            async with db.transaction() as session:
-                return await _store_referral(
-                    session, draft, submission_key, language, consent_language,
-                    consent_versions, now,
-                )  # fmt: skip
-        except IntegrityError:
-            existing = await _find_submission(db, submission_key)
-            if existing is not None:
-                return existing  # the same key sent before, or twice at once
-            # else a reference collision: try again with a new reference
-    raise RuntimeError("could not store the referral after three attempts")
-
-
-async def _find_submission(db: Database, submission_key: str) -> Submission | None:
+async def find_submission(db: Database, submission_key: str) -> StoredReferral | None:
     """The referral already stored for ``submission_key``, if any."""
     async with db.sessions() as session:
         row = (
@@ -121,10 +71,10 @@ async def _find_submission(db: Database, submission_key: str) -> Submission | No
                 .where(Referral.submission_key == submission_key)
             )
         ).first()
-    return Submission(row[0], row[1], row[2], row[3], created=False) if row else None
+    return StoredReferral(row[0], row[1], row[2], row[3], created=False) if row else None
 
 
-async def _store_referral(
+async def insert_referral(
     session: AsyncSession,
     draft: ReferralDraft,
     submission_key: str,
@@ -132,7 +82,7 @@ async def _store_referral(
     consent_language: str,
     consent_versions: Mapping[str, int] | None,
     now: datetime,
-) -> Submission:
+) -> StoredReferral:
     """Insert everything a new referral consists of, in the caller's transaction.
 
     Plain inserts of the mapped tables (their column types still encrypt), no unit of work:
@@ -157,14 +107,10 @@ async def _store_referral(
     if consents:
         rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
         await session.execute(insert(CONSENTS), rows)
-    await audit.record(
-        session, "referral.submitted", actor="public", object_type="referral",
-        object_id=referral_id, team_id=team_id,
-        detail={"participant_id": participant_id, "consents": len(consents), "language": language},
+    return StoredReferral(
+        referral_id, reference, team_id, team_name, created=True,
+        participant_id=participant_id, consents=len(consents), coordinator_emails=recipients,
     )  # fmt: skip
-    return Submission(
-        referral_id, reference, team_id, team_name, created=True, coordinator_emails=recipients
-    )
 
 
 async def _team_and_coordinators(
@@ -262,7 +208,7 @@ async def load_referral(
     return referral
 
 
-def _move(
+def move(
     session: AsyncSession, referral: Referral, staff: Staff, target: Status, now: datetime, *,
     note: str, reason: str | None = None, referrer_message: str | None = None,
 ) -> ReferralEvent:  # fmt: skip
@@ -277,123 +223,6 @@ def _move(
     if target is Status.QUEUED and referral.queued_at is None:
         referral.queued_at = now  # a cancelled visit keeps its place in the queue
     return event
-
-
-async def transition_referral(
-    db: Database,
-    staff: Staff,
-    referral_id: int,
-    target: Status,
-    *,
-    note: str = "",
-    decline_reason: str | None = None,
-    now: datetime | None = None,
-) -> Decision:
-    """Move a referral to ``target`` (not to enrolled or ended: see :func:`enrol`)."""
-    if target in (Status.ENROLLED, Status.ENDED):
-        raise ValueError("use enrol() or end_participation() for that move")
-    now = now or utcnow()
-    async with db.transaction() as session:
-        referral = await load_referral(session, staff, referral_id, for_update=True)
-        change = check_transition(
-            Status(referral.status), target, note=note, decline_reason=decline_reason
-        )
-        _move(session, referral, staff, target, now, note=change.note,
-              referrer_message=change.decline_reason)  # fmt: skip
-        await audit.record(
-            session, "referral.transitioned", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
-            detail={"from": change.from_status.value, "to": target.value},
-        )  # fmt: skip
-        team_name = await session.scalar(select(Team.name).where(Team.id == referral.team_id))
-    return Decision(
-        referral_id=referral.id, reference=referral.reference, to_status=target,
-        team_name=team_name or "", referrer_email=referral.referrer_email,
-        referrer_message=change.decline_reason, form_language=referral.form_language,
-        received_date=referral.received_date,
-    )  # fmt: skip
-
-
-async def enrol(
-    db: Database, staff: Staff, referral_id: int, *, start_date: date | None, note: str = "",
-    today: date | None = None, now: datetime | None = None,
-) -> date:  # fmt: skip
-    """Enrol the participant from ``start_date``; returns the day the trial period ends."""
-    today, now = today or today_in_sweden(), now or utcnow()
-    async with db.transaction() as session:
-        referral = await load_referral(session, staff, referral_id, for_update=True)
-        change = check_transition(Status(referral.status), Status.ENROLLED, note=note)
-        if start_date is None:
-            raise field_error("start_date", N_("Ange startdatum, till exempel 2026-03-01."))
-        if start_date < referral.received_date or start_date > today + MAX_START_AHEAD:
-            raise field_error(
-                "start_date",
-                N_("Startdatum kan inte vara före remissen kom in ({received}) eller mer än "
-                   "30 dagar fram i tiden."),
-                received=referral.received_date.isoformat(),
-            )  # fmt: skip
-        team = await session.get_one(Team, referral.team_id)
-        referral.start_date, referral.trial_months = start_date, team.trial_months
-        _move(session, referral, staff, Status.ENROLLED, now, note=change.note)
-        await audit.record(
-            session, "participant.enrolled", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
-            detail={"participant_id": referral.participant_id, "trial_months": team.trial_months},
-        )  # fmt: skip
-    return trial_period_end(start_date, team.trial_months)
-
-
-async def end_participation(
-    db: Database, staff: Staff, referral_id: int, *, end_date: date | None,
-    end_reason: str | None, income_source_after: str, note: str = "",
-    today: date | None = None, now: datetime | None = None,
-) -> None:  # fmt: skip
-    """End an enrolled participant's participation with an end reason and income after."""
-    today, now = today or today_in_sweden(), now or utcnow()
-    async with db.transaction() as session:
-        referral = await load_referral(session, staff, referral_id, for_update=True)
-        errors = _end_errors(referral, end_date, income_source_after, today)
-        try:
-            change = check_transition(
-                Status(referral.status), Status.ENDED, note=note, end_reason=end_reason
-            )
-        except FormErrors as failed:
-            raise FormErrors({**failed.errors, **errors}) from None
-        if errors:
-            raise FormErrors(errors)
-        referral.end_date, referral.end_reason = end_date, change.end_reason
-        referral.income_source_after = income_source_after
-        _move(session, referral, staff, Status.ENDED, now, note=change.note,
-              reason=change.end_reason)  # fmt: skip
-        await audit.record(
-            session, "participant.ended", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
-            detail={"participant_id": referral.participant_id, "end_reason": change.end_reason},
-        )  # fmt: skip
-
-
-def _end_errors(
-    referral: Referral, end_date: date | None, income_after: str, today: date
-) -> dict[str, DomainError]:
-    """Field errors in the end date and the income source after the participation."""
-    errors: dict[str, DomainError] = {}
-    if end_date is None:
-        message = N_("Ange slutdatum, till exempel 2026-06-30.")
-        errors["end_date"] = DomainError(message, field="end_date")
-    elif referral.start_date and not referral.start_date <= end_date <= today:
-        message = N_("Slutdatum ska ligga mellan startdatum ({start}) och i dag.")
-        errors["end_date"] = DomainError(
-            message, field="end_date", start=referral.start_date.isoformat()
-        )
-    if income_after not in INCOME_SOURCES:
-        message = N_("Välj personens försörjning efter avslutet. Välj ”Okänd” om du inte vet.")
-        errors["income_source_after"] = DomainError(message, field="income_source_after")
-    return errors
-
-
-def field_error(field: str, message: str, **params: object) -> FormErrors:
-    """A form error for one field."""
-    return FormErrors({field: DomainError(message, field=field, **params)})
 
 
 async def team_names(db: Database) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage import users
 from storage.db import Database
 from storage.models import StaffUser, Team
@@ -69,7 +71,7 @@ async def make_referral(db: Database, *, key: str | None = None, **overrides: st
     from datetime import date
 
     from core.referrals import parse_referral_form
-    from storage.referrals import submit_referral
+    from services.referrals import submit_referral
 
     draft = parse_referral_form(
         referral_form(**overrides), team_codes=("norr", "syd"), today=date(2026, 11, 22)
@@ -80,7 +82,27 @@ async def make_referral(db: Database, *, key: str | None = None, **overrides: st
         submission_key=key or secrets.token_urlsafe(24),
         language="sv",
         consent_language="sv",
+        public_url="http://127.0.0.1:8080",
     )
+
+
+async def queued_mail(db: Database) -> list[Any]:
+    """Every message in the e-mail outbox, oldest first (recipients and body decrypted)."""
+    import json
+    from types import SimpleNamespace
+
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    async with db.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    return [
+        SimpleNamespace(kind=r.kind, recipients=tuple(json.loads(r.recipients)), subject=r.subject,
+                        body=r.body, object_id=r.object_id, attempts=r.attempts,
+                        sent_at=r.sent_at, failed_at=r.failed_at)
+        for r in rows
+    ]  # fmt: skip
 
 
 # --- Surveys (issue 4: invitations, the bot and the web survey) -----------------------------
@@ -308,3 +330,13 @@ async def logged_in(client, email: str) -> str:  # type: ignore[no-untyped-def]
     )
     page = await response.text()
     return re.search(r'name="_csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+async def staff_for(db: Database, email: str, *, role: str = "staff", team: str = "norr") -> Any:
+    """A new member of staff of ``team``, as the operations see them (a core.access.Staff)."""
+    from core.access import Staff
+
+    user = await make_user(db, email, role=role, team=team)
+    async with db.sessions() as session:
+        team_id = (await session.get_one(StaffUser, user.id)).team_id
+    return Staff(user.id, role, None if role == "admin" else frozenset({team_id}))

@@ -14,7 +14,7 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from core.errors import NotFound
-from storage.access_export import export_person, find_participant
+from services.access_export import export_person, find_participant
 from storage.crypto import install_keyring
 from storage.db import Database
 

@@ -12,9 +12,9 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from core.clock import today_in_sweden
+from services.importing import ImportRejected, import_records, read_records
 from storage.crypto import install_keyring
 from storage.db import Database
-from storage.importing import ImportRejected, import_records, read_records
 from storage.models import Team
 
 NAME = "import"

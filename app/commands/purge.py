@@ -12,9 +12,9 @@ import argparse
 from app.main import keyring_for
 from app.settings import Settings
 from core.clock import today_in_sweden
+from services.retention import PurgeReport, find_expired, purge_expired
 from storage.crypto import install_keyring
 from storage.db import Database
-from storage.retention import PurgeReport, find_expired, purge_expired
 
 NAME = "purge"
 HELP = "remove personal data past its retention period (audited)"

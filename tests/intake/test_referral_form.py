@@ -21,12 +21,10 @@ from sqlalchemy import delete, func, select
 from app.main import create_app
 from core.consent import current_text
 from core.referrals import FORM_FIELDS
-from intake.context import MAILER
-from intake.mail import Mailer
 from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
 from intake.referral_fields import Block, consent_blocks, text_blocks
 from intake.referral_form import TEAM_NAMES
-from storage import referrals
+from services import referrals
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -37,7 +35,14 @@ from storage.models import (
     StaffUser,
     Team,
 )
-from tests.factories import form_fields, hidden_fields, make_team, make_user, referral_form
+from tests.factories import (
+    form_fields,
+    hidden_fields,
+    make_team,
+    make_user,
+    queued_mail,
+    referral_form,
+)
 
 
 @pytest.fixture
@@ -316,7 +321,6 @@ async def test_sending_while_the_database_is_down_shows_the_review_again_to_send
 async def test_a_referral_stored_before_the_database_fails_still_gets_its_receipt(
     client: Client, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mail = record_mail(client, monkeypatch)
     await make_user(db, "samordnare@example.se", role="coordinator", team="norr")
     real_submit = referrals.submit_referral
     async with AsyncExitStack() as database_fails:
@@ -332,25 +336,12 @@ async def test_a_referral_stored_before_the_database_fails_still_gets_its_receip
         assert response.status == 303 and response.headers["Location"] == "/remiss/kvitto"
         assert "Remissen är skickad" in await (await client.get("/remiss/kvitto")).text()
     assert await rows(db, Referral) == 1
-    assert [to for to, _subject in mail] == [["samordnare@example.se"]]
-
-
-def record_mail(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], str]]:
-    """The (recipients, subject) of every e-mail the app sends from now on (none is sent)."""
-    sent: list[tuple[list[str], str]] = []
-
-    async def send(_mailer: Mailer, to: list[str], subject: str, body: str) -> bool:
-        sent.append((to, subject))
-        return True
-
-    monkeypatch.setattr(type(client.server.app[MAILER]), "send", send)
-    return sent
+    assert [m.recipients for m in await queued_mail(db)] == [("samordnare@example.se",)]
 
 
 async def test_the_teams_active_coordinators_are_told_once_about_a_new_referral(
-    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch
+    client: Client, db: Database
 ) -> None:
-    mail = record_mail(client, monkeypatch)
     await make_team(db, "syd", "Resursteam Syd")
     for email, role, team in [("b@norr.se", "coordinator", "norr"), ("a@norr.se", "coordinator",
                               "norr"), ("coach@norr.se", "staff", "norr"),
@@ -363,7 +354,8 @@ async def test_the_teams_active_coordinators_are_told_once_about_a_new_referral(
     for _ in range(2):  # sent twice (a reload): one referral, one e-mail
         response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
         assert response.status == 303
-    assert mail == [(["a@norr.se", "b@norr.se"], "Ny remiss till Samverkansteam Norr")]
+    mail = [(m.recipients, m.subject) for m in await queued_mail(db)]
+    assert mail == [(("a@norr.se", "b@norr.se"), "Ny remiss till Samverkansteam Norr")]
 
 
 async def test_a_new_team_is_on_the_form_once_the_teams_kept_in_memory_are_too_old(

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from app.main import create_app
 from core.clock import today_in_sweden
 from reports.periods import last_half_year
+from services.importing import import_records, read_records
 from storage.db import Database
-from storage.importing import import_records, read_records
 from storage.models import Answer, AnswerTheme, AuditEntry, Participant, Team
 from tests.factories import PASSWORD, make_survey_response, make_team, make_user
 from tests.intake.test_auth import csrf_from

@@ -26,8 +26,8 @@ from core.codes import REPORTED_END_REASONS
 from core.errors import NotFound
 from reports.periods import Period
 from reports.summary import build_summary
+from services.importing import import_records, read_records
 from storage.db import Database
-from storage.importing import import_records, read_records
 from tests.factories import make_team
 
 DATA = Path(__file__).parent / "data"

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.main import create_app
+from services.retention import purge_expired
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditEntry
-from storage.retention import purge_expired
 from tests.factories import make_person_with_history, make_team, make_user
 from tests.security.clients import log_in
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import NotFound
+from services.access_export import SCHEMA, export_person, find_participant, may_export
 from storage import audit
-from storage.access_export import SCHEMA, export_person, find_participant, may_export
 from storage.db import Database
 from storage.models import AuditEntry
 from tests.factories import make_person_with_history, make_team

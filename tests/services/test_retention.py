@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from reports.periods import Period
 from reports.summary import build_summary
+from services.retention import find_expired, purge_expired, retention_cutoff
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -23,7 +24,6 @@ from storage.models import (
     Referral,
     ReferralEvent,
 )
-from storage.retention import find_expired, purge_expired, retention_cutoff
 from tests.factories import make_person_with_history, make_team
 
 TODAY = date(2026, 11, 22)  # the cutoff for 5 years is 2021-11-22

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.codes import END_REASONS, GENDERS, INCOME_SOURCES, REFERRERS
+from services.importing import import_records
 from storage.db import Database
 from storage.import_file import COLUMNS, ImportRejected, RecordRow, read_records
-from storage.importing import import_records
 from storage.models import AuditEntry, Participant, Referral, ReferralEvent
 from tests.factories import make_referral, make_team
 

@@ -20,8 +20,8 @@ from core.errors import NotAllowed, NotFound
 from core.i18n import N_
 from core.personnummer import Personnummer, mask
 from core.referrals import ALLOWED_TRANSITIONS, Status, trial_period_end
+from services.board import Period, days_waiting, queue_positions
 from storage import audit
-from storage.board import Period, days_waiting, queue_positions
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import (

@@ -1,7 +1,7 @@
-"""Participant use cases: steps on the way to work, consent withdrawal, revealing identity.
+"""Participant operations: steps on the way to work, consent withdrawal, revealing identity.
 
-Like :mod:`storage.referrals`, each use case is one transaction that checks the rule, stores
-the change with who and when, and writes the audit log (ids and codes only).
+Like :mod:`services.referrals`, each operation is one transaction that checks the rule,
+stores the change with who and when, and writes the audit log (ids and codes only).
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from core.access import Staff
 from core.clock import today_in_sweden, utcnow
 from core.codes import PROGRESS_STEPS, REVEAL_REASONS
 from core.consent import check_withdrawal
-from core.errors import DomainError, FormErrors, NotFound
+from core.errors import DomainError, FormErrors, NotFound, field_error
 from core.i18n import N_
 from core.referrals import Status, clean_text
 from storage import audit
 from storage.db import Database
 from storage.models import Consent, Participant, ProgressStep
-from storage.referrals import field_error, load_referral
+from storage.referrals import load_referral
 
 NOTE_MAX_LENGTH = 2000
 
 
-async def record_progress(
+async def record_step(
     db: Database, staff: Staff, referral_id: int, *, step: str, recorded_on: date | None,
     note: str = "", today: date | None = None,
 ) -> None:  # fmt: skip

@@ -1,0 +1,236 @@
+"""Referral operations: receive a referral, move it through its lifecycle, enrol and end.
+
+Each operation is one transaction: it checks the rule in :mod:`core.referrals` or
+:mod:`core.consent`, stores the change with who, when and why (:mod:`storage.referrals`),
+appends the audit entry (ids and codes only) and queues the e-mail it sends
+(:func:`services.mail.queue_mail`): the coordinators hear of a new referral, the referrer of a
+declined one, whichever way the operation was reached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.access import Staff
+from core.clock import today_in_sweden, utcnow
+from core.codes import INCOME_SOURCES
+from core.errors import DomainError, FormErrors, field_error
+from core.i18n import N_
+from core.referrals import ReferralDraft, Status, check_transition, trial_period_end
+from core.translations import translate_to
+from services.mail import queue_mail
+from storage import audit
+from storage import referrals as stored
+from storage.crypto import keyring
+from storage.db import Database
+from storage.models import Referral, Team
+from storage.outbox import Mail
+from storage.referrals import MAX_START_AHEAD, StoredReferral
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the case worker's receipt shows: ``created`` is False for a repeated send."""
+
+    referral_id: int
+    reference: str
+    team_name: str
+    created: bool
+
+
+async def submit_referral(
+    db: Database, draft: ReferralDraft, *, submission_key: str, language: str,
+    consent_language: str, public_url: str, consent_versions: Mapping[str, int] | None = None,
+    now: datetime | None = None,
+) -> Submission:  # fmt: skip
+    """Store a referral with its person, consents and audit entry; tell the coordinators.
+
+    Idempotent per form and content: sending the same form again (a double click, a reload)
+    returns the referral stored the first time. The key is stored with a keyed digest of the
+    content, so a key reused with other content (a copied page, a bug in a client) stores
+    that referral as new instead of answering with the first one's receipt.
+    """
+    now = now or utcnow()
+    key = f"{submission_key}.{_content_digest(draft)}"
+    for _attempt in range(3):
+        try:
+            async with db.transaction() as session:
+                referral = await stored.insert_referral(
+                    session, draft, key, language, consent_language, consent_versions, now
+                )
+                await _record_submission(session, referral, language, public_url, now)
+                return _receipt(referral)
+        except IntegrityError:
+            existing = await stored.find_submission(db, key)
+            if existing is not None:
+                return _receipt(existing)  # the same form sent before, or twice at once
+            # else a reference collision: try again with a new reference
+    raise RuntimeError("could not store the referral after three attempts")
+
+
+def _content_digest(draft: ReferralDraft) -> str:
+    """A keyed digest of everything the form says (no personal data can be read from it)."""
+    content = json.dumps(dataclasses.asdict(draft), sort_keys=True, default=str)
+    return keyring().blind_index(content)[:24]
+
+
+def _receipt(referral: StoredReferral) -> Submission:
+    return Submission(referral.referral_id, referral.reference, referral.team_name,
+                      referral.created)  # fmt: skip
+
+
+async def _record_submission(
+    session: AsyncSession, referral: StoredReferral, language: str, public_url: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The audit entry of a new referral and the coordinators' e-mail (no personal data)."""
+    await audit.record(
+        session, "referral.submitted", actor="public", object_type="referral",
+        object_id=referral.referral_id, team_id=referral.team_id,
+        detail={"participant_id": referral.participant_id, "consents": referral.consents,
+                "language": language},
+    )  # fmt: skip
+    link = f"{public_url.rstrip('/')}/team/remisser/{referral.referral_id}"
+    mail = Mail(
+        referral.coordinator_emails,
+        f"Ny remiss till {referral.team_name}",
+        f"En ny remiss ({referral.reference}) har kommit in till {referral.team_name}.\n\n"
+        f"Logga in och läs den här:\n{link}\n\n"
+        "Meddelandet innehåller inga personuppgifter.\n",
+    )
+    await queue_mail(session, "referral.new", mail, team_id=referral.team_id,
+                     object_type="referral", object_id=referral.referral_id, now=now)  # fmt: skip
+
+
+async def move_referral(
+    db: Database, staff: Staff, referral_id: int, target: Status, *, note: str = "",
+    decline_reason: str | None = None, now: datetime | None = None,
+) -> Status:  # fmt: skip
+    """Move a referral on (assessing, queued, visit booked, declined, withdrawn), with a note.
+
+    Declining queues the e-mail that tells the referrer the reason (never the team's notes).
+    Enrolling and ending have their own operations.
+    """
+    if target in (Status.ENROLLED, Status.ENDED):
+        raise ValueError("use enrol_participant() or end_participation() for that move")
+    now = now or utcnow()
+    async with db.transaction() as session:
+        referral = await stored.load_referral(session, staff, referral_id, for_update=True)
+        change = check_transition(
+            Status(referral.status), target, note=note, decline_reason=decline_reason
+        )
+        stored.move(session, referral, staff, target, now, note=change.note,
+                    referrer_message=change.decline_reason)  # fmt: skip
+        await audit.record(
+            session, "referral.transitioned", actor=staff.actor, user_id=staff.user_id,
+            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            detail={"from": change.from_status.value, "to": target.value},
+        )  # fmt: skip
+        if target is Status.DECLINED:
+            await _queue_decline_mail(session, referral, change.decline_reason or "", now)
+    return target
+
+
+async def _queue_decline_mail(
+    session: AsyncSession, referral: Referral, reason: str, now: datetime
+) -> None:
+    """Tell the referrer, in the form's language, that the referral was declined and why."""
+    team = await session.get_one(Team, referral.team_id)
+
+    def _(message: str) -> str:
+        return translate_to(referral.form_language, message)
+
+    subject = _("Remiss {reference} har avböjts").format(reference=referral.reference)
+    body = _(
+        "Hej!\n\n{team} har gått igenom remissen {reference} som du skickade {date} och kan "
+        "tyvärr inte ta emot personen.\n\nSkäl:\n{reason}\n\nKontakta teamet om du har frågor. "
+        "Ange referensnumret {reference}.\n"
+    ).format(team=team.name, reference=referral.reference,
+             date=referral.received_date.isoformat(), reason=reason)  # fmt: skip
+    mail = Mail((referral.referrer_email or "",), subject, body)
+    await queue_mail(session, "referral.declined", mail, team_id=referral.team_id,
+                     object_type="referral", object_id=referral.id, now=now)  # fmt: skip
+
+
+async def enrol_participant(
+    db: Database, staff: Staff, referral_id: int, *, start_date: date | None, note: str = "",
+    today: date | None = None, now: datetime | None = None,
+) -> date:  # fmt: skip
+    """Enrol the participant from ``start_date``; returns the day the trial period ends."""
+    today, now = today or today_in_sweden(), now or utcnow()
+    async with db.transaction() as session:
+        referral = await stored.load_referral(session, staff, referral_id, for_update=True)
+        change = check_transition(Status(referral.status), Status.ENROLLED, note=note)
+        if start_date is None:
+            raise field_error("start_date", N_("Ange startdatum, till exempel 2026-03-01."))
+        if start_date < referral.received_date or start_date > today + MAX_START_AHEAD:
+            raise field_error(
+                "start_date",
+                N_("Startdatum kan inte vara före remissen kom in ({received}) eller mer än "
+                   "30 dagar fram i tiden."),
+                received=referral.received_date.isoformat(),
+            )  # fmt: skip
+        team = await session.get_one(Team, referral.team_id)
+        referral.start_date, referral.trial_months = start_date, team.trial_months
+        stored.move(session, referral, staff, Status.ENROLLED, now, note=change.note)
+        await audit.record(
+            session, "participant.enrolled", actor=staff.actor, user_id=staff.user_id,
+            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            detail={"participant_id": referral.participant_id, "trial_months": team.trial_months},
+        )  # fmt: skip
+    return trial_period_end(start_date, team.trial_months)
+
+
+async def end_participation(
+    db: Database, staff: Staff, referral_id: int, *, end_date: date | None,
+    end_reason: str | None, income_source_after: str, note: str = "",
+    today: date | None = None, now: datetime | None = None,
+) -> None:  # fmt: skip
+    """End an enrolled participant's participation with an end reason and income after."""
+    today, now = today or today_in_sweden(), now or utcnow()
+    async with db.transaction() as session:
+        referral = await stored.load_referral(session, staff, referral_id, for_update=True)
+        errors = _end_errors(referral, end_date, income_source_after, today)
+        try:
+            change = check_transition(
+                Status(referral.status), Status.ENDED, note=note, end_reason=end_reason
+            )
+        except FormErrors as failed:
+            raise FormErrors({**failed.errors, **errors}) from None
+        if errors:
+            raise FormErrors(errors)
+        referral.end_date, referral.end_reason = end_date, change.end_reason
+        referral.income_source_after = income_source_after
+        stored.move(session, referral, staff, Status.ENDED, now, note=change.note,
+                    reason=change.end_reason)  # fmt: skip
+        await audit.record(
+            session, "participant.ended", actor=staff.actor, user_id=staff.user_id,
+            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            detail={"participant_id": referral.participant_id, "end_reason": change.end_reason},
+        )  # fmt: skip
+
+
+def _end_errors(
+    referral: Referral, end_date: date | None, income_after: str, today: date
+) -> dict[str, DomainError]:
+    """Field errors in the end date and the income source after the participation."""
+    errors: dict[str, DomainError] = {}
+    if end_date is None:
+        message = N_("Ange slutdatum, till exempel 2026-06-30.")
+        errors["end_date"] = DomainError(message, field="end_date")
+    elif referral.start_date and not referral.start_date <= end_date <= today:
+        message = N_("Slutdatum ska ligga mellan startdatum ({start}) och i dag.")
+        errors["end_date"] = DomainError(
+            message, field="end_date", start=referral.start_date.isoformat()
+        )
+    if income_after not in INCOME_SOURCES:
+        message = N_("Välj personens försörjning efter avslutet. Välj ”Okänd” om du inte vet.")
+        errors["income_source_after"] = DomainError(message, field="income_source_after")
+    return errors

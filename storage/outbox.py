@@ -1,0 +1,156 @@
+"""Queries of the e-mail outbox: queue, claim what is due, record how a delivery went."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message to send: who to, subject and plain-text body."""
+
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """A message this process has claimed for sending."""
+
+    id: int
+    kind: str
+    attempts: int
+    mail: Mail
+
+
+async def add(session: AsyncSession, kind: str, mail: Mail, *, now: datetime, **about: Any) -> int:
+    """Queue ``mail`` in the caller's transaction; its id. ``about``: team_id, object_type/id."""
+    row = {
+        "kind": kind, "recipients": json.dumps(list(mail.recipients)), "subject": mail.subject,
+        "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
+    }  # fmt: skip
+    table = OutboxMessage.__table__
+    result = await session.execute(insert(OutboxMessage).returning(table.c.id), [row])
+    return int(result.scalar_one())
+
+
+async def claim_due(
+    db: Database, holder: str, *, now: datetime, lease: timedelta, limit: int = 20
+) -> list[ClaimedMail]:
+    """Claim up to ``limit`` due messages for ``holder`` until ``now + lease``.
+
+    A message claimed by another process (and not yet released or expired) is passed over,
+    so each message is handed to one sender at a time, on SQLite (the write lock) and on
+    PostgreSQL (``FOR UPDATE SKIP LOCKED`` and the claim re-checked in the UPDATE).
+    """
+    free = (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now)
+    due = select(OutboxMessage.id).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+        OutboxMessage.due_at <= now, free,
+    ).order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)  # fmt: skip
+    async with db.transaction() as session:
+        if db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list((await session.scalars(due)).all())
+        if not ids:
+            return []
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids), free)
+            .values(claimed_by=holder, claimed_until=now + lease)
+        )  # fmt: skip
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == holder)
+            .order_by(OutboxMessage.id)
+        )
+        return [_claimed(row) for row in rows]
+
+
+def _claimed(row: OutboxMessage) -> ClaimedMail:
+    mail = Mail(tuple(json.loads(row.recipients)), row.subject, row.body)
+    return ClaimedMail(row.id, row.kind, row.attempts, mail)
+
+
+async def mark_sent(db: Database, message_id: int, holder: str, *, now: datetime) -> None:
+    """Record a delivery: the message is done."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == holder)
+            .values(sent_at=now, attempts=OutboxMessage.attempts + 1, claimed_until=None,
+                    last_error=None)
+        )  # fmt: skip
+
+
+async def mark_failed(
+    db: Database, message_id: int, holder: str, *, error: str, retry_at: datetime | None,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Record a failed attempt: due again at ``retry_at``, or given up when that is None."""
+    values: dict[str, Any] = {
+        "attempts": OutboxMessage.attempts + 1, "last_error": error[:200], "claimed_until": None,
+    }  # fmt: skip
+    if retry_at is None:
+        values["failed_at"] = now
+    else:
+        values["due_at"] = retry_at
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == holder)
+            .values(**values)
+        )
+
+
+@dataclass(frozen=True)
+class MailStatus:
+    """How one queued message stands, as a record's page shows it."""
+
+    kind: str
+    created_at: datetime
+    attempts: int
+    sent_at: datetime | None
+    failed_at: datetime | None
+    last_error: str | None
+
+
+async def for_object(session: AsyncSession, object_type: str, object_id: int) -> list[MailStatus]:
+    """The messages queued about one record, oldest first."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.kind, OutboxMessage.created_at, OutboxMessage.attempts,
+            OutboxMessage.sent_at, OutboxMessage.failed_at, OutboxMessage.last_error,
+        ).where(OutboxMessage.object_type == object_type, OutboxMessage.object_id == object_id)
+        .order_by(OutboxMessage.id)
+    )  # fmt: skip
+    return [MailStatus(*row) for row in rows.all()]
+
+
+async def counts(db: Database) -> dict[str, int]:
+    """Messages by state: ``pending``, ``sent`` and ``failed`` (for /metrics)."""
+    async with db.sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).where(OutboxMessage.sent_at.is_(None),
+                                       OutboxMessage.failed_at.is_(None))
+        )  # fmt: skip
+        sent = await session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_not(None)))
+        failed = await session.scalar(
+            select(func.count()).where(OutboxMessage.failed_at.is_not(None))
+        )
+    return {"pending": int(pending or 0), "sent": int(sent or 0), "failed": int(failed or 0)}
+
+
+def recipients_of(rows: Sequence[ClaimedMail]) -> int:
+    """How many recipients the messages have in all (logged, never the addresses)."""
+    return sum(len(row.mail.recipients) for row in rows)
