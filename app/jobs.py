@@ -13,6 +13,7 @@ from app.settings import Settings
 from bot.reminders import send_reminders
 from core.clock import today_in_sweden, utcnow
 from intake.context import BotInfo
+from intake.metrics import Metrics
 from services.mail import Delivery, Mailer, deliver_outbox
 from services.retention import purge_expired
 from storage.db import Database
@@ -22,9 +23,11 @@ log = logging.getLogger("samverkan.jobs")
 DAY = 24 * 60 * 60
 
 
-def scheduled_jobs(settings: Settings, db: Database, bot: BotInfo, mailer: Mailer) -> list[Job]:
+def scheduled_jobs(
+    settings: Settings, db: Database, bot: BotInfo, mailer: Mailer, metrics: Metrics
+) -> list[Job]:
     """Every periodic job, built with what it needs."""
-    jobs = [retention_job(settings, db), outbox_job(db, mailer)]
+    jobs = [retention_job(settings, db), outbox_job(db, mailer, metrics)]
     if settings.telegram_enabled:
         jobs += [reminder_job(settings, db, bot), processed_updates_job(db)]
     return jobs
@@ -46,12 +49,15 @@ def retention_job(settings: Settings, db: Database) -> Job:
 OUTBOX_INTERVAL = 5
 
 
-def outbox_job(db: Database, mailer: Mailer) -> Job:
+def outbox_job(db: Database, mailer: Mailer, metrics: Metrics) -> Job:
     """Every 5 seconds: send the e-mail that operations queued (retries with backoff)."""
     holder = f"{socket.gethostname()}:{os.getpid()}"
 
     async def send() -> None:
         delivery = await deliver_outbox(db, mailer, holder=holder)
+        metrics.inc("mail_sent", delivery.sent)
+        metrics.inc("mail_retried", delivery.retried)
+        metrics.inc("mail_given_up", delivery.given_up)
         if delivery != Delivery():
             log.info("mail.outbox", extra=dataclasses.asdict(delivery))
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from app import jobs, routes
 from app.scheduler import Scheduler
 from app.settings import Settings
-from intake.context import BOT, DB, BotInfo, WebConfig
+from intake.context import BOT, DB, METRICS, BotInfo, WebConfig
 from intake.web import build_web_app
 from services.mail import Mailer
 from storage.crypto import Keyring, install_keyring
@@ -69,7 +69,9 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
 def _scheduler_context(settings: Settings):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         mailer = Mailer(settings.smtp_url.reveal(), settings.smtp_from)
-        scheduler = Scheduler(app[DB], jobs.scheduled_jobs(settings, app[DB], app[BOT], mailer))
+        scheduler = Scheduler(
+            app[DB], jobs.scheduled_jobs(settings, app[DB], app[BOT], mailer, app[METRICS])
+        )
         scheduler.start()
         yield
         await scheduler.stop()

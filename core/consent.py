@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.codes import CONSENT_KINDS, CONSENT_METHODS, PARTIES, Code
 from core.errors import DomainError, FormErrors, NotAllowed, NotFound
 from core.i18n import N_
-
-if TYPE_CHECKING:
-    from core.referrals import ReferralDraft
 
 CONSENTS_DIR = Path(__file__).resolve().parent.parent / "consents"
 
@@ -166,7 +162,7 @@ def text_languages(kind: str, *, directory: Path = CONSENTS_DIR) -> tuple[str, .
 
 
 def consent_drafts(
-    draft: ReferralDraft,
+    choices: ConsentChoices,
     *,
     language: str,
     recorded_by: str,
@@ -181,7 +177,6 @@ def consent_drafts(
     is no such text in ``language``.
     """
     _require_aware(now)
-    choices = draft.consent
     if not choices.gives_any:
         return []
     if choices.method not in CONSENT_METHODS:

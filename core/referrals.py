@@ -11,7 +11,7 @@ Lifecycle (DOMAIN.md): ``received`` → ``assessing`` → ``queued`` → ``visit
   (``vill_ej_delta``, ``medgivande_aterkallat``, …), not withdrawn.
 - A withdrawal needs a note saying who withdrew the referral and why.
 
-The referral form is checked in :mod:`core.referral_form`; its names are re-exported here.
+The referral form is checked in :mod:`core.referral_form`.
 """
 
 from __future__ import annotations
@@ -25,41 +25,7 @@ from enum import StrEnum
 from core.codes import END_REASONS, REFERRAL_STATUSES
 from core.errors import DomainError, FormErrors, NotAllowed
 from core.i18n import N_
-from core.referral_form import (
-    FORM_FIELDS,
-    MAX_LENGTHS,
-    MULTILINE_FIELDS,
-    PHONE_CHANNELS,
-    PRIVATE_MAIL_DOMAINS,
-    Person,
-    ReferralDraft,
-    Referrer,
-    clean_text,
-    parse_referral_form,
-)
-
-__all__ = [
-    "ALLOWED_TRANSITIONS",
-    "FORM_FIELDS",
-    "MAX_LENGTHS",
-    "MULTILINE_FIELDS",
-    "NOTE_MAX_LENGTH",
-    "PHONE_CHANNELS",
-    "PRIVATE_MAIL_DOMAINS",
-    "QUEUE_STATUSES",
-    "TRIAL_PERIOD_MONTHS",
-    "Person",
-    "ReferralDraft",
-    "Referrer",
-    "Status",
-    "Transition",
-    "TransitionNotAllowed",
-    "check_transition",
-    "clean_text",
-    "is_dropout",
-    "parse_referral_form",
-    "trial_period_end",
-]
+from core.referral_form import clean_text
 
 
 class Status(StrEnum):

@@ -17,7 +17,7 @@ from core.codes import REFERRAL_STATUSES
 from core.errors import DomainError, NotFound
 from core.referrals import Status
 from intake import auth, i18n
-from intake.context import DB
+from intake.context import DB, METRICS
 from intake.team_pages import (
     SmallForm,
     failed_form,
@@ -85,6 +85,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     except DomainError as failed:
         name = target.value if target in (Status.DECLINED, Status.WITHDRAWN) else "move"
         return await _render_referral(request, failed_form(name, form, failed), status=422)
+    request.app[METRICS].inc("referral_moved")
     status_label = REFERRAL_STATUSES[target].label(i18n.current_language())
     await flash(
         request, i18n.gettext("Remissen har nu status ”{status}”.").format(status=status_label)
@@ -106,6 +107,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
         return await _render_referral(request, failed_form("enrol", form, failed), status=422)
+    request.app[METRICS].inc("participant_enrolled")
     message = i18n.gettext("Deltagaren är inskriven. Prövotiden slutar {date}.")
     await flash(request, message.format(date=trial_end.isoformat()))
     raise web.HTTPSeeOther(f"/team/remisser/{referral_id}")

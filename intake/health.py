@@ -6,6 +6,8 @@ from aiohttp import web
 
 from intake.context import DB, METRICS
 from intake.metrics import Metrics
+from services.mail import mail_outbox_counts
+from storage.db import DATABASE_ERRORS
 
 __all__ = ["Metrics", "healthz", "metrics", "setup"]
 
@@ -18,9 +20,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition format."""
+    """Prometheus text exposition format (the outbox counts read now, when the database is up)."""
+    try:
+        outbox = await mail_outbox_counts(request.app[DB])
+    except DATABASE_ERRORS:
+        outbox = None
     return web.Response(
-        text=request.app[METRICS].render(),
+        body=request.app[METRICS].render(outbox),
         content_type="text/plain",
         charset="utf-8",
         headers={"X-Content-Type-Options": "nosniff"},

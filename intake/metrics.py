@@ -1,67 +1,66 @@
-"""Request and event counters for ``/metrics`` (Prometheus text format)."""
+"""Request, event and outbox metrics for ``/metrics``, through ``prometheus-client``.
+
+Each application has its own registry (so two apps in one process, as in tests, never mix
+their counts). Labels are route patterns and fixed event names, never paths or anything a
+client sent.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+#: Event names the service counts (``samverkan_events_total{event=...}``).
+EVENTS = (
+    "referral_submitted", "referral_moved", "participant_enrolled", "participant_ended",
+    "mail_sent", "mail_retried", "mail_given_up", "survey_answered", "login_failed",
+)  # fmt: skip
 
 
 class Metrics:
-    """Request counters and latency histograms per route, plus named event counters."""
+    """Request counters and latency histograms per route, event counters, outbox gauges."""
 
     def __init__(self) -> None:
-        self.started = time.time()
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.latency: dict[str, list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
-        self.latency_sum: dict[str, float] = defaultdict(float)
-        self.events: dict[str, int] = defaultdict(int)
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "samverkan_http_requests", "HTTP requests by route, method and status.",
+            ["route", "method", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "samverkan_http_request_duration_seconds", "Request latency by route.",
+            ["route"], buckets=BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.events = Counter(
+            "samverkan_events", "Operations and deliveries, by event.", ["event"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.outbox = Gauge(
+            "samverkan_mail_outbox", "E-mail in the outbox by state (failed: given up).",
+            ["state"], registry=self.registry,
+        )  # fmt: skip
+        started = Gauge(
+            "samverkan_process_start_time_seconds", "When this process started.",
+            registry=self.registry,
+        )  # fmt: skip
+        started.set(time.time())
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests[(route, method, status)] += 1
-        counts = self.latency[route]
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                counts[i] += 1
-        counts[-1] += 1
-        self.latency_sum[route] += seconds
+        """Count one request and its duration."""
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
 
-    def inc(self, name: str, amount: int = 1) -> None:
-        """Count an event, e.g. ``referrals_submitted`` (exported as samverkan_<name>_total)."""
-        self.events[name] += amount
+    def inc(self, event: str, amount: int = 1) -> None:
+        """Count an event of :data:`EVENTS` (exported as ``samverkan_events_total``)."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r}")
+        if amount:
+            self.events.labels(event).inc(amount)
 
-    def render(self) -> str:
-        lines = [
-            "# HELP samverkan_http_requests_total HTTP requests by route, method and status.",
-            "# TYPE samverkan_http_requests_total counter",
-        ]
-        for (route, method, status), n in sorted(self.requests.items()):
-            lines.append(
-                f'samverkan_http_requests_total{{route="{route}",method="{method}",status="{status}"}} {n}'
-            )
-        lines += [
-            "# HELP samverkan_http_request_duration_seconds Request latency by route.",
-            "# TYPE samverkan_http_request_duration_seconds histogram",
-        ]
-        for route, counts in sorted(self.latency.items()):
-            for bound, n in zip(BUCKETS, counts, strict=False):
-                lines.append(
-                    f'samverkan_http_request_duration_seconds_bucket{{route="{route}",le="{bound}"}} {n}'
-                )
-            lines.append(
-                f'samverkan_http_request_duration_seconds_bucket{{route="{route}",le="+Inf"}} {counts[-1]}'
-            )
-            lines.append(
-                f'samverkan_http_request_duration_seconds_sum{{route="{route}"}} {self.latency_sum[route]:.6f}'
-            )
-            lines.append(
-                f'samverkan_http_request_duration_seconds_count{{route="{route}"}} {counts[-1]}'
-            )
-        for name, n in sorted(self.events.items()):
-            lines += [f"# TYPE samverkan_{name}_total counter", f"samverkan_{name}_total {n}"]
-        lines += [
-            "# TYPE samverkan_process_start_time_seconds gauge",
-            f"samverkan_process_start_time_seconds {self.started:.0f}",
-        ]
-        return "\n".join(lines) + "\n"
+    def render(self, outbox: Mapping[str, int] | None = None) -> bytes:
+        """The Prometheus text exposition, with the outbox counts read just now."""
+        for state, count in (outbox or {}).items():
+            self.outbox.labels(state).set(count)
+        return generate_latest(self.registry)

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.i18n import LANGUAGES
 from intake import i18n
 from intake.context import CONFIG, METRICS
+from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger("samverkan.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,9 +41,6 @@ def render_error(request: web.Request, status: int, title: str, message: str) ->
     return response
 
 
-DB_ERRORS: tuple[type[BaseException], ...] = (OperationalError, DBAPIError, OSError, TimeoutError)
-
-
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn HTTP errors and unexpected failures into friendly pages; log without personal data."""
@@ -65,7 +62,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         }
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
         return render_error(request, exc.status, titles.get(exc.status, exc.reason), message)
-    except DB_ERRORS:
+    except DATABASE_ERRORS:
         log.exception("request.database_unavailable", extra={"route": _route(request)})
         return render_error(
             request,

@@ -14,7 +14,7 @@ from core.clock import today_in_sweden
 from core.consent import WITHDRAWAL_CHANNELS, WITHDRAWAL_END_REASON
 from core.errors import DomainError, NotAllowed, NotFound
 from intake import auth, i18n
-from intake.context import DB
+from intake.context import DB, METRICS
 from intake.team_pages import (
     SmallForm,
     failed_form,
@@ -128,6 +128,7 @@ async def end(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
         return await _render(request, failed_form("end", form, failed), status=422)
+    request.app[METRICS].inc("participant_ended")
     await flash(request, i18n.gettext("Deltagandet är avslutat."))
     raise web.HTTPSeeOther(f"/team/deltagare/{path_id(request)}")
 

@@ -30,7 +30,7 @@ from core.codes import (
 from core.consent import INFORMATION_KINDS, ConsentText, current_text, text_by_version
 from core.errors import DomainError, FormErrors, NotFound
 from core.i18n import N_
-from core.referrals import FORM_FIELDS, ReferralDraft
+from core.referral_form import FORM_FIELDS, ReferralDraft
 from intake import i18n
 
 MULTI_FIELDS = frozenset({"contacts", "consent_sharing_parties", "consent_sharing_info"})

@@ -27,10 +27,9 @@ from aiohttp_session import get_session
 from core.clock import today_in_sweden
 from core.consent import printable_sections
 from core.errors import DomainError
-from core.referrals import ReferralDraft, parse_referral_form
+from core.referral_form import ReferralDraft, parse_referral_form
 from intake import i18n
-from intake.context import CONFIG, DB
-from intake.middlewares import DB_ERRORS
+from intake.context import CONFIG, DB, METRICS
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
     FormState,
@@ -47,8 +46,7 @@ from intake.referral_fields import (
 )
 from intake.team_pages import language_context, register_globals
 from services import referrals
-from storage import referrals as stored_referrals
-from storage.db import Database
+from storage.db import DATABASE_ERRORS, Database
 
 log = logging.getLogger("samverkan.referrals")
 RECEIPT_KEY = "referral_receipt"
@@ -75,7 +73,7 @@ class TeamNames:
 
     async def read(self, db: Database) -> dict[str, str]:
         """Every team now, code → name; raises what the database raises."""
-        self._last, self._read_at = await stored_referrals.team_names(db), self.clock()
+        self._last, self._read_at = await referrals.teams_taking_referrals(db), self.clock()
         return self._last
 
     async def recent(self, db: Database) -> dict[str, str]:
@@ -113,7 +111,7 @@ async def review(request: web.Request) -> web.StreamResponse:
         return _form_after_wait(request, state, waited)
     try:
         teams = await request.app[TEAM_NAMES].read(request.app[DB])
-    except DB_ERRORS as error:
+    except DATABASE_ERRORS as error:
         return _database_down(request, state, error)
     try:
         draft = _parse(state, teams)
@@ -129,7 +127,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
         return _form_after_wait(request, state, waited)
     try:
         teams = await request.app[TEAM_NAMES].read(request.app[DB])
-    except DB_ERRORS as error:
+    except DATABASE_ERRORS as error:
         return _database_down(request, state, error)
     return _render_form(request, state, teams)
 
@@ -139,7 +137,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     state = await _submitted(request)
     try:
         teams = await request.app[TEAM_NAMES].recent(request.app[DB])
-    except DB_ERRORS as error:
+    except DATABASE_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
     try:
         draft = _parse(state, teams)
@@ -149,8 +147,10 @@ async def send(request: web.Request) -> web.StreamResponse:
         submission = await _submit(request, state, draft)
     except DomainError as failed:  # a wrong value, or the team was removed while it was open
         return _render_form(request, with_errors(state, failed), teams, status=422)
-    except DB_ERRORS as error:
+    except DATABASE_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
+    if submission.created:
+        request.app[METRICS].inc("referral_submitted")
     session = await get_session(request)
     session[RECEIPT_KEY] = {"reference": submission.reference, "team": submission.team_name}
     raise web.HTTPSeeOther("/remiss/kvitto")

@@ -133,10 +133,15 @@ async def deliver_outbox(
                 db, message.id, holder, error=str(error), retry_at=retry_at, now=now
             )
             given_up, retried = given_up + (delay is None), retried + (delay is not None)
-            log.warning("mail.failed", extra={"message": message.id, "kind": message.kind,
+            log.warning("mail.failed", extra={"mail_id": message.id, "kind": message.kind,
                                               "error": str(error), "given_up": delay is None})  # fmt: skip
             continue
         await outbox.mark_sent(db, message.id, holder, now=utcnow())
         sent += 1
-        log.info("mail.sent", extra={"message": message.id, "kind": message.kind})
+        log.info("mail.sent", extra={"mail_id": message.id, "kind": message.kind})
     return Delivery(sent, retried, given_up)
+
+
+async def mail_outbox_counts(db: Database) -> dict[str, int]:
+    """Messages in the outbox by state: ``pending``, ``sent`` and ``failed`` (given up)."""
+    return await outbox.counts(db)

@@ -21,7 +21,7 @@ from core.i18n import N_
 from core.personnummer import Personnummer, mask
 from core.referrals import ALLOWED_TRANSITIONS, Status, trial_period_end
 from services.board import Period, days_waiting, queue_positions
-from storage import audit
+from storage import audit, outbox
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import (
@@ -34,6 +34,7 @@ from storage.models import (
     StaffUser,
     Team,
 )
+from storage.outbox import MailStatus
 
 COORDINATOR_ROLES = frozenset({"coordinator", "admin"})
 LOG_LIMIT = 1000
@@ -73,6 +74,8 @@ class Case:
     queue_position: int | None
     days_waiting: int | None
     trial_end: date | None
+    #: E-mail queued about this referral (the coordinators' notice, a decline) and how it went.
+    mail: tuple[MailStatus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ async def _case(
         queue_position=positions.get(referral.id),
         days_waiting=days_waiting(referral, today),
         trial_end=trial_period_end(start, months) if start and months in (2, 3) else None,
+        mail=tuple(await outbox.for_object(session, "referral", referral.id)),
     )
 
 

@@ -23,7 +23,8 @@ from core.clock import today_in_sweden, utcnow
 from core.codes import INCOME_SOURCES
 from core.errors import DomainError, FormErrors, field_error
 from core.i18n import N_
-from core.referrals import ReferralDraft, Status, check_transition, trial_period_end
+from core.referral_form import ReferralDraft
+from core.referrals import Status, check_transition, trial_period_end
 from core.translations import translate_to
 from services.mail import queue_mail
 from storage import audit
@@ -234,3 +235,8 @@ def _end_errors(
         message = N_("Välj personens försörjning efter avslutet. Välj ”Okänd” om du inte vet.")
         errors["income_source_after"] = DomainError(message, field="income_source_after")
     return errors
+
+
+async def teams_taking_referrals(db: Database) -> dict[str, str]:
+    """The teams the referral form offers, code → name, by name."""
+    return await stored.team_names(db)

@@ -11,12 +11,18 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+#: What an unreachable or failing database raises, for adapters that show a "try later" page.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, DBAPIError, OSError, TimeoutError,
+)  # fmt: skip
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

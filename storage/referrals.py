@@ -21,7 +21,8 @@ from core.clock import SWEDEN
 from core.consent import ConsentDraft, consent_drafts
 from core.errors import NotFound
 from core.i18n import N_
-from core.referrals import ReferralDraft, Status
+from core.referral_form import ReferralDraft
+from core.referrals import Status
 from storage.crypto import keyring
 from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
@@ -91,7 +92,7 @@ async def insert_referral(
     team_id, team_name, recipients = await _team_and_coordinators(session, draft.team)
     reference = new_reference()
     consents = consent_drafts(
-        draft, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
+        draft.consent, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
         now=now, versions=consent_versions,
     )  # fmt: skip
     participant_id = await _insert(

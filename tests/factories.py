@@ -70,7 +70,7 @@ async def make_referral(db: Database, *, key: str | None = None, **overrides: st
     import secrets
     from datetime import date
 
-    from core.referrals import parse_referral_form
+    from core.referral_form import parse_referral_form
     from services.referrals import submit_referral
 
     draft = parse_referral_form(

@@ -15,7 +15,7 @@ from bench.intake_bench import hidden_fields, personnummer, referral_answers
 from bench.loadgen import check_loopback, visitor_addresses
 from bench.run_all import cell
 from core.personnummer import parse_personnummer
-from core.referrals import parse_referral_form
+from core.referral_form import parse_referral_form
 
 TODAY = date(2026, 11, 22)
 

@@ -22,33 +22,8 @@ from core.consent import (
     text_languages,
 )
 from core.errors import FormErrors, NotAllowed, NotFound
-from core.referrals import Person, ReferralDraft, Referrer
 
 NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
-
-
-def draft_with(consent: ConsentChoices) -> ReferralDraft:
-    """A referral draft with the given consent choices (the rest is fixed and irrelevant)."""
-    return ReferralDraft(
-        team="nordost",
-        referrer=Referrer("af", "Lena Handläggare", "lena@arbetsformedlingen.se", "010-486 00 00"),
-        person=Person(
-            protected_identity=True,
-            name=None,
-            personnummer=None,
-            phone=None,
-            contact_channel="via_remittent",
-            language="",
-            needs_interpreter=False,
-            gender="annat",
-            birth_year=None,
-        ),
-        income_source="okand",
-        contacts=(),
-        help_wanted="Komma närmare arbete.",
-        practical_needs="",
-        consent=consent,
-    )
 
 
 def write_text(directory: Path, kind: str, name: str, text: str) -> None:
@@ -120,7 +95,7 @@ def test_missing_language_or_version_is_not_found() -> None:
 
 def test_one_information_sharing_record_per_party_and_one_for_follow_up() -> None:
     choices = ConsentChoices(("af", "region"), ("halsa", "insatser"), True, "paper")
-    records = consent_drafts(draft_with(choices), language="sv", recorded_by="lena", now=NOW)
+    records = consent_drafts(choices, language="sv", recorded_by="lena", now=NOW)
     sharing = current_text("information_sharing", "sv")
     follow_up = current_text("follow_up", "sv")
     common = {"method": "paper", "recorded_by": "lena", "given_at": NOW, "language": "sv"}
@@ -150,12 +125,12 @@ def test_one_information_sharing_record_per_party_and_one_for_follow_up() -> Non
 
 def test_no_records_when_no_consent_was_given() -> None:
     choices = ConsentChoices((), (), False, None)
-    assert consent_drafts(draft_with(choices), language="sv", recorded_by="x", now=NOW) == []
+    assert consent_drafts(choices, language="sv", recorded_by="x", now=NOW) == []
 
 
 def test_follow_up_only_gives_one_record_in_the_language_shown() -> None:
     choices = ConsentChoices((), (), True, "verbal")
-    records = consent_drafts(draft_with(choices), language="en", recorded_by="x", now=NOW)
+    records = consent_drafts(choices, language="en", recorded_by="x", now=NOW)
     assert [(r.kind, r.party, r.language) for r in records] == [("follow_up", None, "en")]
 
 
@@ -165,7 +140,7 @@ def test_records_keep_the_version_the_participant_was_shown(tmp_path: Path) -> N
         write_text(tmp_path, kind, "v2.sv.md", f"{kind} två\n")
     choices = ConsentChoices(("fk",), ("ersattning",), True, "digital")
     records = consent_drafts(
-        draft_with(choices),
+        choices,
         language="sv",
         recorded_by="x",
         now=NOW,
@@ -183,9 +158,7 @@ def test_records_keep_the_version_the_participant_was_shown(tmp_path: Path) -> N
 def test_records_need_a_timezone_aware_time() -> None:
     choices = ConsentChoices((), (), True, "verbal")
     with pytest.raises(ValueError, match="timezone-aware"):
-        consent_drafts(
-            draft_with(choices), language="sv", recorded_by="x", now=datetime(2026, 1, 1)
-        )
+        consent_drafts(choices, language="sv", recorded_by="x", now=datetime(2026, 1, 1))
 
 
 def test_withdrawal_is_recorded_with_channel_and_time() -> None:

@@ -108,4 +108,4 @@ async def test_metrics_count_requests_per_route(aiohttp_client, settings, db) ->
     client = await aiohttp_client(create_app(settings, database=db))
     await client.get("/healthz")
     body = await (await client.get("/metrics")).text()
-    assert 'samverkan_http_requests_total{route="/healthz",method="GET",status="200"} 1' in body
+    assert 'samverkan_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in body

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 
 from app.main import create_app
 from core.consent import current_text
-from core.referrals import FORM_FIELDS
+from core.referral_form import FORM_FIELDS
 from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
 from intake.referral_fields import Block, consent_blocks, text_blocks
 from intake.referral_form import TEAM_NAMES

@@ -13,7 +13,8 @@ from core.access import Staff
 from core.clock import today_in_sweden
 from core.consent import current_text
 from core.errors import FormErrors, NotAllowed, NotFound
-from core.referrals import Status, TransitionNotAllowed, parse_referral_form
+from core.referral_form import parse_referral_form
+from core.referrals import Status, TransitionNotAllowed
 from services.board import Period, participant_list, referral_board
 from services.participants import record_step, reveal_personnummer, withdraw_consent
 from services.records import participant_record, person_log_extract, referral_record, team_log
@@ -144,6 +145,17 @@ async def test_sending_the_same_form_twice_stores_one_referral(db, teams) -> Non
         False,
     )
     assert await count(db, Referral) == 1 and await count(db, Consent) == 3
+
+
+async def test_a_key_reused_with_other_content_stores_the_new_referral(db, teams) -> None:
+    """Never a receipt with the first referral's reference for a second, different form."""
+    first = await make_referral(db, key="reused-key-0123456789abcdef")
+    other = await make_referral(
+        db, key="reused-key-0123456789abcdef", help_wanted="Stöd att hitta en praktikplats."
+    )
+    assert other.created and other.referral_id != first.referral_id
+    assert other.reference != first.reference
+    assert await count(db, Referral) == 2
 
 
 async def test_a_double_click_sent_at_the_same_moment_stores_one_referral(db, teams) -> None:
