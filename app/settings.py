@@ -65,6 +65,9 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_mode: str = "polling"
     telegram_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    #: ``/metrics`` answers a request with ``Authorization: Bearer <token>``; with no token,
+    #: only clients on this machine (loopback) get it.
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
     smtp_url: Secret = field(default_factory=lambda: Secret(""))
     smtp_from: str = "samverkan@localhost"
     environment: str = "development"
@@ -78,11 +81,6 @@ class Settings:
     scheduler: bool = True
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
-
-    @property
-    def database_kind(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.database_url.reveal().split("+", 1)[0]
 
     @property
     def production(self) -> bool:
@@ -172,10 +170,12 @@ def _secret_key(reader: _Reader, environment: str, data_dir: Path) -> Secret:
     key_file = data_dir / "secret.key"
     if key_file.is_file():
         return Secret(key_file.read_text(encoding="utf-8").strip())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     generated = secrets.token_urlsafe(48)
-    key_file.write_text(generated + "\n", encoding="utf-8")
-    key_file.chmod(0o600)
+    # Created readable by its owner only from the first byte (no window at the umask's mode).
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(generated + "\n")
     log.warning("settings.secret_key_generated", extra={"path": str(key_file)})
     return Secret(generated)
 
@@ -228,4 +228,5 @@ def load_settings(
         scheduler=r.choice("SCHEDULER", "on", ("on", "off")) == "on",
         referral_rate_per_hour=r.integer("REFERRAL_RATE_PER_HOUR", 30, low=1, high=1_000_000),
         trusted_proxies=tuple(p.strip() for p in r.get("TRUSTED_PROXIES").split(",") if p.strip()),
+        metrics_token=Secret(r.get("METRICS_TOKEN")),
     )

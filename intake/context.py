@@ -24,6 +24,7 @@ class WebConfig:
     telegram_webhook_secret: str = ""
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
+    metrics_token: str = ""
 
 
 @dataclass

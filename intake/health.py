@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+
 from aiohttp import web
 
-from intake.context import DB, METRICS
+from intake.context import CONFIG, DB, METRICS
 from intake.metrics import Metrics
+from intake.ratelimit import client_address
 from services.mail import mail_outbox_counts
 from storage.db import DATABASE_ERRORS
 
@@ -19,8 +23,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "error", "database": "unreachable"}, status=503)
 
 
+def may_read_metrics(request: web.Request) -> bool:
+    """True for the configured bearer token, or (with none set) a client on this machine."""
+    config = request.app[CONFIG]
+    if config.metrics_token:
+        sent = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(sent, f"Bearer {config.metrics_token}".encode())
+    client = client_address(request, config.trusted_proxies)
+    try:
+        return ipaddress.ip_address(client).is_loopback
+    except ValueError:
+        return False
+
+
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition format (the outbox counts read now, when the database is up)."""
+    if not may_read_metrics(request):
+        return web.Response(status=403, text="forbidden\n")
     try:
         outbox = await mail_outbox_counts(request.app[DB])
     except DATABASE_ERRORS:

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.web_request import FileField
 from aiohttp_session import get_session
+from multidict import MultiDictProxy
 
 from core.i18n import LANGUAGES
 from intake import i18n
@@ -55,6 +57,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         ):
             raise
         titles = {
+            400: _("Begäran kunde inte läsas"),
             403: _("Du har inte behörighet"),
             404: _("Sidan finns inte"),
             413: _("För mycket data"),
@@ -112,6 +115,9 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
     return await handler(request)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request carries the session's token (form field or header)."""
@@ -125,12 +131,11 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in SAFE_METHODS:
         return await handler(request)
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
-        sent = str((await request.post()).get(CSRF_FIELD, ""))
-    if not sent or not secrets.compare_digest(str(expected), sent):
+    if request.content_type in FORM_TYPES:
+        form = await _form_of(request)  # parsed once here; views get the same (cached) form
+        sent = sent if sent is not None else str(form.get(CSRF_FIELD, ""))
+    given = (sent or "").encode("utf-8", "surrogateescape")
+    if not given or not secrets.compare_digest(str(expected).encode(), given):
         _ = i18n.gettext
         return render_error(
             request,
@@ -142,6 +147,15 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             ),
         )
     return await handler(request)
+
+
+async def _form_of(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+    """The request's form; a body that cannot be read as one is a 400, never a 500."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError, AssertionError, RuntimeError):
+        log.info("request.malformed_form", extra={"route": _route(request)})
+        raise web.HTTPBadRequest(text=i18n.gettext("Formuläret kunde inte läsas.")) from None
 
 
 def _route(request: web.Request) -> str:

@@ -89,6 +89,11 @@ async def _team_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/team/remisser")
 
 
+async def _without_versions(_request: web.Request, response: web.StreamResponse) -> None:
+    """The ``Server`` header names the service, not the versions of Python and aiohttp."""
+    response.headers["Server"] = "samverkan"
+
+
 def build_web_app(
     config: WebConfig,
     db: Database,
@@ -106,6 +111,7 @@ def build_web_app(
     app[METRICS] = metrics or health.Metrics()
     _jinja_env(app)
     app.middlewares.append(middlewares.security_headers)
+    app.on_response_prepare.append(_without_versions)
     setup_sessions(
         app,
         EncryptedCookieStorage(

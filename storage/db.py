@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 #: What an unreachable or failing database raises, for adapters that show a "try later" page.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
@@ -47,12 +49,22 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by its owner only, if it is new.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the per-connection settings this service relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         sync_engine = engine.sync_engine
         event.listen(sync_engine, "connect", _sqlite_pragmas)
@@ -82,6 +94,7 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
+    _probe: AsyncEngine | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -108,14 +121,22 @@ class Database:
             await session.connection(execution_options={IMMEDIATE: True})
             yield session
 
-    async def ping(self) -> bool:
-        """True when the database answers ``SELECT 1``."""
+    async def ping(self, seconds: float = 5.0) -> bool:
+        """True when the database answers ``SELECT 1`` within ``seconds``.
+
+        The check opens a connection of its own, outside the pool: a server busy with every
+        pooled connection is busy, not unreachable.
+        """
+        if self._probe is None:
+            self._probe = create_async_engine(self.engine.url, poolclass=NullPool)
         try:
-            async with asyncio.timeout(5), self.engine.connect() as conn:
+            async with asyncio.timeout(seconds), self._probe.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:  # noqa: BLE001 - any failure means "not reachable"
             return False
 
     async def close(self) -> None:
+        if self._probe is not None:
+            await self._probe.dispose()
         await self.engine.dispose()
