@@ -8,6 +8,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY core core
 COPY reports reports
+COPY services services
 COPY storage storage
 COPY intake intake
 COPY bot bot
