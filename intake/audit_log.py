@@ -13,6 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from core.i18n import N_
+from core.spreadsheet import safe_cell
 from intake import auth, i18n
 from intake.context import DB
 from intake.team_pages import period_of, render, staff_of
@@ -103,18 +104,13 @@ async def log_export(request: web.Request) -> web.StreamResponse:
         detail = ";".join(f"{key}={value}" for key, value in line.detail.items())
         row = (line.at.isoformat(), line.by, line.action, line.object_type or "",
                line.object_id or "", detail)  # fmt: skip
-        writer.writerow([_safe_cell(str(value)) for value in row])
+        writer.writerow([safe_cell(str(value)) for value in row])
     return web.Response(
         body=buffer.getvalue().encode("utf-8-sig"),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="samverkan-logg.csv"'},
     )
-
-
-def _safe_cell(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def setup(app: web.Application) -> None:
