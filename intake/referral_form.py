@@ -14,7 +14,9 @@ choices are then the ones read last (:class:`TeamNames`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from core.errors import DomainError
 from core.referral_form import ReferralDraft, parse_referral_form
 from intake import i18n
 from intake.context import CONFIG, DB, METRICS
+from intake.middlewares import CSRF_TOKEN
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
     FormState,
@@ -55,13 +58,13 @@ RECEIPT_KEY = "referral_receipt"
 class TeamNames:
     """The teams a referral can go to: read from the database, or kept up to ``max_age`` s.
 
-    The empty form and the sending take the teams kept in memory when they are younger than
+    The form and its review take the teams kept in memory when they are younger than
     ``max_age`` (5 s by default), so a team added or renamed shows on the form within that
     time (in each server process); sending checks the team against the database anyway, so
-    a referral never goes to a team that no longer exists. The review reads them again, so a
-    database that cannot be reached shows there, before anything is sent. While the database
-    cannot be reached, the form is shown again with the teams read last, so the case
-    worker's choice of team is kept along with everything else they typed.
+    a referral never goes to a team that no longer exists. When the kept teams are too old,
+    one read refreshes them for every request waiting at that moment (no stampede of reads).
+    While the database cannot be reached, the form is shown again with the teams read last,
+    so the case worker's choice of team is kept along with everything else they typed.
     """
 
     def __init__(
@@ -70,11 +73,24 @@ class TeamNames:
         self.max_age, self.clock = max_age, clock
         self._last: dict[str, str] = {}
         self._read_at: float | None = None
+        self._reading: asyncio.Future[dict[str, str]] | None = None
 
     async def read(self, db: Database) -> dict[str, str]:
-        """Every team now, code → name; raises what the database raises."""
-        self._last, self._read_at = await referrals.teams_taking_referrals(db), self.clock()
-        return self._last
+        """Every team now, code → name (one read shared by concurrent callers)."""
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read(db))
+            self._reading.add_done_callback(self._done_reading)
+        return await asyncio.shield(self._reading)
+
+    async def _read(self, db: Database) -> dict[str, str]:
+        teams = await referrals.teams_taking_referrals(db)
+        self._last, self._read_at = teams, self.clock()
+        return teams
+
+    def _done_reading(self, reading: asyncio.Future[dict[str, str]]) -> None:
+        self._reading = None
+        if not reading.cancelled():
+            reading.exception()  # retrieved here; each waiting caller gets it raised too
 
     async def recent(self, db: Database) -> dict[str, str]:
         """Every team, code → name, read at most ``max_age`` s ago (else :meth:`read`)."""
@@ -89,7 +105,54 @@ class TeamNames:
         return {**self._last, keep: keep}
 
 
+class EmptyForms:
+    """The empty form, rendered once per language, team list and consent versions.
+
+    The page is the same for every case worker but for two values: the session's CSRF token
+    and the form's new submission key. It is rendered with a marker in each place and the
+    markers are replaced per request, so a request does a dictionary lookup and two string
+    replacements instead of a template render. The key includes everything else the page
+    shows, so a change to the teams or consent texts renders a fresh page; templates are read
+    at start-up, and ``tests/intake/test_form_cache.py`` compares cached with fresh pages.
+    """
+
+    CSRF = "\x00csrf\x00"
+    KEY = "\x00submission-key\x00"
+    #: Different team lists kept at most (each a few tens of KB per language).
+    LIMIT = 64
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[object, ...], str] = {}
+
+    def page(self, request: web.Request, state: FormState, teams: dict[str, str]) -> str:
+        """The empty form for this request: its CSRF token and submission key filled in."""
+        key = (i18n.current_language(), tuple(teams.items()),
+               tuple(state.consent_versions.items()), tuple(sorted(state.values.items())))  # fmt: skip
+        page = self._pages.get(key)
+        if page is None:
+            if len(self._pages) >= self.LIMIT:
+                self._pages.clear()
+            page = self._pages[key] = _form_with_markers(request, state, teams)
+        token = request.get(CSRF_TOKEN, "")
+        return page.replace(self.CSRF, token, 1).replace(self.KEY, state.submission_key, 1)
+
+
+def _form_with_markers(request: web.Request, state: FormState, teams: dict[str, str]) -> str:
+    """The form rendered with :class:`EmptyForms`' markers for the token and the key."""
+    token = request.get(CSRF_TOKEN)
+    request[CSRF_TOKEN] = EmptyForms.CSRF
+    try:
+        marked = dataclasses.replace(state, submission_key=EmptyForms.KEY)
+        return _render_form(request, marked, teams).text or ""
+    finally:
+        if token is None:
+            del request[CSRF_TOKEN]
+        else:
+            request[CSRF_TOKEN] = token
+
+
 TEAM_NAMES = web.AppKey("referral_team_names", TeamNames)
+EMPTY_FORMS = web.AppKey("referral_empty_forms", EmptyForms)
 
 
 async def show_form(request: web.Request) -> web.StreamResponse:
@@ -101,7 +164,8 @@ async def show_form(request: web.Request) -> web.StreamResponse:
     state = new_state(i18n.current_language())
     if len(teams) == 1:
         state.values["team"] = next(iter(teams))
-    return _render_form(request, state, teams)
+    page = request.app[EMPTY_FORMS].page(request, state, teams)
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 
 async def review(request: web.Request) -> web.StreamResponse:
@@ -110,7 +174,7 @@ async def review(request: web.Request) -> web.StreamResponse:
     if (waited := _throttled(request, "posts")) is not None:
         return _form_after_wait(request, state, waited)
     try:
-        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+        teams = await request.app[TEAM_NAMES].recent(request.app[DB])
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error)
     try:
@@ -126,7 +190,7 @@ async def edit(request: web.Request) -> web.StreamResponse:
     if (waited := _throttled(request, "posts")) is not None:
         return _form_after_wait(request, state, waited)
     try:
-        teams = await request.app[TEAM_NAMES].read(request.app[DB])
+        teams = await request.app[TEAM_NAMES].recent(request.app[DB])
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error)
     return _render_form(request, state, teams)
@@ -281,6 +345,7 @@ def setup(app: web.Application) -> None:
     """Register the referral form's routes, its rate limits and the teams it remembers."""
     register_globals(app)
     app[TEAM_NAMES] = TeamNames()
+    app[EMPTY_FORMS] = EmptyForms()
     if REFERRAL_LIMITS not in app:
         config = app[CONFIG]
         app[REFERRAL_LIMITS] = ReferralLimits.per_hour(

@@ -54,7 +54,8 @@ class _Lazy:
         return str(self._compute())
 
 
-async def _context(request: web.Request) -> dict[str, Any]:
+async def request_context(request: web.Request) -> dict[str, Any]:
+    """What every page may use: the request, language, CSRF token, the user."""
     return {
         "request": request,
         "lang": _Lazy(i18n.current_language),
@@ -71,7 +72,7 @@ def _jinja_env(app: web.Application) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         extensions=["jinja2.ext.i18n"],
         autoescape=jinja2.select_autoescape(default=True),
-        context_processors=[_context],
+        context_processors=[request_context],
         undefined=jinja2.StrictUndefined,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
