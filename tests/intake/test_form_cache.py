@@ -56,6 +56,7 @@ async def test_a_cached_form_is_the_fresh_form_with_this_requests_tokens(
 
 async def test_the_page_served_is_new_when_the_teams_change(aiohttp_client, settings, db) -> None:
     await make_team(db)
+    await make_team(db, "ost", "Resursteam Öst")
     client = await aiohttp_client(create_app(settings, database=db))
     before = await (await client.get("/remiss")).text()
     await make_team(db, "syd", "Resursteam Syd")
