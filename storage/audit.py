@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -45,25 +45,6 @@ async def count_since(
         select(AuditEntry.detail).where(AuditEntry.action == action, AuditEntry.at >= since)
     )
     return sum(1 for d in rows if d.get(detail_key) == detail_value)
-
-
-async def entries(
-    session: AsyncSession,
-    *,
-    team_id: int | None = None,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    limit: int = 500,
-) -> Sequence[AuditEntry]:
-    """The newest entries, optionally for one team or one object."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    if team_id is not None:
-        query = query.where(AuditEntry.team_id == team_id)
-    if object_type is not None:
-        query = query.where(AuditEntry.object_type == object_type)
-    if object_id is not None:
-        query = query.where(AuditEntry.object_id == object_id)
-    return (await session.scalars(query)).all()
 
 
 async def total(session: AsyncSession) -> int:
