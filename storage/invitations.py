@@ -22,33 +22,15 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.errors import NotAllowed, NotFound
+from core.errors import NotFound
 from core.i18n import DEFAULT_LANGUAGE, N_
-from storage import audit
+from core.invitations import InvitationError
+from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
 from storage.surveys import SurveyState, dialect_insert, state_of
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-class InvitationError(NotAllowed):
-    """The invitation cannot be used; ``reason`` says why, the message tells the participant."""
-
-    MESSAGES = {
-        "unknown": N_("Länken fungerar inte. Kontrollera att du har öppnat hela länken."),
-        "expired": N_("Länken har slutat gälla. Be teamet om en ny länk."),
-        "revoked": N_("Den här länken gäller inte längre. Använd den senaste länken du har fått."),
-        "taken": N_(
-            "Den här länken används redan i en annan chatt. Om det inte var du, kontakta teamet."
-        ),
-        "in_telegram": N_("Du har redan börjat svara i Telegram. Fortsätt gärna där."),
-        "on_web": N_("Du har redan börjat svara på webbsidan. Fortsätt gärna där."),
-    }
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(self.MESSAGES[reason])
-        self.reason = reason
 
 
 def hash_token(token: str) -> str:
@@ -104,7 +86,7 @@ async def _create(
     user_id: int | None,
     now: datetime,
 ) -> NewInvitation:
-    """Store one invitation (its token's hash) and audit it."""
+    """Store one invitation (its token's hash); :mod:`services.invitations` audits it."""
     token = secrets.token_urlsafe(24)
     invitation = Invitation(
         participant_id=participant.id,
@@ -117,16 +99,6 @@ async def _create(
     )
     session.add(invitation)
     await session.flush()
-    await audit.record(
-        session,
-        "invitation.created",
-        actor=f"user:{user_id}" if user_id else "cli",
-        user_id=user_id,
-        object_type="participant",
-        object_id=participant.id,
-        team_id=participant.team_id,
-        detail={"invitation": invitation.id, "channel": channel},
-    )
     return NewInvitation(invitation.id, participant.id, participant.person_ref, token, expires_at)
 
 
@@ -186,10 +158,10 @@ async def latest_invitations(
 
 def check_usable(state: SurveyState, now: datetime | None = None) -> None:
     """Raise :class:`InvitationError` when the invitation was revoked or has expired."""
-    if state.invitation.revoked_at is not None:
-        raise InvitationError("revoked")
-    if state.invitation.expires_at <= (now or utcnow()) and not state.completed:
-        raise InvitationError("expired")
+    invitation = state.invitation
+    check_invitation(
+        invitation.revoked_at, invitation.expires_at, completed=state.completed, now=now or utcnow()
+    )
 
 
 async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
