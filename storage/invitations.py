@@ -226,6 +226,7 @@ class DueReminder:
     invitation_id: int
     chat_id: int
     language: str
+    last_reminder_at: datetime | None = None
 
 
 async def due_reminders(
@@ -248,7 +249,14 @@ async def due_reminders(
         if max(moment for moment in moments if moment is not None) <= cutoff:
             chat_id, language = invitation.telegram_chat_id, invitation.language
             assert chat_id is not None
-            due.append(DueReminder(invitation.id, chat_id, language or DEFAULT_LANGUAGE))
+            due.append(
+                DueReminder(
+                    invitation.id,
+                    chat_id,
+                    language or DEFAULT_LANGUAGE,
+                    invitation.last_reminder_at,
+                )
+            )
     return due
 
 
@@ -265,12 +273,18 @@ async def mark_reminder_sent(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def unmark_reminder(session: AsyncSession, invitation_id: int) -> None:
-    """Give back a reminder that could not be sent, so a later run tries again."""
+async def unmark_reminder(
+    session: AsyncSession, invitation_id: int, last_reminder_at: datetime | None = None
+) -> None:
+    """Give back a reminder that could not be sent, so the next run tries again.
+
+    ``last_reminder_at`` is the time of the reminder before it (None: there was none); it is
+    put back, so the reminder is due again at once rather than after the set days.
+    """
     await session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.reminders_sent > 0)
-        .values(reminders_sent=Invitation.reminders_sent - 1)
+        .values(reminders_sent=Invitation.reminders_sent - 1, last_reminder_at=last_reminder_at)
     )
 
 

@@ -230,12 +230,14 @@ async def test_no_reminders_when_stopped_finished_revoked_or_unclaimed(db: Datab
 
 async def test_a_reminder_given_back_is_due_again(db: Database, team) -> None:
     invitation_id = await claimed_and_started(db, "N-001", CHAT)
+    [reminder] = await due(db, 3)
     await remind(db, invitation_id, 3)
     async with db.transaction() as session:
-        await invitations.unmark_reminder(session, invitation_id)
+        await invitations.unmark_reminder(session, invitation_id, reminder.last_reminder_at)
 
     [invitation] = await all_invitations(db)
     assert invitation.reminders_sent == 0
+    assert await due(db, 3.01) == [reminder]  # the next run, 15 minutes later, not days later
 
 
 # --- Telegram updates ------------------------------------------------------------------------
