@@ -89,7 +89,11 @@ class Conversation:
         if reply is None:
             log.info("bot.update_repeated", extra={"update": update.update_id})
             return
-        await _send(update, context, chat_id, reply)
+        try:
+            await _send(update, context, chat_id, reply)
+        except Exception:
+            await chat.reply_failed(self.db, update.update_id)  # the redelivery shows it again
+            raise
 
 
 def parse_input(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> ChatInput:

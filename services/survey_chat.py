@@ -5,7 +5,8 @@ is applied twice), reads the chat's state with its invitation row locked, applie
 participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. It
 returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
 rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
-never runs ahead of what is stored. A DomainError (a wrong answer, an unusable link) rolls the
+never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's
+redelivery of the update shows where the participant is instead of being dropped. A DomainError (a wrong answer, an unusable link) rolls the
 update back, and the reply carries it; nothing about the participant stays in the process.
 """
 
@@ -92,15 +93,29 @@ async def handle_chat_update(
     reply = ChatReply(fallback_language)
     try:
         async with db.transaction() as session:
+            step = STEPS[chat.step]
             if not await invitations.mark_processed_update(session, update_id):
-                return None
+                if not await invitations.take_failed_reply(session, update_id):
+                    return None
+                step = _resend  # applied before, but the participant never saw the reply
             state = await invitations.load_chat_state(session, chat_id)
             if state is not None and state.invitation.language:
                 reply.language = state.language
-            await STEPS[chat.step](_Turn(session, chat_id, state, chat, reply))
+            await step(_Turn(session, chat_id, state, chat, reply))
     except DomainError as error:
         return ChatReply(reply.language, error=error)
     return reply
+
+
+async def reply_failed(db: Database, update_id: int) -> None:
+    """The replies to an applied update could not be sent: a redelivery shows where we are."""
+    async with db.transaction() as session:
+        await invitations.mark_reply_failed(session, update_id)
+
+
+async def _resend(turn: _Turn) -> None:
+    """A redelivered update whose replies failed: show where the participant is now."""
+    await _where_we_are(turn, returning=False)
 
 
 async def _start(turn: _Turn) -> None:

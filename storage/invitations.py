@@ -305,6 +305,25 @@ async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
+    """The update was applied but its replies could not be sent."""
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.update_id == update_id)
+        .values(reply_failed=True)
+    )
+
+
+async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
+    """Whether the replies to this (applied) update failed; the mark is cleared."""
+    result = await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.reply_failed)
+        .values(reply_failed=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def forget_processed_updates(session: AsyncSession, before: datetime) -> int:
     """Remove the records of updates handled before ``before``; how many were removed."""
     result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < before))
