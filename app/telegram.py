@@ -25,10 +25,17 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ["message", "callback_query"]
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+#: Sends overall, evenly spaced: just under Telegram's ~30 a second in any one-second window.
+#: (AIORateLimiter's default bucket lets 30 go at once and then 30 a second, which a sliding
+#: one-second window can count as more than 30.)
+MESSAGES_PER_SECOND = 29
 
 
 def build_application(settings: Settings) -> TelegramApplication:
     """A PTB application talking to ``SAMVERKAN_TELEGRAM_API_URL``, rate-limited for Telegram.
+
+    The rate limiter paces every send, reminders included, and waits out a 429 (``retry_after``)
+    before trying again, up to three times.
 
     PTB's own job queue is off: reminders run in :mod:`app.scheduler`, which holds a database
     lease so that only one process sends them.
@@ -39,7 +46,11 @@ def build_application(settings: Settings) -> TelegramApplication:
         .token(settings.telegram_token.reveal())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=3
+            )
+        )
         .job_queue(None)
     )
     if settings.telegram_mode == "webhook":

@@ -1,161 +1,181 @@
-"""The plumbing around every step of the conversation: one update, one transaction, then replies.
+"""Each update of the survey conversation: parse it, hand it to the service, render the reply.
 
-For each update, :class:`Conversation` opens a transaction, records the update id (a redelivered
-update is dropped, so nothing is applied twice), reads the chat's :class:`SurveyState` with its
-invitation row locked, and lets the step change it and queue replies on a :class:`Turn`. Only
-after the commit are the replies sent, so what the participant sees never runs ahead of what is
-stored. A :class:`DomainError` (a wrong answer, an invitation that cannot be used) rolls the step
-back and becomes the reply. Nothing about the participant stays in this process between updates.
+:func:`services.survey_chat.handle_chat_update` applies the update in one transaction (a
+redelivered update is dropped) and says what to show; only after its commit does this module
+send the messages and edits, so what the participant sees never runs ahead of what is stored.
+If rewriting the pressed message fails, the next question is sent all the same.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.questions import Press
-from core.errors import DomainError
-from storage import invitations
+from bot.questions import (
+    DELETE_NO,
+    DELETE_YES,
+    RESUME,
+    Press,
+    answered_message,
+    language_keyboard,
+    one_button,
+    question_message,
+    two_buttons,
+)
+from core.i18n import LANGUAGES
+from services import survey_chat as chat
+from services.survey_chat import ChatInput, ChatReply, Show
 from storage.db import Database
-from storage.surveys import SurveyState
 
 log = logging.getLogger("samverkan.bot")
 
-Step = Callable[["Turn"], Awaitable[None]]
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A message to send (``send``), the pressed message to rewrite (``edit``) or re-button."""
-
-    kind: str
-    text: str | None = None
-    keyboard: InlineKeyboardMarkup | None = None
-
-
-@dataclass
-class Turn:
-    """One update being handled: what the participant did, their state, the replies to send."""
-
-    session: AsyncSession
-    chat_id: int
-    state: SurveyState | None
-    fallback_language: str
-    text: str = ""
-    press: Press | None = None
-    replies: list[Reply] = field(default_factory=list)
-    toast: str | None = None
-
-    @property
-    def language(self) -> str:
-        """The language the participant chose, else their Telegram app's."""
-        if self.state is not None and self.state.invitation.language:
-            return self.state.language
-        return self.fallback_language
-
-    def t(self, message: str, **params: object) -> str:
-        """``message`` in the participant's language."""
-        return texts.translate(self.language, message, **params)
-
-    def say(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """Send a new message."""
-        self.replies.append(Reply("send", text, keyboard))
-
-    def rewrite(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """Replace the text (and buttons) of the message whose button was pressed."""
-        if self.press is not None:
-            self.replies.append(Reply("edit", text, keyboard))
-
-    def rebutton(self, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """Replace the buttons of the message whose button was pressed (None removes them)."""
-        if self.press is not None:
-            self.replies.append(Reply("markup", None, keyboard))
+#: What each button sends to the service (see :mod:`bot.questions` for the button data).
+PRESSES = {
+    "a": "answer",
+    "t": "tick",
+    "d": "done",
+    "s": "skip",
+    "b": "back",
+    "k": "keep",
+    "later": "later",
+    "resume": chat.RESUME,
+    "lang": chat.LANGUAGE,
+    "stop": chat.STOP,
+    "del": "del",
+}
+#: The bot's words for what the service asks to say, by name.
+WORDS = {
+    "need_link": texts.NEED_LINK,
+    "already_answered": texts.ALREADY_ANSWERED,
+    "welcome_back": texts.WELCOME_BACK,
+    "reminders_stopped": texts.REMINDERS_STOPPED,
+    "nothing_to_delete": texts.NOTHING_TO_DELETE,
+    "deleted": texts.DELETED,
+    "not_deleted": texts.NOT_DELETED,
+    "help": texts.HELP,
+}
 
 
 class Conversation:
-    """Runs steps against the database and sends their replies; see the module docstring."""
+    """Runs the chat service for each update and sends its replies; see the module docstring."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def handler(self, step: Step) -> Handler:
-        """A python-telegram-bot callback that runs ``step`` for each update."""
+    def handler(self, step: str) -> Handler:
+        """A python-telegram-bot callback that hands ``step`` (or a button's) to the service."""
 
         async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            """Run the step for this update."""
+            """Apply this update, then send what it showed."""
             await self.run(update, context, step)
 
-        handle.__doc__ = step.__doc__
-        handle.__name__ = step.__name__
+        handle.__name__ = f"on_{step}"
         return handle
 
-    async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, step: Step) -> None:
-        """Apply ``step`` to the update in one transaction, then send what it queued."""
-        chat = update.effective_chat
-        assert chat is not None
+    async def run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> None:
+        """Parse the update, apply it in one transaction, then send the replies."""
+        chat_id = update.effective_chat.id if update.effective_chat else 0
         user = update.effective_user
         language = texts.guess_language(user.language_code if user else None)
-        turn: Turn | None = None
-        try:
-            async with self.db.transaction() as session:
-                if not await invitations.mark_processed_update(session, update.update_id):
-                    log.info("bot.update_repeated", extra={"update": update.update_id})
-                    return
-                state = await invitations.load_chat_state(session, chat.id)
-                turn = Turn(session, chat.id, state, language, **_input(update, context))
-                language = turn.language  # (the state is gone after a rollback)
-                await step(turn)
-        except DomainError as error:
-            message = texts.error_text(language, error)
-            if update.callback_query is not None:
-                await _send(update, context, chat.id, [], message[:200])
-            else:
-                await _send(update, context, chat.id, [Reply("send", message)], None)
+        parsed = parse_input(update, context, step)
+        reply = await chat.handle_chat_update(self.db, update.update_id, chat_id, language, parsed)
+        if reply is None:
+            log.info("bot.update_repeated", extra={"update": update.update_id})
             return
-        if turn is not None:
-            await _send(update, context, chat.id, turn.replies, turn.toast)
+        try:
+            await _send(update, context, chat_id, reply)
+        except Exception:
+            await chat.reply_failed(self.db, update.update_id)  # the redelivery shows it again
+            raise
 
 
-def _input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
-    """What the participant sent: a command's argument or a message, or a button's data."""
-    if update.callback_query is not None:
-        return {"press": Press.parse(update.callback_query.data or "")}
+def parse_input(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -> ChatInput:
+    """What the participant sent: a command's argument, a message, or a button's data."""
+    query = update.callback_query
+    if query is not None:
+        press = Press.parse(query.data or "")
+        if press.action == "lang":
+            return ChatInput(chat.LANGUAGE, value=press.qid, pressed=True)
+        if press.action == "del":
+            kind = chat.DELETE_YES if (query.data or "") == DELETE_YES else chat.DELETE_NO
+            return ChatInput(kind, pressed=True)
+        kind = PRESSES.get(press.action, press.action)
+        return ChatInput(kind, qid=press.qid, value=press.value, pressed=True)
     if context.args is not None:
-        return {"text": " ".join(context.args)}
+        return ChatInput(step, text=" ".join(context.args))
     message = update.effective_message
-    return {"text": (message.text or "") if message else ""}
+    return ChatInput(step, text=(message.text or "") if message else "")
 
 
 async def _send(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    replies: list[Reply],
-    toast: str | None,
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: ChatReply
 ) -> None:
-    """Answer the pressed button, then send and edit messages as the step said."""
+    """Answer the pressed button, then send and edit messages as the service said."""
     query = update.callback_query
+    language = reply.language
+    if reply.error is not None:
+        message = texts.error_text(language, reply.error)
+        if query is not None:
+            await query.answer(message[:200])
+        else:
+            await context.bot.send_message(chat_id, message)
+        return
     if query is not None:
-        await query.answer(toast)
-    for reply in replies:
-        try:
-            if reply.kind == "send":
-                assert reply.text is not None
-                await context.bot.send_message(chat_id, reply.text, reply_markup=reply.keyboard)
-            elif query is not None and reply.kind == "edit":
-                assert reply.text is not None
-                await query.edit_message_text(reply.text, reply_markup=reply.keyboard)
-            elif query is not None:
-                await query.edit_message_reply_markup(reply.keyboard)
-        except BadRequest as error:
-            if "not modified" not in error.message:
-                raise
+        await query.answer(texts.translate(language, texts.STALE_BUTTON) if reply.stale else None)
+    for show in reply.shows:
+        if show.where == chat.SAY:
+            text, keyboard = render(language, show)
+            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+        elif query is not None:
+            await _rewrite(query, language, show)
+
+
+async def _rewrite(query: Any, language: str, show: Show) -> None:
+    """Rewrite the pressed message (its text, or only its buttons); a failure is only logged.
+
+    A failed edit must not keep the next question from being sent: the answer is stored.
+    """
+    try:
+        if show.where == chat.EDIT:
+            text, keyboard = render(language, show)
+            await query.edit_message_text(text, reply_markup=keyboard)
+        elif show.screen is not None:
+            await query.edit_message_reply_markup(question_message(language, show.screen)[1])
+        else:
+            await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            log.warning("bot.edit_failed", extra={"reason": error.message})
+    except NetworkError:
+        log.warning("bot.edit_failed", extra={"reason": "network"})
+
+
+def render(language: str, show: Show) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of one thing the service asked to show."""
+    t = texts.translate
+    if show.what == "question" and show.screen is not None:
+        return question_message(language, show.screen)
+    if show.what == "answered" and show.question is not None:
+        return answered_message(language, show.question, show.answer), None
+    if show.what == "question_text" and show.question is not None:
+        return show.question.text_in(language), None
+    if show.what in ("intro", "thanks"):
+        return show.text, None
+    if show.what == "redacted" and show.notice is not None:
+        kinds = texts.removed_kinds(language, show.notice.removed)
+        return t(language, texts.REDACTED, kinds=kinds, text=show.notice.text), None
+    if show.what == "greeting":
+        return t(language, texts.GREETING), language_keyboard(LANGUAGES)
+    if show.what == "saved_for_later":
+        return t(language, texts.SAVED_FOR_LATER), one_button(language, texts.CONTINUE, RESUME)
+    if show.what == "confirm_delete":
+        choices = (texts.DELETE_YES, DELETE_YES), (texts.DELETE_NO, DELETE_NO)
+        return t(language, texts.CONFIRM_DELETE), two_buttons(language, *choices)
+    return t(language, WORDS[show.what]), None

@@ -20,8 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import steps, texts
-from bot.conversation import Conversation, Step
+from bot import texts
+from bot.conversation import Conversation
 from bot.questions import (
     ANSWER,
     BACK,
@@ -37,10 +37,15 @@ from bot.questions import (
     TICK,
 )
 from core.i18n import LANGUAGES
+from services import survey_chat as chat
 from storage.db import Database
 
 log = logging.getLogger("samverkan.bot")
 FAILED_UPDATES = "samverkan.failed_updates"
+BUTTON_PATTERN = (
+    f"^({LANGUAGE_PREFIX}|{ANSWER}:|{TICK}:|{DONE}:|{SKIP}:|{BACK}:|{KEEP}:"
+    f"|{LATER}$|{RESUME}$|{STOP}$|{DELETE_YES}$|{DELETE_NO}$)"
+)
 COMMANDS = (
     ("start", texts.START_COMMAND),
     ("hjalp", texts.HELP_COMMAND),
@@ -57,29 +62,16 @@ def register(
     private = filters.ChatType.PRIVATE
     on = conversation.handler
 
-    def button(step: Step, pattern: str) -> CallbackQueryHandler[Any, Any]:
-        """The handler of the buttons whose data matches ``pattern``."""
-        return CallbackQueryHandler(on(step), pattern=pattern)
+    button = on(chat.RESUME)  # every button: its data says what it does
 
     application.add_handlers(
         [
-            CommandHandler("start", on(steps.start), filters=private),
-            CommandHandler("stopp", on(steps.stop_reminders), filters=private),
-            CommandHandler("radera", on(steps.ask_to_delete), filters=private),
-            CommandHandler(["hjalp", "help"], on(steps.show_help), filters=private),
-            button(steps.choose_language, f"^{LANGUAGE_PREFIX}"),
-            button(steps.answer_button, f"^{ANSWER}:"),
-            button(steps.tick, f"^{TICK}:"),
-            button(steps.done, f"^{DONE}:"),
-            button(steps.skip, f"^{SKIP}:"),
-            button(steps.back, f"^{BACK}:"),
-            button(steps.keep, f"^{KEEP}:"),
-            button(steps.later, f"^{LATER}$"),
-            button(steps.resume, f"^{RESUME}$"),
-            button(steps.stop_reminders, f"^{STOP}$"),
-            button(steps.delete_confirmed, f"^{DELETE_YES}$"),
-            button(steps.delete_cancelled, f"^{DELETE_NO}$"),
-            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on(steps.typed_answer)),
+            CommandHandler("start", on(chat.START), filters=private),
+            CommandHandler("stopp", on(chat.STOP), filters=private),
+            CommandHandler("radera", on(chat.ASK_DELETE), filters=private),
+            CommandHandler(["hjalp", "help"], on(chat.HELP), filters=private),
+            CallbackQueryHandler(button, pattern=BUTTON_PATTERN),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on(chat.TYPED)),
         ]
     )
     application.add_error_handler(on_error)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
+from core import survey_flow as flow
 from core import surveys as core
-from storage.surveys import SurveyState
+from core.translations import language_name
 
 ANSWER, TICK, DONE, SKIP, BACK, KEEP = "a", "t", "d", "s", "b", "k"
 LATER, RESUME, STOP, DELETE_YES, DELETE_NO = "later", "resume", "stop", "del:yes", "del:no"
@@ -52,7 +53,7 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
     """One button per language, each named in its own language."""
-    row = [_button(texts.language_name(code), LANGUAGE_PREFIX + code) for code in languages]
+    row = [_button(language_name(code), LANGUAGE_PREFIX + code) for code in languages]
     return InlineKeyboardMarkup([row])
 
 
@@ -71,35 +72,28 @@ def two_buttons(
     )
 
 
-def question_message(
-    state: SurveyState, question: core.Question
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and keyboard that ask ``question`` in the participant's language."""
-    language, survey = state.language, state.survey
-    assert survey is not None
-    number, total = survey.index(question.id) + 1, len(survey.questions)
+def question_message(language: str, screen: flow.Screen) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and keyboard that ask the screen's question in ``language``."""
+    question = screen.question
+    assert question is not None
+    number, total = screen.number, screen.total
     lines = [texts.translate(language, texts.QUESTION_NUMBER, number=number, total=total)]
     lines.append(question.text_in(language))
     lines += [question.hint_in(language)] if question.hint else []
-    lines += _instructions(state, question)
-    rows = _answer_rows(state, question) + _navigation_rows(state, question)
+    lines += _instructions(language, question, screen.answer)
+    rows = _answer_rows(language, question, screen.answer) + _navigation_rows(language, screen)
     return "\n\n".join(line for line in lines if line), InlineKeyboardMarkup(rows)
 
 
-def answered_message(state: SurveyState, question: core.Question) -> str:
+def answered_message(language: str, question: core.Question, value: object) -> str:
     """The question with the answer given, for the message whose buttons were pressed."""
-    value = state.answers.get(question.id)
-    label = core.answer_label(question, value, state.language)
-    return (
-        f"{question.text_in(state.language)}\n\n✓ {label}"
-        if label
-        else question.text_in(state.language)
-    )
+    label = core.answer_label(question, value, language) if value is not None else ""
+    text = question.text_in(language)
+    return f"{text}\n\n✓ {label}" if label else text
 
 
-def _instructions(state: SurveyState, question: core.Question) -> list[str]:
+def _instructions(language: str, question: core.Question, value: object) -> list[str]:
     """What to do, and the answer given so far when the participant comes back to a question."""
-    language, value = state.language, state.answers.get(question.id)
     t = texts.translate
     lines = []
     if question.kind == core.SCALE:
@@ -120,11 +114,11 @@ def _instructions(state: SurveyState, question: core.Question) -> list[str]:
 Rows = list[list[InlineKeyboardButton]]
 
 
-def _answer_rows(state: SurveyState, question: core.Question) -> Rows:
+def _answer_rows(language: str, question: core.Question, value: object) -> Rows:
     """The buttons that answer the question, by its kind (none for free text)."""
-    language, qid = state.language, question.id
+    qid = question.id
     if question.kind in (core.SINGLE, core.MULTIPLE):
-        return _option_rows(question, language, state.answers.get(qid))
+        return _option_rows(question, language, value)
     if question.kind == core.YESNO:
         yes, no = core.yes_no_labels(language)
         return [
@@ -162,17 +156,16 @@ def _option_rows(question: core.Question, language: str, value: object) -> Rows:
     return rows
 
 
-def _navigation_rows(state: SurveyState, question: core.Question) -> Rows:
+def _navigation_rows(language: str, screen: flow.Screen) -> Rows:
     """Tillbaka, and Hoppa över or Behåll svaret where they apply; then Fortsätt senare."""
-    assert state.survey is not None
-    language, qid = state.language, question.id
-    t = texts.translate
+    assert screen.question is not None
+    qid, t = screen.question.id, texts.translate
     row = []
-    if core.previous_question(state.survey, qid) is not None:
+    if screen.can_go_back:
         row.append(_button(t(language, texts.BACK), button_data(BACK, qid)))
-    if qid in state.answers and question.kind != core.MULTIPLE:
+    if screen.can_keep:
         row.append(_button(t(language, texts.KEEP), button_data(KEEP, qid)))
-    elif core.can_skip(question):
+    elif screen.can_skip:
         row.append(_button(t(language, texts.SKIP), button_data(SKIP, qid)))
     later = [_button(t(language, texts.LATER), LATER)]
     return [row, later] if row else [later]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from babel import Locale
-
 from core.errors import DomainError
 from core.i18n import LANGUAGES, N_
 from core.translations import translate_to
@@ -108,12 +106,6 @@ def removed_kinds(language: str, kinds: Iterable[str]) -> str:
     ordered = [kind for kind in REDACTED_KINDS if kind in set(kinds)]
     separator = "، " if language == "ar" else ", "
     return separator.join(translate(language, REDACTED_KINDS[kind]) for kind in ordered)
-
-
-def language_name(code: str) -> str:
-    """A language's name in that language, as on a button: "Svenska", "English", "العربية"."""
-    name = Locale.parse(code).display_name or code
-    return name[:1].upper() + name[1:]
 
 
 def guess_language(language_code: str | None) -> str:

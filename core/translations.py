@@ -13,6 +13,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -39,3 +40,9 @@ def translations(language: str) -> gettext_module.NullTranslations:
 def translate_to(language: str, message: str) -> str:
     """``message`` translated into ``language`` (for e-mails and bot messages)."""
     return translations(language).gettext(message)
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language, as on a button: "Svenska", "English", "العربية"."""
+    name = Locale.parse(code).display_name or code
+    return name[:1].upper() + name[1:]

@@ -10,20 +10,17 @@ does not pass the checks is refused with the file, the question and the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import segno
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.access import Staff
+from core.errors import NotFound
 from core.surveys import SurveyFileError
 from intake import auth, i18n
 from intake.context import BOT, CONFIG, DB
 from intake.team_pages import flash, path_id, register_globals, render, staff_of, take_flash
-from storage import invitations, surveys
-from storage.models import Participant, Team
+from services import invitations
+from services.invitations import NewInvitation, TeamNotAllowed
 
 PAGE = "/team/enkater"
 
@@ -55,7 +52,7 @@ class ShownInvitation:
     telegram_qr: str | None
 
 
-def shown(request: web.Request, new: invitations.NewInvitation) -> ShownInvitation:
+def shown(request: web.Request, new: NewInvitation) -> ShownInvitation:
     """The links and QR codes of a new invitation."""
     web = web_link(request.app[CONFIG].public_url, new.token)
     username = request.app[BOT].username
@@ -70,16 +67,6 @@ def shown(request: web.Request, new: invitations.NewInvitation) -> ShownInvitati
     )
 
 
-async def _team(session: AsyncSession, staff: Staff, code: str | None) -> Team:
-    """The team asked for (or the user's first), if this member of staff may see it."""
-    teams = await session.scalars(select(Team).order_by(Team.code))
-    visible = [team for team in teams if staff.sees(team.id)]
-    chosen = next((team for team in visible if team.code == code), visible[0] if visible else None)
-    if chosen is None:
-        raise web.HTTPForbidden()
-    return chosen
-
-
 @auth.require_role("staff")
 async def page(request: web.Request) -> web.StreamResponse:
     """GET /team/enkater: active participants, their latest invitation, the team's survey."""
@@ -90,19 +77,15 @@ async def _render_page(
     request: web.Request, code: str | None, survey_error: str = "", status: int = 200
 ) -> web.Response:
     """The survey page for team ``code``, with an error about the survey file if any."""
-    staff = staff_of(request)
-    async with request.app[DB].sessions() as session:
-        team = await _team(session, staff, code)
-        active = await invitations.active_participants(session, team.id)
-        latest = await invitations.latest_invitations(session, [p.id for p in active])
-        all_teams = await session.scalars(select(Team).order_by(Team.code))
-        teams = [other for other in all_teams if staff.sees(other.id)]
-    rows = [(participant, *latest.get(participant.id, (None, None))) for participant in active]
+    try:
+        shown_page = await invitations.team_survey_page(request.app[DB], staff_of(request), code)
+    except TeamNotAllowed:
+        raise web.HTTPForbidden() from None
     context = {
-        "team": team,
-        "teams": teams,
-        "rows": rows,
-        "survey_files": surveys.survey_files(),
+        "team": shown_page.team,
+        "teams": shown_page.teams,
+        "rows": shown_page.rows,
+        "survey_files": shown_page.survey_files,
         "survey_error": survey_error,
         "bot_on": bool(request.app[BOT].username),
         "notice": await take_flash(request),
@@ -113,35 +96,31 @@ async def _render_page(
 @auth.require_role("staff")
 async def invite_one(request: web.Request) -> web.StreamResponse:
     """POST /team/enkater/deltagare/{id}: a new invitation for one participant, shown once."""
-    staff, participant_id = staff_of(request), path_id(request)
-    async with request.app[DB].transaction() as session:
-        participant = await session.get(Participant, participant_id)
-        if participant is None or not staff.sees(participant.team_id):
-            raise web.HTTPNotFound()
-        created = await invitations.create_invitations(
-            session, [participant], **_options(request, staff)
+    staff, days = staff_of(request), request.app[CONFIG].invitation_days
+    try:
+        created = await invitations.invite_participant(
+            request.app[DB], staff, participant_id=path_id(request), channel="any", days=days
         )
-    return _render_created(request, created)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    return _render_created(request, [created])
 
 
 @auth.require_role("staff")
 async def invite_team(request: web.Request) -> web.StreamResponse:
     """POST /team/enkater/alla: new invitations for every active participant, shown once."""
     staff, form = staff_of(request), await request.post()
-    async with request.app[DB].transaction() as session:
-        team = await _team(session, staff, str(form.get("team", "")) or None)
-        active = await invitations.active_participants(session, team.id)
-        created = await invitations.create_invitations(session, active, **_options(request, staff))
+    code, days = str(form.get("team", "")) or None, request.app[CONFIG].invitation_days
+    try:
+        created = await invitations.invite_active_participants(
+            request.app[DB], staff, code, channel="any", days=days
+        )
+    except TeamNotAllowed:
+        raise web.HTTPForbidden() from None
     return _render_created(request, created)
 
 
-def _options(request: web.Request, staff: Staff) -> dict[str, Any]:
-    """How invitations made on this page are made: any channel, the set days, by whom."""
-    days = request.app[CONFIG].invitation_days
-    return {"channel": "any", "days": days, "user_id": staff.user_id}
-
-
-def _render_created(request: web.Request, created: list[invitations.NewInvitation]) -> web.Response:
+def _render_created(request: web.Request, created: list[NewInvitation]) -> web.Response:
     """The page that shows new links once (tokens are not stored, only their hashes)."""
     context = {
         "created": [shown(request, new) for new in created],
@@ -157,11 +136,9 @@ async def choose_survey(request: web.Request) -> web.StreamResponse:
     file_name = str(form.get("survey_file", "")) or None
     code = str(form.get("team", "")) or None
     try:
-        async with request.app[DB].transaction() as session:
-            team = await _team(session, staff, code)
-            survey = await surveys.select_team_survey(
-                session, team.id, file_name, user_id=staff.user_id
-            )
+        team, survey = await invitations.select_team_survey(request.app[DB], staff, code, file_name)
+    except TeamNotAllowed:
+        raise web.HTTPForbidden() from None
     except SurveyFileError as error:
         return await _render_page(request, code, error.render(i18n.gettext), status=422)
     message = i18n.gettext("Teamet använder nu enkäten {code}, version {version}.")

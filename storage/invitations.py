@@ -22,33 +22,15 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.errors import NotAllowed, NotFound
+from core.errors import NotFound
 from core.i18n import DEFAULT_LANGUAGE, N_
-from storage import audit
+from core.invitations import InvitationError
+from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
 from storage.surveys import SurveyState, dialect_insert, state_of
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-class InvitationError(NotAllowed):
-    """The invitation cannot be used; ``reason`` says why, the message tells the participant."""
-
-    MESSAGES = {
-        "unknown": N_("Länken fungerar inte. Kontrollera att du har öppnat hela länken."),
-        "expired": N_("Länken har slutat gälla. Be teamet om en ny länk."),
-        "revoked": N_("Den här länken gäller inte längre. Använd den senaste länken du har fått."),
-        "taken": N_(
-            "Den här länken används redan i en annan chatt. Om det inte var du, kontakta teamet."
-        ),
-        "in_telegram": N_("Du har redan börjat svara i Telegram. Fortsätt gärna där."),
-        "on_web": N_("Du har redan börjat svara på webbsidan. Fortsätt gärna där."),
-    }
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(self.MESSAGES[reason])
-        self.reason = reason
 
 
 def hash_token(token: str) -> str:
@@ -104,7 +86,7 @@ async def _create(
     user_id: int | None,
     now: datetime,
 ) -> NewInvitation:
-    """Store one invitation (its token's hash) and audit it."""
+    """Store one invitation (its token's hash); :mod:`services.invitations` audits it."""
     token = secrets.token_urlsafe(24)
     invitation = Invitation(
         participant_id=participant.id,
@@ -117,16 +99,6 @@ async def _create(
     )
     session.add(invitation)
     await session.flush()
-    await audit.record(
-        session,
-        "invitation.created",
-        actor=f"user:{user_id}" if user_id else "cli",
-        user_id=user_id,
-        object_type="participant",
-        object_id=participant.id,
-        team_id=participant.team_id,
-        detail={"invitation": invitation.id, "channel": channel},
-    )
     return NewInvitation(invitation.id, participant.id, participant.person_ref, token, expires_at)
 
 
@@ -186,10 +158,10 @@ async def latest_invitations(
 
 def check_usable(state: SurveyState, now: datetime | None = None) -> None:
     """Raise :class:`InvitationError` when the invitation was revoked or has expired."""
-    if state.invitation.revoked_at is not None:
-        raise InvitationError("revoked")
-    if state.invitation.expires_at <= (now or utcnow()) and not state.completed:
-        raise InvitationError("expired")
+    invitation = state.invitation
+    check_invitation(
+        invitation.revoked_at, invitation.expires_at, completed=state.completed, now=now or utcnow()
+    )
 
 
 async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
@@ -254,6 +226,7 @@ class DueReminder:
     invitation_id: int
     chat_id: int
     language: str
+    last_reminder_at: datetime | None = None
 
 
 async def due_reminders(
@@ -276,7 +249,14 @@ async def due_reminders(
         if max(moment for moment in moments if moment is not None) <= cutoff:
             chat_id, language = invitation.telegram_chat_id, invitation.language
             assert chat_id is not None
-            due.append(DueReminder(invitation.id, chat_id, language or DEFAULT_LANGUAGE))
+            due.append(
+                DueReminder(
+                    invitation.id,
+                    chat_id,
+                    language or DEFAULT_LANGUAGE,
+                    invitation.last_reminder_at,
+                )
+            )
     return due
 
 
@@ -293,12 +273,18 @@ async def mark_reminder_sent(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def unmark_reminder(session: AsyncSession, invitation_id: int) -> None:
-    """Give back a reminder that could not be sent, so a later run tries again."""
+async def unmark_reminder(
+    session: AsyncSession, invitation_id: int, last_reminder_at: datetime | None = None
+) -> None:
+    """Give back a reminder that could not be sent, so the next run tries again.
+
+    ``last_reminder_at`` is the time of the reminder before it (None: there was none); it is
+    put back, so the reminder is due again at once rather than after the set days.
+    """
     await session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.reminders_sent > 0)
-        .values(reminders_sent=Invitation.reminders_sent - 1)
+        .values(reminders_sent=Invitation.reminders_sent - 1, last_reminder_at=last_reminder_at)
     )
 
 
@@ -315,6 +301,25 @@ async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
         dialect_insert(session, ProcessedUpdate)
         .values(update_id=update_id, at=utcnow())
         .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
+    """The update was applied but its replies could not be sent."""
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.update_id == update_id)
+        .values(reply_failed=True)
+    )
+
+
+async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
+    """Whether the replies to this (applied) update failed; the mark is cleared."""
+    result = await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.reply_failed)
+        .values(reply_failed=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -281,11 +282,16 @@ class AnswerTheme(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a redelivered update is not applied twice."""
+    """Telegram update ids already handled, so a redelivered update is not applied twice.
+
+    ``reply_failed``: the update was applied but its replies could not be sent, so a
+    redelivery shows the participant where they are (without applying it again).
+    """
 
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEntry(Base):

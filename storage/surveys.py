@@ -21,13 +21,12 @@ from sqlalchemy import delete, insert, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import survey_flow as flow
 from core import surveys as core
 from core.clock import utcnow
 from core.errors import NotAllowed
 from core.i18n import DEFAULT_LANGUAGE, N_
-from core.redact import Redacted, redact
 from core.themes import code_text, default_codebook
-from storage import audit
 from storage.models import Answer, AnswerTheme, Invitation, Response, SurveyVersion, Team
 
 SURVEYS_DIR = core.default_survey_path().parent
@@ -88,8 +87,8 @@ async def _parsed_survey(session: AsyncSession, version_id: int, content_hash: s
     return survey
 
 
-async def select_team_survey(
-    session: AsyncSession, team_id: int, file_name: str | None, *, user_id: int | None = None
+async def set_team_survey(
+    session: AsyncSession, team_id: int, file_name: str | None
 ) -> core.Survey:
     """Switch the team to ``file_name`` in ``surveys/`` (None: the default), if it is valid.
 
@@ -101,16 +100,6 @@ async def select_team_survey(
     team.survey_file = file_name
     survey = team_survey(team)
     await register_survey_version(session, survey)
-    await audit.record(
-        session,
-        "survey.selected",
-        actor=f"user:{user_id}",
-        user_id=user_id,
-        object_type="team",
-        object_id=team_id,
-        team_id=team_id,
-        detail={"code": survey.code, "version": survey.version},
-    )
     return survey
 
 
@@ -148,14 +137,23 @@ class SurveyState:
         """The language the participant chose (Swedish until they have)."""
         return self.invitation.language or DEFAULT_LANGUAGE
 
+    def position(self) -> flow.Position:
+        """Where the participant is, for :mod:`core.survey_flow` (a response must exist)."""
+        assert self.response is not None and self.survey is not None
+        return flow.Position(
+            self.survey,
+            self.answers,
+            self.skipped,
+            self.redacted,
+            self.response.cursor,
+            self.completed,
+        )
+
     def current(self) -> core.Question | None:
         """The question to ask now: the one gone back to, else the first one left."""
-        if self.response is None or self.survey is None or self.completed:
+        if self.response is None or self.survey is None:
             return None
-        cursor = self.response.cursor
-        if cursor and any(question.id == cursor for question in self.survey.questions):
-            return self.survey.question(cursor)
-        return core.next_question(self.survey, self.answers, self.skipped)
+        return self.position().current()
 
     def progress(self) -> tuple[int, int]:
         """(number of the current question, questions in the survey), e.g. for "2 av 6"."""
@@ -292,6 +290,38 @@ async def _upsert_answer(
     response.updated_at = now
 
 
+async def store_change(
+    session: AsyncSession, state: SurveyState, change: flow.Change, *, now: datetime | None = None
+) -> None:
+    """Store what :mod:`core.survey_flow` decided for one question: a value, a skip, or nothing."""
+    _response(state)  # refuse before any work when not started or complete
+    question, now = _survey(state).question(change.qid), now or utcnow()
+    if change.kind == flow.CLEAR:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == _response(state).id, Answer.question_id == change.qid
+            )
+        )
+    elif change.kind == flow.PASS_OVER:
+        columns: dict[str, Any] = {"value": null(), "redacted": False, "skipped": True}
+        await _upsert_answer(session, state, question, now, **columns)
+    elif question.kind == core.TEXT:
+        columns = {"value": null(), "redacted": change.redacted, "skipped": False}
+        await _upsert_answer(session, state, question, now, text=str(change.value), **columns)
+    else:
+        columns = {"value": change.value, "redacted": False, "skipped": False}
+        await _upsert_answer(session, state, question, now, **columns)
+    after = flow.apply(state.position(), flow.Outcome(change))
+    state.answers, state.skipped = dict(after.answers), set(after.skipped)
+    state.redacted = set(after.redacted)
+
+
+def _survey(state: SurveyState) -> core.Survey:
+    """The survey being answered."""
+    assert state.survey is not None
+    return state.survey
+
+
 async def record_answer(
     session: AsyncSession,
     state: SurveyState,
@@ -299,31 +329,16 @@ async def record_answer(
     value: core.AnswerValue,
     *,
     now: datetime | None = None,
-) -> Redacted | None:
+) -> flow.Notice | None:
     """Store a parsed answer; free text is redacted, encrypted and coded into themes.
 
-    Returns the redaction when personal details were removed from a free-text answer, so the
+    Returns the notice when personal details were removed from a free-text answer, so the
     participant can be told why.
     """
-    _response(state)  # refuse before any work when not started or complete
-    now = now or utcnow()
-    if question.kind != core.TEXT:
-        columns: dict[str, Any] = {"value": value, "redacted": False, "skipped": False}
-        await _upsert_answer(session, state, question, now, **columns)
-        state.answers[question.id] = value
-        state.skipped.discard(question.id)
-        state.redacted.discard(question.id)
-        return None
-    cleaned = redact(str(value))
-    # The text stored after an earlier redaction, sent again unchanged, stays marked redacted.
-    was_redacted = question.id in state.redacted and state.answers.get(question.id) == cleaned.text
-    redacted = bool(cleaned.removed) or was_redacted
-    columns = {"value": null(), "redacted": redacted, "skipped": False}
-    await _upsert_answer(session, state, question, now, text=cleaned.text, **columns)
-    state.answers[question.id] = cleaned.text
-    state.skipped.discard(question.id)
-    (state.redacted.add if redacted else state.redacted.discard)(question.id)
-    return cleaned if cleaned.removed else None
+    _response(state)
+    change, notice = flow.answer_change(state.position(), question, value)
+    await store_change(session, state, change, now=now)
+    return notice
 
 
 async def skip_question(
@@ -335,32 +350,17 @@ async def skip_question(
 ) -> None:
     """Pass over an optional question (any earlier answer to it is removed)."""
     core.check_can_skip(question)
-    now = now or utcnow()
-    await _upsert_answer(session, state, question, now, value=null(), redacted=False, skipped=True)
-    state.answers.pop(question.id, None)
-    state.redacted.discard(question.id)
-    state.skipped.add(question.id)
+    await store_change(session, state, flow.Change(flow.PASS_OVER, question.id), now=now)
 
 
 async def toggle_choice(
     session: AsyncSession, state: SurveyState, question: core.Question, code: str
 ) -> list[str]:
     """Tick or untick one option of a ``multiple`` question; the choices ticked now."""
-    chosen = state.answers.get(question.id)
-    ticked = set(chosen) if isinstance(chosen, list) else set()
-    ticked ^= {code}
-    choices = [option.code for option in question.options if option.code in ticked]
-    response = _response(state)
-    if choices:
-        await record_answer(session, state, question, choices)
-    else:
-        await session.execute(
-            delete(Answer).where(
-                Answer.response_id == response.id, Answer.question_id == question.id
-            )
-        )
-        state.answers.pop(question.id, None)
-    return choices
+    _response(state)
+    change = flow.toggle_change(state.position(), question, code)
+    await store_change(session, state, change)
+    return list(change.value) if isinstance(change.value, list) else []
 
 
 async def move_cursor(
@@ -385,22 +385,14 @@ async def complete_response(
     response.cursor = None
 
 
-async def delete_answers(session: AsyncSession, state: SurveyState) -> None:
-    """Delete the participant's response and answers at their request; no more reminders."""
-    invitation = state.invitation
+async def delete_response(session: AsyncSession, state: SurveyState) -> int | None:
+    """Delete the response and its answers; no more reminders. The deleted response's id."""
+    invitation, response_id = state.invitation, state.response.id if state.response else None
     if state.response is not None:
         await session.delete(state.response)
     invitation.language, invitation.reminders_stopped = None, True
-    await audit.record(
-        session,
-        "survey.answers_deleted",
-        actor="participant",
-        object_type="invitation",
-        object_id=invitation.id,
-        team_id=invitation.team_id,
-        detail={"response": state.response.id if state.response else None},
-    )
     state.response, state.survey, state.answers, state.skipped = None, None, {}, set()
+    return response_id
 
 
 async def stop_reminders(session: AsyncSession, state: SurveyState) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -20,10 +18,10 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from intake.invitations import telegram_link, web_link
-from storage import invitations
+from services import invitations
+from services.invitations import NewInvitation, TeamNotAllowed
 from storage.crypto import install_keyring
 from storage.db import Database
-from storage.models import Participant, Team
 
 NAME = "invite"
 HELP = "create a survey invitation and print its link"
@@ -68,11 +66,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     install_keyring(keyring_for(settings))
     db = Database.from_url(settings.database_url.reveal())
     try:
-        async with db.transaction() as session:
-            participants = await _participants(session, args)
-            created = await invitations.create_invitations(
-                session, participants, channel=channel, days=settings.invitation_days
-            )
+        created = await _invite(db, args, channel, settings.invitation_days)
     finally:
         await db.close()
     for new in created:
@@ -85,11 +79,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _participants(session: AsyncSession, args: argparse.Namespace) -> list[Participant]:
-    """The one participant named, or every active one of the team."""
+async def _invite(
+    db: Database, args: argparse.Namespace, channel: str, days: int
+) -> list[NewInvitation]:
+    """Invite the one participant named, or every active one of the team."""
     if not args.all_active:
-        return [await invitations.find_participant(session, args.person_ref, args.team)]
-    team_id = await session.scalar(select(Team.id).where(Team.code == args.team))
-    if team_id is None:
-        raise UserError(f"--team {args.team}: no such team")
-    return await invitations.active_participants(session, team_id)
+        new = await invitations.invite_participant(
+            db, None, person_ref=args.person_ref, team_code=args.team, channel=channel, days=days
+        )
+        return [new]
+    try:
+        return await invitations.invite_active_participants(
+            db, None, args.team, channel=channel, days=days
+        )
+    except TeamNotAllowed:
+        raise UserError(f"--team {args.team}: no such team") from None

@@ -297,3 +297,20 @@ async def test_a_button_answer_takes_one_short_transaction_and_three_bot_api_cal
     # The pressed question keeps the answer given; the next question is a new message.
     assert answered.text.endswith("✓ Ja, lite") and question_text(core.Q_HEALTH) in fourth.text
     assert (len(api.sent) - sent_before, len(api.callback_answers) - answered_before) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(400, "Bad Request: message to edit not found"), (502, "Bad Gateway")],
+)
+async def test_when_rewriting_the_answered_question_fails_the_next_is_still_sent(
+    person: Person, api: FakeBotApi, db: Database, status: int, description: str
+) -> None:
+    await start_in_swedish(person, db)
+    await person.press("☐ Social samvaro", expect=1)
+    api.fail_next("editMessageText", status, description)
+
+    [next_question] = await person.press("✓ Klar", expect=1)
+
+    assert question_text(core.Q_USEFUL) in next_question.text
+    assert await stored_answers(db) == {core.Q_ACTIVITIES: (["social_samvaro"], None, False)}

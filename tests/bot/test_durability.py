@@ -169,3 +169,26 @@ async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries
 
     assert (failed, stored_after_failure, retried) == (500, 0, 200)
     assert await answer_count(db) == 1
+
+
+async def test_an_update_whose_reply_failed_is_answered_when_telegram_retries(
+    api: FakeBotApi, settings, db: Database
+) -> None:
+    async with serving(bot_settings(settings, api, mode="webhook"), db) as server:
+        url = webhook_url(server)
+        person = Person(api, webhooks=[url])
+        await person.write(f"/start {await new_token(db)}")
+        await person.press("Svenska", expect=3)
+        await person.press("☐ Social samvaro", expect=1)
+        await person.press("✓ Klar", expect=2)
+        api.fail_next("sendMessage", 502, "Bad Gateway")
+        update = api.user_text(person.chat_id, "Gruppen var bra")
+        sent = len(person.messages)
+        failed = await api.deliver_webhook(update, url=url)
+        retried = await api.deliver_webhook(update, url=url)
+        again = await api.deliver_webhook(update, url=url)
+
+    assert (failed, retried, again) == (500, 200, 200)
+    [next_question] = person.messages[sent:]  # sent once, at the retry
+    assert "Fråga 3 av 6" in next_question.text
+    assert await answer_count(db) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import time
 from collections import Counter
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from telegram import Bot
 
 from app.telegram import build_application
-from bot.reminders import Pacer, in_quiet_hours, reminder_message, send_reminders
+from bot.reminders import in_quiet_hours, reminder_message, send_reminders
 from storage import invitations, surveys
 from storage.db import Database
 from storage.models import Invitation
@@ -142,7 +141,7 @@ async def test_a_429_is_waited_out_and_the_reminder_sent_once(settings, db: Data
 
     async with FakeBotApi(global_rate=3, retry_after=1) as api, telegram_bot(api, settings) as bot:
         started = time.monotonic()
-        run = await send_reminders(db, bot, after_days=3, pacer=Pacer(rate=30), clock=at(MORNING))
+        run = await send_reminders(db, bot, after_days=3, clock=at(MORNING))
         seconds = time.monotonic() - started
 
     assert api.rejected_429 > 0 and seconds >= 1  # told to wait a second, and it did
@@ -164,24 +163,17 @@ async def test_a_participant_who_blocked_the_bot_is_not_reminded_again(
     assert run.failed == [invitation.id] and invitation.reminders_stopped
 
 
-async def test_the_pacer_spaces_sends_and_keeps_a_second_between_messages_to_a_chat() -> None:
-    pacer = Pacer(rate=50, per_chat=0.2)
-    started = time.monotonic()
-    moments = []
-    for chat in (1, 2, 1):
-        async with pacer.slot(chat):
-            moments.append(time.monotonic() - started)
+async def test_a_reminder_that_failed_is_sent_at_the_next_run(
+    api: FakeBotApi, settings, db: Database
+) -> None:
+    [chat] = await started_in_telegram(db, 1)
+    api.fail_next("sendMessage")
 
-    assert moments[1] >= 0.02 - 0.002 and moments[2] >= 0.2 - 0.002
+    async with telegram_bot(api, settings) as bot:
+        first = await send_reminders(db, bot, after_days=3, clock=at(MORNING))
+        next_run = await send_reminders(
+            db, bot, after_days=3, clock=at(MORNING + timedelta(minutes=15))
+        )
 
-
-async def test_the_pacer_waits_a_second_after_the_sends_that_fill_the_rate() -> None:
-    pacer = Pacer(rate=3, per_chat=0)
-    started = time.monotonic()
-    for chat in range(3):
-        async with pacer.slot(chat):
-            await asyncio.sleep(0.2)  # a slow request
-    async with pacer.slot(99):
-        fourth = time.monotonic() - started
-
-    assert fourth >= 1.2 - 0.01  # a second after the first one finished
+    assert (len(first.failed), len(first.sent)) == (1, 0)
+    assert len(next_run.sent) == 1 and len(api.messages_to(chat)) == 1

@@ -58,6 +58,13 @@ class FakeBotApi(BotApiMethods):
         )
         self._runner: web.AppRunner | None = None
         self._base_url = ""
+        self._failures: dict[str, list[ApiError]] = {}
+
+    def fail_next(
+        self, method: str, status: int = 500, description: str = "Internal Server Error"
+    ) -> None:
+        """Answer the next call of ``method`` (e.g. ``editMessageText``) with this error."""
+        self._failures.setdefault(method.lower(), []).append(ApiError(status, description))
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port; port 0 picks a free one."""
@@ -157,9 +164,12 @@ class FakeBotApi(BotApiMethods):
         """Route one call to its method; errors are answered as Telegram answers them."""
         if request.match_info["token"] != self._token:
             return ApiError(401, "Unauthorized").response()
-        method = getattr(self, f"api_{request.match_info['method'].lower()}", None)
+        name = request.match_info["method"].lower()
+        method = getattr(self, f"api_{name}", None)
         if method is None:
             return ApiError(404, "Not Found").response()
+        if self._failures.get(name):
+            return self._failures[name].pop(0).response()
         try:
             result = await method(await RequestParams.read(request))
         except ApiError as error:

@@ -130,6 +130,22 @@ async def test_staff_cannot_invite_another_teams_participant(
         assert (await session.scalars(select(Invitation))).all() == []
 
 
+async def test_a_coordinator_naming_another_team_is_refused_not_given_their_own(
+    aiohttp_client, settings, db, team
+) -> None:
+    await make_team(db, "syd", "Resursteam Syd")
+    await make_enrolled_participant(db, "S-1", team="syd")
+    client = await logged_in(aiohttp_client, settings, db, role="coordinator")
+
+    invited = await post(client, "/team/enkater/alla", team="syd")
+    shown = await client.get("/team/enkater?team=syd")
+    chosen = await post(client, "/team/enkater/enkat", team="syd", survey_file="")
+
+    assert (invited.status, shown.status, chosen.status) == (403, 403, 403)
+    async with db.sessions() as session:
+        assert (await session.scalars(select(Invitation))).all() == []
+
+
 async def test_the_page_needs_a_login(aiohttp_client, settings, db) -> None:
     client = await aiohttp_client(create_app(settings, database=db))
 

@@ -118,7 +118,7 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, Mapping[str, Outcome]]] = {
     ("GET", "/enkat/{token}/radera"): ("/enkat/{token}/radera", everyone(200)),
     ("POST", "/enkat/{token}/radera"): ("/enkat/{token}/radera", everyone(200)),
     # Survey invitations (staff of team B see their own team's page instead)
-    ("GET", "/team/enkater"): ("/team/enkater?team=norr", staff_page(200, other_team=200)),
+    ("GET", "/team/enkater"): ("/team/enkater?team=norr", staff_page(200, other_team=403)),
     ("POST", "/team/enkater/deltagare/{id}"): (
         "/team/enkater/deltagare/{participant}", staff_page(200)),
     ("POST", "/team/enkater/alla"): ("/team/enkater/alla", staff_page(200, other_team=200)),

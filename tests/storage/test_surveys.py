@@ -15,11 +15,8 @@ from storage.db import Database
 from storage.models import (
     Answer,
     AnswerTheme,
-    AuditEntry,
-    Invitation,
     Response,
     SurveyVersion,
-    Team,
 )
 from storage.surveys import SurveyState
 from tests.factories import make_enrolled_participant, make_team
@@ -266,31 +263,7 @@ async def test_a_completed_response_takes_no_more_answers(db: Database, token: s
         await answer(db, token, core.Q_HEALTH, "daligt")
 
 
-async def test_deleting_removes_response_answers_and_themes_and_stops_reminders(
-    db: Database, token: str
-) -> None:
-    await answer(db, token, core.Q_USEFUL, "Gruppen och gymmet")
-    async with db.transaction() as session:
-        state = await invitations.load_token_state(session, token)
-        await surveys.delete_answers(session, state)
-
-    async with db.sessions() as session:
-        left = [
-            len((await session.scalars(select(model))).all())
-            for model in (Response, Answer, AnswerTheme)
-        ]
-        invitation = await session.scalar(select(Invitation))
-        audit = await session.scalar(select(AuditEntry).where(AuditEntry.action.like("survey.%")))
-    assert left == [0, 0, 0]
-    assert invitation.reminders_stopped and invitation.language is None
-    assert (audit.action, audit.actor, audit.object_id) == (
-        "survey.answers_deleted",
-        "participant",
-        invitation.id,
-    )
-
-
-# --- The team's own survey -------------------------------------------------------------------
+# --- The team's own survey file ---------------------------------------------------------------
 
 
 @pytest.fixture
@@ -305,39 +278,6 @@ def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
     monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
     return tmp_path
-
-
-async def test_a_team_can_switch_to_its_own_survey_file(db: Database, survey_dir: Path) -> None:
-    team = await make_team(db)
-    async with db.transaction() as session:
-        chosen = await surveys.select_team_survey(session, team.id, "norr.yaml")
-    token = await started(db)
-
-    state = await state_for(db, token)
-    assert chosen == core.load_team_survey(survey_dir / "norr.yaml")
-    assert state.survey == chosen and state.survey != core.load_default_survey()
-
-
-async def test_an_invalid_survey_file_is_refused_with_file_question_and_reason(
-    db: Database, survey_dir: Path
-) -> None:
-    team = await make_team(db)
-    with pytest.raises(core.SurveyFileError) as refused:
-        async with db.transaction() as session:
-            await surveys.select_team_survey(session, team.id, "trasig.yaml")
-
-    error = refused.value
-    assert (Path(str(error.path)).name, error.question_id) == ("trasig.yaml", core.Q_HEALTH)
-    assert "mycket_daligt" in error.reason
-    async with db.sessions() as session:
-        assert (await session.get(Team, team.id)).survey_file is None
-
-
-async def test_a_file_outside_the_survey_folder_is_refused(db: Database, survey_dir: Path) -> None:
-    team = await make_team(db)
-    with pytest.raises(core.SurveyFileError):
-        async with db.transaction() as session:
-            await surveys.select_team_survey(session, team.id, "../../etc/passwd")
 
 
 # --- What answering costs the database ---------------------------------------------------------

@@ -1,0 +1,299 @@
+"""The survey in a Telegram chat: one update, one transaction, and what to show afterwards.
+
+:func:`handle_chat_update` records the update id (a redelivered update is dropped, so nothing
+is applied twice), reads the chat's state with its invitation row locked, applies what the
+participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. It
+returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
+rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
+never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's
+redelivery of the update shows where the participant is instead of being dropped. A DomainError (a wrong answer, an unusable link) rolls the
+update back, and the reply carries it; nothing about the participant stays in the process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import survey_flow as flow
+from core.errors import DomainError
+from core.i18n import LANGUAGES
+from core.invitations import InvitationError
+from services.surveys import apply_action, delete_state_answers
+from storage import invitations, surveys
+from storage.db import Database
+from storage.surveys import SurveyState
+
+# What a participant can do in the chat besides the survey flow's own actions (core.survey_flow).
+START, RESUME, LANGUAGE, TYPED, STOP = "start", "resume", "language", "typed", "stop"
+ASK_DELETE, DELETE_YES, DELETE_NO, HELP = "ask_delete", "delete_yes", "delete_no", "help"
+# Where a Show goes: a new message, the pressed message's text, or its buttons only.
+SAY, EDIT, BUTTONS = "say", "edit", "buttons"
+
+
+@dataclass(frozen=True)
+class ChatInput:
+    """What arrived: ``step`` (a command, typed text, or a button's action), for ``qid``."""
+
+    step: str
+    text: str = ""
+    qid: str = ""
+    value: str = ""
+    pressed: bool = False
+
+
+@dataclass(frozen=True)
+class Show:
+    """One thing to show: ``what`` (e.g. ``question``, ``greeting``) and ``where`` it goes.
+
+    ``screen`` belongs to a question, ``text`` to the survey's own texts (intro, thanks),
+    ``notice`` to a redaction, ``question`` and ``answer`` to a pressed question's message.
+    """
+
+    where: str
+    what: str
+    screen: flow.Screen | None = None
+    text: str = ""
+    notice: flow.Notice | None = None
+    question_text: str = ""
+    question: flow.Question | None = None
+    answer: flow.AnswerValue | None = None
+
+
+@dataclass
+class ChatReply:
+    """What to send after the commit, in ``language``; ``stale`` marks an old button pressed."""
+
+    language: str
+    shows: list[Show] = field(default_factory=list)
+    stale: bool = False
+    error: DomainError | None = None
+
+    def add(self, where: str, what: str, **details: object) -> None:
+        """Queue one thing to show."""
+        self.shows.append(Show(where, what, **details))  # type: ignore[arg-type]
+
+
+@dataclass
+class _Turn:
+    """One update being applied: the session, the chat, its state, and the reply being built."""
+
+    session: AsyncSession
+    chat_id: int
+    state: SurveyState | None
+    chat: ChatInput
+    reply: ChatReply
+
+
+async def handle_chat_update(
+    db: Database, update_id: int, chat_id: int, fallback_language: str, chat: ChatInput
+) -> ChatReply | None:
+    """Apply one update of a chat in one transaction; None when it was already applied."""
+    reply = ChatReply(fallback_language)
+    try:
+        async with db.transaction() as session:
+            step = STEPS[chat.step]
+            if not await invitations.mark_processed_update(session, update_id):
+                if not await invitations.take_failed_reply(session, update_id):
+                    return None
+                step = _resend  # applied before, but the participant never saw the reply
+            state = await invitations.load_chat_state(session, chat_id)
+            if state is not None and state.invitation.language:
+                reply.language = state.language
+            await step(_Turn(session, chat_id, state, chat, reply))
+    except DomainError as error:
+        return ChatReply(reply.language, error=error)
+    return reply
+
+
+async def reply_failed(db: Database, update_id: int) -> None:
+    """The replies to an applied update could not be sent: a redelivery shows where we are."""
+    async with db.transaction() as session:
+        await invitations.mark_reply_failed(session, update_id)
+
+
+async def _resend(turn: _Turn) -> None:
+    """A redelivered update whose replies failed: show where the participant is now."""
+    await _where_we_are(turn, returning=False)
+
+
+async def _start(turn: _Turn) -> None:
+    """/start TOKEN: claim the invitation of the link, greet, and ask for the language."""
+    if turn.chat.text.strip():
+        token = turn.chat.text.strip()
+        turn.state = await invitations.claim_invitation(turn.session, token, chat_id=turn.chat_id)
+        if turn.state.invitation.language:
+            turn.reply.language = turn.state.language
+    await _where_we_are(turn, returning=True)
+
+
+async def _resume(turn: _Turn) -> None:
+    """Fortsätt: show where the participant is (language, the current question, or thanks)."""
+    turn.reply.add(BUTTONS, "none")
+    await _where_we_are(turn, returning=False)
+
+
+async def _choose_language(turn: _Turn) -> None:
+    """A language button: start the survey in that language, with its introduction."""
+    state = _usable(turn)
+    language = turn.chat.value
+    if language not in LANGUAGES or state.completed:
+        await _where_we_are(turn, returning=False)
+        return
+    first_time = not state.started
+    await surveys.start_response(turn.session, state, language)
+    turn.reply.language = language
+    assert state.survey is not None
+    turn.reply.add(BUTTONS, "none")
+    if first_time:
+        turn.reply.add(SAY, "intro", text=state.survey.intro_in(language))
+    await _ask_or_thank(turn, state)
+
+
+async def _act(turn: _Turn) -> None:
+    """A question's button or a typed answer: let the survey flow decide, then show what's next."""
+    state = turn.state
+    if not turn.chat.pressed and (state is None or state.current() is None):
+        await _where_we_are(turn, returning=False)
+        return
+    state = _usable(turn)
+    question = state.current()
+    if question is None:
+        _stale(turn)
+        return
+    kind = flow.ANSWER if turn.chat.step == TYPED else turn.chat.step
+    qid = question.id if turn.chat.step == TYPED else turn.chat.qid
+    value = turn.chat.text if turn.chat.step == TYPED else turn.chat.value
+    outcome = await apply_action(turn.session, state, flow.Action(kind, qid, value))
+    if outcome.stale:
+        _stale(turn)
+        return
+    _show_outcome(turn, state, outcome)
+
+
+def _show_outcome(turn: _Turn, state: SurveyState, outcome: flow.Outcome) -> None:
+    """Rewrite the pressed question's message, then tell of a redaction and ask what's next."""
+    assert state.survey is not None
+    kind, question = turn.chat.step, state.survey.question(turn.chat.qid) if turn.chat.qid else None
+    if kind == flow.TICK:
+        turn.reply.add(BUTTONS, "question", screen=flow.screen_of(state.position()))
+        return
+    if kind == flow.BACK:
+        if outcome.moved:
+            turn.reply.add(BUTTONS, "none")
+            turn.reply.add(SAY, "question", screen=flow.screen_of(state.position()))
+        return
+    if question is not None and kind == flow.SKIP:
+        turn.reply.add(EDIT, "question_text", question=question)
+    elif question is not None:
+        turn.reply.add(EDIT, "answered", question=question, answer=state.answers.get(question.id))
+    if outcome.notice is not None:
+        turn.reply.add(SAY, "redacted", notice=outcome.notice)
+    _ask_or_thank_now(turn, state)
+
+
+async def _later(turn: _Turn) -> None:
+    """Fortsätt senare: the answers are already saved; say how to come back."""
+    turn.reply.add(BUTTONS, "none")
+    turn.reply.add(SAY, "saved_for_later")
+
+
+async def _stop_reminders(turn: _Turn) -> None:
+    """/stopp (or its button): no more reminders; answering stays possible."""
+    if turn.state is not None:
+        await surveys.stop_reminders(turn.session, turn.state)
+    turn.reply.add(BUTTONS, "none")
+    turn.reply.add(SAY, "reminders_stopped")
+
+
+async def _ask_to_delete(turn: _Turn) -> None:
+    """/radera: ask whether to delete all the participant's answers."""
+    started = turn.state is not None and turn.state.started
+    turn.reply.add(SAY, "confirm_delete" if started else "nothing_to_delete")
+
+
+async def _delete_confirmed(turn: _Turn) -> None:
+    """Ja, ta bort: delete the participant's response and answers, and stop reminders."""
+    if turn.state is None or not turn.state.started:
+        turn.reply.add(EDIT, "nothing_to_delete")
+        return
+    await delete_state_answers(turn.session, turn.state)
+    turn.reply.add(EDIT, "deleted")
+
+
+async def _delete_cancelled(turn: _Turn) -> None:
+    """Nej, behåll dem: keep the answers."""
+    turn.reply.add(EDIT, "not_deleted")
+
+
+async def _help(turn: _Turn) -> None:
+    """/hjalp: how the survey works and the commands."""
+    turn.reply.add(SAY, "help")
+
+
+# --- Shared moves ------------------------------------------------------------------------------
+
+
+async def _where_we_are(turn: _Turn, *, returning: bool) -> None:
+    """What comes next for this chat: the link, the language, a question, or nothing."""
+    state = turn.state
+    if state is None:
+        turn.reply.add(SAY, "need_link")
+        return
+    if state.completed:
+        turn.reply.add(SAY, "already_answered")
+        return
+    invitations.check_usable(state)
+    if not state.started:
+        turn.reply.add(SAY, "greeting")
+        return
+    if returning:
+        turn.reply.add(SAY, "welcome_back")
+    await _ask_or_thank(turn, state)
+
+
+async def _ask_or_thank(turn: _Turn, state: SurveyState) -> None:
+    """Ask the current question, or complete the response and thank the participant."""
+    if flow.should_complete(state.position()):
+        await surveys.complete_response(turn.session, state)
+    _ask_or_thank_now(turn, state)
+
+
+def _ask_or_thank_now(turn: _Turn, state: SurveyState) -> None:
+    """Ask the current question, or thank the participant (the response is complete)."""
+    assert state.survey is not None
+    screen = flow.screen_of(state.position())
+    if screen.finished:
+        turn.reply.add(SAY, "thanks", text=state.survey.thanks_in(state.language))
+    else:
+        turn.reply.add(SAY, "question", screen=screen)
+
+
+def _usable(turn: _Turn) -> SurveyState:
+    """The chat's state, when its invitation can still be used."""
+    if turn.state is None:
+        raise InvitationError("unknown")
+    invitations.check_usable(turn.state)
+    return turn.state
+
+
+def _stale(turn: _Turn) -> None:
+    """An old button was pressed: say so and remove its buttons."""
+    turn.reply.stale = True
+    turn.reply.add(BUTTONS, "none")
+
+
+STEPS = {
+    START: _start,
+    RESUME: _resume,
+    LANGUAGE: _choose_language,
+    TYPED: _act,
+    **{action: _act for action in flow.ACTIONS},
+    flow.LATER: _later,
+    STOP: _stop_reminders,
+    ASK_DELETE: _ask_to_delete,
+    DELETE_YES: _delete_confirmed,
+    DELETE_NO: _delete_cancelled,
+    HELP: _help,
+}

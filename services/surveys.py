@@ -1,0 +1,171 @@
+"""Answering the survey: starting it, answering, ticking, skipping, going back, deleting answers.
+
+Each operation is one transaction on one invitation, its row locked while it runs: it reads
+where the participant is, lets :mod:`core.survey_flow` decide what the action changes, stores
+that through :mod:`storage.surveys`, and returns a :class:`SurveyView` for the web page or the
+chat to show. The web page names the invitation by its token; the bot's operations
+(:mod:`services.survey_chat`) find it by the chat, and use :func:`apply_action` and
+:func:`delete_state_answers` from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import survey_flow as flow
+from core.i18n import DEFAULT_LANGUAGE
+from core.surveys import Survey
+from storage import audit, invitations, surveys
+from storage.db import Database
+from storage.surveys import SurveyState
+
+
+@dataclass(frozen=True)
+class SurveyView:
+    """What a participant's survey looks like now, for a page or a chat to show.
+
+    ``language`` is the one chosen (None until chosen); ``survey`` is the one answered, or
+    the team's when not started; ``screen`` is None before the start. ``outcome`` is what
+    the last action did (a stale action, a redaction notice, leaving for later).
+    """
+
+    language: str | None
+    started: bool
+    completed: bool
+    survey: Survey
+    screen: flow.Screen | None
+    outcome: flow.Outcome = field(default_factory=flow.Outcome)
+
+
+async def view_of(
+    session: AsyncSession, state: SurveyState, outcome: flow.Outcome | None = None
+) -> SurveyView:
+    """The view of ``state`` after ``outcome``."""
+    outcome = outcome or flow.Outcome()
+    started = state.response is not None
+    screen = flow.screen_of(state.position(), outcome.notice) if started else None
+    return SurveyView(
+        state.invitation.language,
+        started,
+        state.completed,
+        await surveys.survey_to_start(session, state),
+        screen,
+        outcome,
+    )
+
+
+async def apply_action(
+    session: AsyncSession, state: SurveyState, action: flow.Action
+) -> flow.Outcome:
+    """Decide and store one action on a started survey; complete it when nothing is left."""
+    outcome = flow.decide(state.position(), action)
+    if outcome.change is not None:
+        await surveys.store_change(session, state, outcome.change)
+    if outcome.moved:
+        await surveys.move_cursor(session, state, outcome.cursor)
+    if flow.should_complete(state.position()):
+        await surveys.complete_response(session, state)
+    return outcome
+
+
+async def delete_state_answers(session: AsyncSession, state: SurveyState) -> None:
+    """Delete the response and answers of ``state`` at the participant's request, audited."""
+    invitation = state.invitation
+    response_id = await surveys.delete_response(session, state)
+    await audit.record(
+        session,
+        "survey.answers_deleted",
+        actor="participant",
+        object_type="invitation",
+        object_id=invitation.id,
+        team_id=invitation.team_id,
+        detail={"response": response_id},
+    )
+
+
+# --- The web page's operations, by invitation token -----------------------------------------
+
+
+async def show_survey(db: Database, token: str) -> SurveyView:
+    """Where the participant of ``token`` is (InvitationError when the link cannot be used)."""
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        return await view_of(session, state)
+
+
+async def claim_invitation(db: Database, token: str, *, chat_id: int | None = None) -> SurveyView:
+    """Bind the invitation to the web page (or a chat), once; anyone else is refused."""
+    async with db.transaction() as session:
+        state = await invitations.claim_invitation(session, token, chat_id=chat_id)
+        return await view_of(session, state)
+
+
+async def start_survey(db: Database, token: str, language: str | None) -> SurveyView:
+    """Claim the invitation for the web page and start the survey in ``language``."""
+    async with db.transaction() as session:
+        state = await invitations.claim_invitation(session, token)
+        if not state.started:
+            await surveys.start_response(session, state, language or DEFAULT_LANGUAGE)
+        return await view_of(session, state)
+
+
+async def act_on_survey(
+    db: Database, token: str, action: flow.Action, language: str | None = None
+) -> SurveyView:
+    """Apply one action to the current question; a stale one (another question) changes nothing.
+
+    ``language``, when given and not the one answered in, becomes the survey's language.
+    """
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        if not state.started:
+            return await view_of(session, state, flow.Outcome(stale=True))
+        outcome = flow.decide(state.position(), action)
+        if outcome.stale or outcome.later:
+            return await view_of(session, state, outcome)
+        if language and state.invitation.language != language:
+            await surveys.start_response(session, state, language)  # a new language chosen
+        return await view_of(session, state, await apply_action(session, state, action))
+
+
+async def answer_question(
+    db: Database, token: str, qid: str, value: str | Sequence[str], language: str | None = None
+) -> SurveyView:
+    """Answer the current question ``qid``; free text with personal details stays to confirm."""
+    action = flow.Action(flow.ANSWER, qid, value, confirm_redacted=True)
+    return await act_on_survey(db, token, action, language)
+
+
+async def toggle_choice(db: Database, token: str, qid: str, option: str) -> SurveyView:
+    """Tick or untick one option of the several-choice question ``qid``."""
+    return await act_on_survey(db, token, flow.Action(flow.TICK, qid, option))
+
+
+async def skip_question(
+    db: Database, token: str, qid: str, language: str | None = None
+) -> SurveyView:
+    """Pass over the optional question ``qid``."""
+    return await act_on_survey(db, token, flow.Action(flow.SKIP, qid), language)
+
+
+async def go_back(db: Database, token: str, qid: str, language: str | None = None) -> SurveyView:
+    """Go from question ``qid`` to the one before it."""
+    return await act_on_survey(db, token, flow.Action(flow.BACK, qid), language)
+
+
+async def finish_later(db: Database, token: str, qid: str) -> SurveyView:
+    """Stop at question ``qid``; the answers are kept and the same link continues."""
+    return await act_on_survey(db, token, flow.Action(flow.LATER, qid))
+
+
+async def delete_answers(db: Database, token: str) -> bool:
+    """Delete the participant's answers at their request (audited); False when there were none."""
+    async with db.transaction() as session:
+        state = await invitations.load_token_state(session, token)
+        if not state.started:
+            return False
+        await delete_state_answers(session, state)
+        return True
