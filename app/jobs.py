@@ -14,7 +14,7 @@ from bot.reminders import send_reminders
 from core.clock import today_in_sweden, utcnow
 from intake.context import BotInfo
 from intake.metrics import Metrics
-from services.mail import Delivery, Mailer, deliver_outbox
+from services.mail import Delivery, Mailer, deliver_outbox, forget_old_mail
 from services.retention import purge_expired
 from storage.db import Database
 from storage.invitations import forget_processed_updates
@@ -41,7 +41,9 @@ def retention_job(settings: Settings, db: Database) -> Job:
             db, today=today_in_sweden(), retention_years=settings.retention_years,
             actor="scheduler",
         )  # fmt: skip
-        log.info("retention.purged", extra={"participants": report.counts["participants"]})
+        forgotten = await forget_old_mail(db)
+        log.info("retention.purged", extra={"participants": report.counts["participants"],
+                                            "mail": forgotten})  # fmt: skip
 
     return Job("retention.purge", DAY, purge)
 

@@ -145,3 +145,12 @@ async def deliver_outbox(
 async def mail_outbox_counts(db: Database) -> dict[str, int]:
     """Messages in the outbox by state: ``pending``, ``sent`` and ``failed`` (given up)."""
     return await outbox.counts(db)
+
+
+#: How long a sent (or given-up) message is kept, for the record's page; then it is deleted.
+KEEP_DONE_MAIL = timedelta(days=30)
+
+
+async def forget_old_mail(db: Database, *, now: datetime | None = None) -> int:
+    """Delete messages done more than :data:`KEEP_DONE_MAIL` ago; how many."""
+    return await outbox.forget_done(db, before=(now or utcnow()) - KEEP_DONE_MAIL)

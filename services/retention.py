@@ -27,7 +27,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import ColumnElement, Select, Update, and_, exists, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    delete,
+    exists,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -36,6 +47,7 @@ from storage.db import Database
 from storage.models import (
     Answer,
     Invitation,
+    OutboxMessage,
     Participant,
     ProgressStep,
     Referral,
@@ -182,6 +194,10 @@ async def _purge(session: AsyncSession, participant_ids: Sequence[int]) -> Count
     for name, statement in _purge_statements(participant_ids, referral_ids, response_ids):
         result = await session.execute(statement.execution_options(synchronize_session=False))
         counts[name] += result.rowcount  # type: ignore[attr-defined]
+    mail = delete(OutboxMessage).where(
+        OutboxMessage.object_type == "referral", OutboxMessage.object_id.in_(referral_ids)
+    )
+    counts["mail"] = (await session.execute(mail)).rowcount  # type: ignore[attr-defined]
     counts["participants"] = len(participant_ids)
     await _anonymise_people(session, participant_ids)
     return counts

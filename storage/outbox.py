@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -111,6 +111,14 @@ async def mark_failed(
             .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == holder)
             .values(**values)
         )
+
+
+async def forget_done(db: Database, *, before: datetime) -> int:
+    """Delete messages sent or given up before ``before`` (their addresses go with them)."""
+    done = (OutboxMessage.sent_at < before) | (OutboxMessage.failed_at < before)
+    async with db.transaction() as session:
+        result = await session.execute(delete(OutboxMessage).where(done))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

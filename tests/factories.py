@@ -152,6 +152,8 @@ from storage.models import (  # noqa: E402
     Response,
     SurveyVersion,
 )
+from storage.outbox import Mail as _Mail  # noqa: E402
+from storage.outbox import add as _outbox_add  # noqa: E402
 
 
 @_dataclass(frozen=True)
@@ -239,6 +241,11 @@ async def make_person_with_history(
         session.add_all([answer, Answer(response_id=response.id, question_id="halsa", value="bra")])
         await session.flush()
         session.add(AnswerTheme(answer_id=answer.id, theme="grupp"))
+        await _outbox_add(
+            session, "referral.declined",
+            _Mail((s.referrer_email,), f"Remiss R-SEC{n:03d}", f"Hej {s.referrer_name}"),
+            now=_utcnow(), object_type="referral", object_id=referral.id, team_id=team_id,
+        )  # fmt: skip
     return PersonSecrets(participant.id, referral.id, *list(s.__dict__.values())[2:])
 
 

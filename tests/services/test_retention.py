@@ -158,7 +158,7 @@ async def test_the_purge_is_audited_per_team_with_counts_only(db: Database) -> N
     ]  # fmt: skip
     assert entries[1].detail == {
         "participants": 2, "referrals": 2, "notes": 6, "answers": 2, "invitations": 2,
-        "cutoff": "2021-11-22", "retention_years": 5,
+        "mail": 2, "cutoff": "2021-11-22", "retention_years": 5,
     }  # fmt: skip
     logged = str([e.detail for e in entries])
     assert not any(value in logged for p in people for value in p.clear_texts().values())
