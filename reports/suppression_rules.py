@@ -48,7 +48,7 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("participants.active_at_end", ("participants.active_at_end_by_referrer.*",)),
     ("participants.active_at_end", ("participants.active_at_end_by_income_source.*",)),
     ("participants.active_at_end", ("participants.active_at_end_by_gender.*",)),
-    ("outcomes.ended", ("outcomes.by_reason.*",)),
+    ("outcomes.ended", ("outcomes.by_reason.*", "outcomes.other_reasons")),
     ("outcomes.ended", ("outcomes.by_gender.*.ended",)),
     ("outcomes.result", ("outcomes.by_gender.*.result",)),
     ("participants.ended", ("outcomes.ended",)),

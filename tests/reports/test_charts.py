@@ -69,8 +69,8 @@ def test_bar_alt_text_states_every_figure_and_what_hidden_means(summary):
     assert alt == (
         "Stapeldiagram för 1 januari – 30 juni 2025. Nya deltagare per remitterande aktör. "
         "Antal nya deltagare: Kommun: 9; Arbetsförmedlingen: 6; Försäkringskassan: <5; "
-        "Region: <5; Övriga (egenanmälan, annan): 0. ”<5” betyder ett antal från 1 till 4 "
-        "som inte visas."
+        "Region: ..; Övriga (egenanmälan, annan): 0. ”<5” betyder ett antal från 1 till 4 "
+        "som inte visas. ”..” betyder ett tal som inte visas för att skydda ett litet antal."
     )
 
 
