@@ -360,7 +360,12 @@ def test_goal_without_a_denominator_cannot_be_followed_up():
 
 
 def test_goal_on_a_hidden_figure_still_says_whether_it_was_met():
-    goal = {"text": "minst 40 % i mål", "metric": "outcomes.share_result", "value": None, "met": True}
+    goal = {
+        "text": "minst 40 % i mål",
+        "metric": "outcomes.share_result",
+        "value": None,
+        "met": True,
+    }
 
     assert goal_sentence(goal) == (
         "Målet 'minst 40 % i mål' nåddes (värdet visas inte: underlaget är för litet)."
