@@ -34,6 +34,7 @@ from reports.format import Summary, date_at, lookup
 from reports.merging import merge_small, restore_merged
 from reports.suppression_rules import (
     BREAKDOWNS,
+    CONDITIONAL_BREAKDOWNS,
     RATIO_KEYS,
     RESULT_REASON_SETS,
     SUMMARY_RATIOS,
@@ -47,7 +48,7 @@ MIN_THRESHOLD = 3
 MIN_DENOMINATOR = 10
 #: Parts of a summary that hold no counts of their own (``trend`` and ``previous`` are walked
 #: separately; goals follow the figure they measure).
-_NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous"})
+_NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous", "year"})
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,11 @@ def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[I
     for total, patterns in BREAKDOWNS:
         parts = [p for pattern in patterns for p in _matching(block.prefix + pattern, paths)]
         if block.prefix + total in values and parts:
+            yield _sum_identity(block.prefix + total, parts)
+    for total, patterns in CONDITIONAL_BREAKDOWNS:
+        parts = [p for pattern in patterns for p in _matching(pattern, values)]
+        counts = [values.get(p) for p in [block.prefix + total, *parts]]
+        if parts and None not in counts and counts[0] == sum(c or 0 for c in counts[1:]):
             yield _sum_identity(block.prefix + total, parts)
     yield from _result_identities(block, values)
     start = block.paths.get("active_at_start")
