@@ -85,7 +85,7 @@ def _active_in(period: Period) -> Any:
 
 
 async def step_figures(conn: AsyncConnection, scope: Scope, period: Period) -> dict[str, Any]:
-    """Those active in the period, how many took a step forward on the ladder, and the share."""
+    """How many active in the period took a step forward on the ladder, and their share."""
     active = and_(_active_in(period), not_a_mistake(), scope.covers(Referral.team_id))
     total = as_int(await conn.scalar(select(func.count()).select_from(Referral).where(active)))
     rows = await conn.execute(
@@ -95,11 +95,7 @@ async def step_figures(conn: AsyncConnection, scope: Scope, period: Period) -> d
         .order_by(ProgressStep.referral_id, ProgressStep.recorded_on, ProgressStep.id)
     )
     forward = _with_step_forward(rows.all(), period.first_day)
-    return {
-        "active": total,
-        "with_step_forward": forward,
-        "share": forward / total if total else None,
-    }
+    return {"with_step_forward": forward, "share": forward / total if total else None}
 
 
 def _with_step_forward(rows: Iterable[Any], first_day: date) -> int:

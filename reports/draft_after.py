@@ -26,7 +26,6 @@ MONTH_BAND_LABELS = {
 _AFTER_LABELS = {**INCOME_GROUP_LABELS, "saknas": "Uppgift saknas"}
 _GENDER_HEADERS = (("Kvinnor", "kvinna"), ("Män", "man"), ("Annat/okänt", "annat"))
 _STEPS: tuple[FigureRow, ...] = (
-    ("Aktiva under perioden", "outcomes.after.steps.active", "count"),
     ("Minst en stegförflyttning", "outcomes.after.steps.with_step_forward", "count"),
     ("Andel med stegförflyttning", "outcomes.after.steps.share", "share"),
 )

@@ -34,7 +34,7 @@ from reports.format import Summary, date_at, lookup
 from reports.merging import merge_small, restore_merged
 from reports.suppression_rules import (
     BREAKDOWNS,
-    CONDITIONAL_BREAKDOWNS,
+    CONDITIONAL_SUMS,
     RATIO_KEYS,
     RESULT_REASON_SETS,
     SUMMARY_RATIOS,
@@ -143,17 +143,28 @@ def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[I
         parts = [p for pattern in patterns for p in _matching(block.prefix + pattern, paths)]
         if block.prefix + total in values and parts:
             yield _sum_identity(block.prefix + total, parts)
-    for total, patterns in CONDITIONAL_BREAKDOWNS:
-        parts = [p for pattern in patterns for p in _matching(pattern, values)]
-        counts = [values.get(p) for p in [block.prefix + total, *parts]]
-        if parts and None not in counts and counts[0] == sum(c or 0 for c in counts[1:]):
-            yield _sum_identity(block.prefix + total, parts)
+    yield from _conditional_identities(block, values)
     yield from _result_identities(block, values)
     start = block.paths.get("active_at_start")
     if start is not None:
         roles = (start, block.paths["new"], block.paths["ended"], block.paths["active_at_end"])
         if all(p in values for p in roles):
             yield Identity(dict(zip(roles, (1, 1, -1, -1), strict=True)))
+
+
+def _conditional_identities(
+    block: _Block, values: Mapping[str, float | None]
+) -> Iterator[Identity]:
+    """The :data:`CONDITIONAL_SUMS` whose two sums are equal in this summary (none hidden)."""
+    for left, right in CONDITIONAL_SUMS:
+        lefts = [block.prefix + p for p in left if block.prefix + p in values]
+        rights = [p for pattern in right for p in _matching(pattern, values)]
+        counts = [values.get(p) for p in lefts + rights]
+        if len(lefts) < len(left) or not rights or None in counts:
+            continue
+        if sum(values[p] or 0 for p in lefts) == sum(values[p] or 0 for p in rights):
+            terms = dict.fromkeys(lefts, 1) | dict.fromkeys(rights, -1)
+            yield Identity(terms, frozenset(lefts))
 
 
 def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[Identity]:

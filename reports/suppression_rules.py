@@ -68,7 +68,6 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("outcomes.after.occupation_after.studier", ("outcomes.by_reason.studier",)),
     ("outcomes.after.occupation_after.arbetssokande", ("outcomes.by_reason.arbetssokande",)),
     ("outcomes.after.occupation_after.ovrigt", OTHER_OCCUPATION_PARTS),
-    ("outcomes.after.steps.active", ("participants.active_at_start", "participants.new")),
     ("survey.closer_to_work.respondents", ("survey.closer_to_work.by_answer.*",)),
     ("survey.health.respondents", ("survey.health.by_answer.*",)),
     (
@@ -77,10 +76,10 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("survey.health.good", ("survey.health.by_answer.mycket_bra", "survey.health.by_answer.bra")),
 )
-#: Breakdowns that add up only in some summaries (the Finsam year is the period, one team):
-#: checked against the counts and used where they do add up.
-CONDITIONAL_BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("outcomes.after.steps.active", ("finsam.by_team.*.*",)),
+#: Sums that are equal only in some summaries (the Finsam year is the period, one team): each
+#: pair of pattern lists is checked against the counts and used where the sums are equal.
+CONDITIONAL_SUMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("participants.active_at_start", "participants.new"), ("finsam.by_team.*.*",)),
 )
 #: The result reasons a team may use: the default, or the default and ``arbetssokande``.
 RESULT_REASON_SETS = (DEFAULT_RESULT_REASONS, (*DEFAULT_RESULT_REASONS, "arbetssokande"))
@@ -104,7 +103,7 @@ SUMMARY_RATIOS = (
     ),
     Ratio(
         "outcomes.after.steps.share",
-        ("outcomes.after.steps.active",),
+        ("participants.active_at_start", "participants.new"),
         numerator="outcomes.after.steps.with_step_forward",
     ),
 )

@@ -9,7 +9,7 @@ from core.translations import translate_to
 from intake.audit_log import ACTION_LABELS, action_label
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "bot", "core", "intake", "reports", "storage")
+PACKAGES = ("app", "bot", "core", "intake", "reports", "services", "storage")
 
 
 def _is_audit_record(node: ast.AST) -> bool:
