@@ -4,7 +4,8 @@ A breakdown whose categories may be pooled (DOMAIN.md, "Privacy rules": "small c
 merged before suppressing where that hides less") has its small categories (1 to threshold−1)
 added up into one merged count, in the period and ``previous`` alike so that the table's rows
 match. When the pooled count is still small, the smallest other mergeable categories are added
-until it is not, or until all of them are pooled. Merged categories become ``None`` and are listed
+until it is not; when it stays small with all of them, nothing is pooled (a small pool would be
+hidden too, and give the rest of its total away). Merged categories become ``None`` and are listed
 in ``suppression.merged``; the pooled count goes under the breakdown's ``merged_key``.
 
 Only end reasons outside the result reasons are pooled ("Övriga avslut"): the result reasons
@@ -83,8 +84,8 @@ def _codes_to_pool(
     rest = sorted((max(vs), c) for c, vs in counts.items() if c not in pool and any(vs))
     while pool and rest and any(0 < s < threshold for s in _sums(breakdowns, pool)):
         pool.append(rest.pop(0)[1])
-    if len(pool) < 2:
-        return ()  # pooling one category alone hides nothing less
+    if len(pool) < 2 or any(0 < s < threshold for s in _sums(breakdowns, pool)):
+        return ()  # one category alone, or a pool still small, hides nothing less
     return tuple(c for c in codes if c in pool)
 
 
