@@ -161,3 +161,43 @@ async def test_word_tables_size_columns_by_content_and_do_not_break_words(
     assert all(w is not None and w > 0 for w in widths)
     assert sum(widths) <= document.sections[0].page_width  # fits the page
     assert not table.autofit
+
+
+async def test_the_trend_starts_at_the_first_half_year_with_data(
+    team_48: dict[str, list[int]], db: Database
+) -> None:
+    # everyone started in March 2025: the six half-years before it are all empty
+    summary = await build_summary(db, H1_2025, team_code="ost", suppress=False)
+
+    assert summary["trend"] == []
+    assert render_markdown(summary).count("| 2024 H") == 0
+
+
+async def end_participations(db: Database, ids: list[int], reasons: list[str]) -> None:
+    """End the participations of ``ids`` on 1 May 2025, one reason each."""
+    async with db.transaction() as session:
+        for person, reason in zip(ids, reasons, strict=True):
+            await session.execute(update(Referral).where(Referral.participant_id == person).values(
+                status="ended", end_date=date(2025, 5, 1), end_reason=reason))  # fmt: skip
+
+
+async def test_a_goal_met_on_a_hidden_share_is_reported_as_met(
+    team_48: dict[str, list[int]], db: Database
+) -> None:
+    goals = [{"text": "minst 40 % i mål", "metric": "outcomes.share_result", "op": ">=",
+              "target": 0.4}]  # fmt: skip
+    async with db.transaction() as session:
+        await session.execute(update(Team).where(Team.code == "ost").values(goals=goals))
+        await session.execute(update(Referral).values(start_date=date(2024, 6, 1)))
+    men = team_48["man"]
+    await end_participations(db, men[:15], ["arbete"] * 3 + ["studier"] * 4 + ["flytt"] * 8)
+    async with db.transaction() as session:  # one dropout: ended within the trial period
+        await session.execute(update(Referral).where(Referral.participant_id == men[15]).values(
+            status="ended", start_date=date(2025, 4, 1), end_date=date(2025, 5, 1),
+            end_reason="flytt"))  # fmt: skip
+
+    summary = await build_summary(db, H1_2025, team_code="ost")
+
+    # share 7 / (16 − 1) = 47 % is hidden (it would give the one dropout away), yet it is met
+    assert (summary["goals"][0]["value"], summary["goals"][0]["met"]) == (None, True)
+    assert "Målet 'minst 40 % i mål' nåddes" in render_markdown(summary)
