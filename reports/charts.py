@@ -15,6 +15,7 @@ to load, and the text alternatives do not need it.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -262,9 +263,12 @@ def _draw_lines(axes: Axes, lines: _Lines) -> None:
                 )
     axes.set_xticks(positions, labels=list(lines.labels), fontsize=11)
     axes.set_ylabel("Månader", fontsize=11)
+    axes.margins(x=0.08, y=0.2)
+    low, high = axes.get_ylim()  # whole months at both ends, at least two apart
+    low, high = math.floor(max(low, 0)), math.ceil(high)
+    axes.set_ylim(low, max(high, low + 2))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole, distinct ticks
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_decimal(v, 0)))
-    axes.margins(x=0.08, y=0.2)
     axes.legend(frameon=False, fontsize=11)
 
 

@@ -113,3 +113,22 @@ def test_trend_alt_text_explains_a_dash(summary):
     assert alt.endswith(
         "Ett streck betyder att uppgiften saknas eller inte visas (färre än 10 avslut)."
     )
+
+
+def test_throughput_axis_ticks_are_whole_distinct_numbers():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from reports.charts import _draw_lines, _Lines
+
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    _draw_lines(
+        axes, _Lines("Genomströmningstid", ("2024 H1", "2024 H2"), (15.2, 15.6), (15.3, 15.5))
+    )
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in axes.get_yticklabels() if t.get_text()]
+
+    assert len(ticks) == len(set(ticks)) >= 2
+    assert all(t.lstrip("−-").isdigit() for t in ticks)
