@@ -17,6 +17,9 @@ from reports.suppression import suppress
 REFERRER_GROUPS = ("kommun", "af", "fk", "region", "other")
 INCOME_GROUPS = ("socialtjanst", "fk", "annan")
 GENDERS = ("kvinna", "man", "annat")
+AFTER_GROUPS = ("socialtjanst", "fk", "annan", "saknas")
+OCCUPATIONS = ("arbete", "studier", "arbetssokande")
+MONTH_BANDS = ("under_3", "3_6", "6_12", "12_24", "24_plus")
 RATIO_KEYS = {
     "mean_age_at_end",
     "share_young_at_end",
@@ -276,9 +279,20 @@ def outcomes(draw: st.DrawFn, ended: int) -> dict[str, Any]:
     dropouts = draw(st.integers(0, ended))
     ended_by_gender = draw(split(ended, GENDERS))
     result_by_gender = draw(split(result, GENDERS))
+    other = sum(v for r, v in by_reason.items() if r not in OCCUPATIONS)
+    cells = draw(split(ended, tuple(f"{a}>{b}" for a in INCOME_GROUPS for b in AFTER_GROUPS)))
+    after = {
+        "income_transition": {
+            a: {b: cells[f"{a}>{b}"] for b in AFTER_GROUPS} for a in INCOME_GROUPS
+        },
+        "occupation_after": {o: by_reason[o] for o in OCCUPATIONS[:3]} | {"ovrigt": other},
+        "months_in_service": draw(split(ended, MONTH_BANDS)),
+        "steps": {"with_step_forward": draw(st.integers(0, 10)), "share": None},
+    }
     return {
         "ended": ended,
         "dropouts": dropouts,
+        "after": after,
         "by_reason": by_reason,
         "result": result,
         "share_result": result / (ended - dropouts) if ended > dropouts else None,
@@ -406,6 +420,20 @@ def period_identities(p: str) -> list[dict[str, int]]:
             )
         )
     found.append(total(f"{p}participants.ended", [f"{p}outcomes.ended"]))
+    after = f"{p}outcomes.after"
+    cells = [f"{after}.income_transition.{a}.{b}" for a in INCOME_GROUPS for b in AFTER_GROUPS]
+    found.append(total(f"{p}outcomes.ended", cells))
+    found.append(
+        total(f"{p}outcomes.ended", [f"{after}.months_in_service.{m}" for m in MONTH_BANDS])
+    )
+    occupations = [f"{after}.occupation_after.{o}" for o in (*OCCUPATIONS, "ovrigt")]
+    found.append(total(f"{p}outcomes.ended", occupations))
+    for occupation in OCCUPATIONS:
+        found.append(
+            total(f"{after}.occupation_after.{occupation}", [f"{p}outcomes.by_reason.{occupation}"])
+        )
+    others = [f"{p}outcomes.by_reason.{r}" for r in REPORTED_END_REASONS if r not in OCCUPATIONS]
+    found.append(total(f"{after}.occupation_after.ovrigt", others))
     flow = [f"{p}participants.{f}" for f in ("active_at_start", "new", "ended", "active_at_end")]
     found.append(dict(zip(flow, (1, 1, -1, -1), strict=True)))
     for name, answers, good in [
