@@ -7,11 +7,19 @@ Names are the ``known_names`` given (the participant's, staff names) and a list 
 names in Sweden. A listed name that is also an ordinary word ("Hans", "Per", "Klara") is taken
 as a name only when capitalised in the middle of a sentence; the others in any case anywhere.
 Years, dates and counts ("2023", "2023-05-01", "3 gånger i veckan") are left alone.
+
+The text is normalised first (:func:`normalise`), since people do not type as forms expect:
+Unicode NFKC (fullwidth letters and digits), every Unicode digit as an ASCII digit (Arabic-Indic
+``١٩٨٥``), every dash as ``-`` (phones autocorrect ``-`` to ``–``) and every run of spaces as one
+space; dots and slashes count as separators in numbers (``850312.1234``, ``070/1234567``). A first
+name followed by a capitalised word ("Anna Svensson") loses both, and a name of the participant's
+own record (``names``) goes wherever it stands. The redacted text is the normalised one.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -60,22 +68,28 @@ _ARABIC_NAMES = _names(
     " عبدالله خالد"
 )
 
-_SEP = r"(?:\s?-\s?|\s)?"
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[^\W_]|-)+(?:\.(?:[^\W_]|-)+)*\.(?:[^\W_]|-){2,}"
+_SEP = r"(?:[ ]?[-./][ ]?|[ ])?"
+_EMAIL = re.compile(  # the local part may hold any letter: åsa.ström@kommun.se
+    r"[\w!#$%&'*+/=?^`{|}~.-]+@(?:[^\W_]|-)+(?:\.(?:[^\W_]|-)+)*\.(?:[^\W_]|-){2,}"
 )
+#: North American numbers, ``(555) 123-4567`` and ``555-123-4567``.
+_FOREIGN_PHONE = re.compile(r"(?<![\d+])(?:\(\d{3}\)[ ]?|\d{3}[-. ])\d{3}[-. ]\d{4}(?!\d)")
 _INTERNATIONAL_PHONE = re.compile(
     rf"(?<![\d+])(?:\+|00)\s?\d{{1,3}}{_SEP}(?:\(0\){_SEP})?\d(?:{_SEP}\d){{5,13}}(?!\d)"
 )
 _PERSONNUMMER = re.compile(
     r"(?<![\d+])(?:19|20)?\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])"
-    r"(?P<sep>[-+]|\s)?\d{4}(?!\d)"
+    r"(?P<sep>[ ]?[-+./][ ]?|[ ])?\d{4}(?!\d)"
 )
 _NATIONAL_PHONE = re.compile(
     rf"(?<![\d+])(?:\(0\d{{1,3}}\)|0\d{{1,3}}){_SEP}\d(?:{_SEP}\d){{4,8}}(?!\d)"
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _MARKER = re.compile("|".join(re.escape(m) for m in MARKERS.values()))
+#: A capitalised word right after a removed name: the surname ("[namn] Svensson").
+_SURNAME_AFTER_NAME = re.compile(r"(\[namn\])[ ]([^\W\d_]+(?:['’-][^\W\d_]+)*)")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d\u058a\u05be\u1806\u2e3a\u2e3b]")
+_SPACES = re.compile(r"[^\S\n]+")
 _DATE = re.compile(r"\d{1,2}[-./ ]\d{1,2}[-./ ](?:19|20)?\d\d")
 _OPENING = " \t\"'”“(-–"
 _ARABIC_NAME = re.compile(  # a whole Arabic word, or one after the conjunction و ("and")
@@ -95,13 +109,23 @@ class Redacted:
     removed: frozenset[str]
 
 
-def redact(text: str, *, known_names: Iterable[str] = ()) -> Redacted:
+def normalise(text: str) -> str:
+    """``text`` in NFKC with ASCII digits, ``-`` for every dash and one space for each run."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    text = _DASHES.sub("-", text)
+    return _SPACES.sub(" ", text)
+
+
+def redact(text: str, *, known_names: Iterable[str] = (), names: Iterable[str] = ()) -> Redacted:
     """Replace e-mail addresses, phone numbers, personnummer and names in ``text`` with markers.
 
-    ``known_names`` (full names or single names) are removed wherever they stand as whole
-    words, in any case, and each of their parts too. Redacting twice changes nothing more.
+    The text is normalised first (:func:`normalise`). ``known_names`` and ``names`` (the
+    participant's own, full or single names) are removed wherever they stand as whole words,
+    in any case, and each of their parts too. Redacting twice changes nothing more.
     """
-    known = _known_names_pattern(list(known_names))
+    text = normalise(text)
+    known = _known_names_pattern([*known_names, *names])
     removed: set[str] = set()
     while True:  # until nothing changes: a removal can uncover a neighbour ("1234+070…")
         redacted = _redact_once(text, known, removed)
@@ -116,10 +140,18 @@ def _redact_once(text: str, known: re.Pattern[str] | None, removed: set[str]) ->
     text = _replace(_INTERNATIONAL_PHONE, text, _international_phone_kind, removed)
     text = _replace(_PERSONNUMMER, text, _number_kind, removed)
     text = _replace(_NATIONAL_PHONE, text, _national_phone_kind, removed)
+    text = _replace(_FOREIGN_PHONE, text, _national_phone_kind, removed)
     if known is not None:
         text = _replace(known, text, lambda m: "name", removed)
     text = _replace(_WORD, text, _listed_name_kind, removed)
-    return _replace(_ARABIC_NAME, text, lambda m: "name", removed)
+    text = _replace(_ARABIC_NAME, text, lambda m: "name", removed)
+    return _SURNAME_AFTER_NAME.sub(_surname, text)
+
+
+def _surname(match: re.Match[str]) -> str:
+    """The name marker alone when the word after it is capitalised (a surname)."""
+    word = match.group(2)
+    return match.group(1) if word[0].isupper() and word not in MARKERS.values() else match.group()
 
 
 def _replace(

@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "survey.answers_viewed": N_("Enkätsvar lästes"),
     "survey.answers_deleted": N_("Deltagaren raderade sina enkätsvar"),
     "answer.themes_corrected": N_("Teman för ett enkätsvar rättades"),
+    "answer.gloss_set": N_("En svensk översättning av ett citat sparades"),
     "summary.exported": N_("Sammanställning exporterades"),
     "audit.exported": N_("Loggen exporterades"),
     "keys.rotated": N_("Krypteringsnyckeln byttes"),

@@ -5,8 +5,9 @@ half-year, this year so far, or dates of one's own) for one team or, for förbun
 of them; ``GET /team/sammanstallning/diagram/{name}.png`` draws one chart;
 ``GET /team/sammanstallning/ladda-ner.{md,docx,xlsx,json}`` downloads it (audited as an
 export); ``GET /team/sammanstallning/teman`` lists the period's free-text answers for theme
-review (audited as a view) and ``POST /team/sammanstallning/teman/{id}`` corrects one answer's
-themes. Period, team and the small-numbers choice travel in the query string (``period``,
+review (audited as a view), ``POST /team/sammanstallning/teman/{id}`` corrects one answer's
+themes and ``POST /team/sammanstallning/teman/{id}/oversattning`` stores a Swedish gloss of an
+answer in another language (both through :mod:`services.themes`). Period, team and the small-numbers choice travel in the query string (``period``,
 ``from``, ``to``, ``team``, ``sma_tal``); nothing personal does. Small numbers are hidden unless
 staff ask to see them, for the team's own use.
 """
@@ -34,8 +35,9 @@ from reports.draft import draft_sections
 from reports.periods import Period, last_half_year, parse_date, this_year
 from reports.scope import load_scope
 from reports.summary_cache import Key, SummaryCache
-from reports.theme_review import PAGE_SIZE, answers_for_review, correct_themes
+from reports.theme_review import PAGE_SIZE, answers_for_review
 from services import board
+from services.themes import correct_theme, set_quote_gloss
 from storage import audit
 from storage.models import Team
 
@@ -240,12 +242,9 @@ def _page_number(query: Mapping[str, str]) -> int:
 async def save_themes(request: web.Request) -> web.StreamResponse:
     """POST /team/sammanstallning/teman/{id}: staff set an answer's themes (a correction)."""
     answer_id, form, staff = path_id(request), await request.post(), staff_of(request)
+    themes = [str(v) for v in form.getall("themes", [])]
     try:
-        async with request.app[DB].transaction() as session:
-            await correct_themes(
-                session, answer_id, [str(v) for v in form.getall("themes", [])],
-                codebook=default_codebook(), user_id=staff.user_id, team_ids=staff.team_ids,
-            )  # fmt: skip
+        await correct_theme(request.app[DB], staff, answer_id, themes, codebook=default_codebook())
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -254,9 +253,29 @@ async def save_themes(request: web.Request) -> web.StreamResponse:
     await flash(
         request, i18n.gettext("Temana är sparade och gäller före den automatiska kodningen.")
     )
+    raise _back_to_review(form, answer_id)
+
+
+@auth.require_role("staff")
+async def save_gloss(request: web.Request) -> web.StreamResponse:
+    """POST /team/sammanstallning/teman/{id}/oversattning: a Swedish gloss of a quote."""
+    answer_id, form, staff = path_id(request), await request.post(), staff_of(request)
+    try:
+        await set_quote_gloss(request.app[DB], staff, answer_id, str(form.get("gloss", "")))
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as failed:
+        raise web.HTTPBadRequest(text=failed.render(i18n.gettext)) from None
+    request.app[SUMMARY_CACHE].clear()
+    await flash(request, i18n.gettext("Översättningen är sparad."))
+    raise _back_to_review(form, answer_id)
+
+
+def _back_to_review(form: Mapping[str, Any], answer_id: int) -> web.HTTPSeeOther:
+    """Back to the review page the form was on, at the answer."""
     back = str(form.get("tillbaka", ""))
     safe = back.startswith("/team/sammanstallning/teman?") and "//" not in back
-    raise web.HTTPSeeOther(f"{back}#svar-{answer_id}" if safe else "/team/sammanstallning/teman")
+    return web.HTTPSeeOther(f"{back}#svar-{answer_id}" if safe else "/team/sammanstallning/teman")
 
 
 def setup(app: web.Application) -> None:
@@ -267,3 +286,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/team/sammanstallning/ladda-ner.{format:[a-z]+}", download)
     app.router.add_get("/team/sammanstallning/teman", theme_review)
     app.router.add_post(r"/team/sammanstallning/teman/{id:\d+}", save_themes)
+    app.router.add_post(r"/team/sammanstallning/teman/{id:\d+}/oversattning", save_gloss)

@@ -3,7 +3,8 @@
 Five charts, by name: ``referrals_by_group``, ``end_reasons``, ``throughput_trend``,
 ``closer_to_work`` and ``health``. They use the Okabe–Ito colour-blind safe palette, write the
 figure on every bar or point, and have Swedish titles and axis labels. A hidden count is drawn
-as no bar with ``<5`` beside it. Every chart has a text alternative that states its numbers, for
+as no bar with ``<5`` (or ``..`` when it is hidden to protect another) beside it; a chart whose
+figures are all hidden or zero is not drawn (:func:`chart_is_empty`). Every chart has a text alternative that states its numbers, for
 the web page (``alt`` or a long description) and for the picture in Word.
 
 matplotlib is used without pyplot (a :class:`~matplotlib.figure.Figure` of its own per chart,
@@ -14,6 +15,7 @@ to load, and the text alternatives do not need it.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,13 +28,13 @@ from reports.format import (
     Summary,
     count_at,
     date_at,
-    format_count,
     format_decimal,
     format_period,
+    lookup,
     number_at,
     period_label,
+    shown_count,
     text_at,
-    threshold_of,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ class _Bars:
     axis_label: str
     labels: tuple[str, ...]
     values: tuple[int | None, ...]
+    shown: tuple[str, ...]  # each value as written: ``12``, ``<5`` or ``..``
 
 
 @dataclass(frozen=True)
@@ -77,19 +80,41 @@ class _Lines:
 
 def _bars(summary: Summary, name: str, path: str, labels: Mapping[str, str], axis: str) -> _Bars:
     """The counts at ``path`` for each code in ``labels``, as bars."""
-    codes = tuple(labels)
-    values = tuple(count_at(summary, f"{path}.{code}") for code in codes)
-    return _Bars(CHART_TITLES[name], axis, tuple(labels[c] for c in codes), values)
+    paths = {code: f"{path}.{code}" for code in labels}
+    return _bars_at(summary, name, paths, labels, axis)
+
+
+def _bars_at(
+    summary: Summary, name: str, paths: Mapping[str, str], labels: Mapping[str, str], axis: str
+) -> _Bars:
+    """The counts at ``paths`` (by code), labelled by ``labels``, as bars."""
+    values = tuple(count_at(summary, p) for p in paths.values())
+    shown = tuple(shown_count(summary, p) for p in paths.values())
+    return _Bars(CHART_TITLES[name], axis, tuple(labels[c] for c in paths), values, shown)
 
 
 def _end_reason_bars(summary: Summary) -> _Bars:
-    """Ended participants by end reason, leaving out reasons nobody ended with."""
-    labels = {
-        code: END_REASONS[code].sv
+    """Ended participants by end reason, leaving out reasons nobody ended with; pooled last."""
+    pooled = lookup(summary, "outcomes.other_reasons_codes")
+    pooled = pooled if isinstance(pooled, list) else []
+    paths = {
+        code: f"outcomes.by_reason.{code}"
         for code in REPORTED_END_REASONS
-        if count_at(summary, f"outcomes.by_reason.{code}") != 0
+        if code not in pooled and count_at(summary, f"outcomes.by_reason.{code}") != 0
     }
-    return _bars(summary, "end_reasons", "outcomes.by_reason", labels, "Antal avslutade")
+    labels = {code: END_REASONS[code].sv for code in paths}
+    if pooled:
+        paths["ovriga_avslut"] = "outcomes.other_reasons"
+        labels["ovriga_avslut"] = "Övriga avslut"
+    return _bars_at(summary, "end_reasons", paths, labels, "Antal avslutade")
+
+
+def chart_is_empty(summary: Summary, name: str) -> bool:
+    """True when the chart ``name`` would show no figure: all are zero, missing or hidden."""
+    data = _chart_data(summary)[name]
+    if isinstance(data, _Lines):
+        return all(v is None for v in data.means + data.medians)
+    return not any(data.values)
 
 
 def _trend_lines(summary: Summary) -> _Lines:
@@ -131,7 +156,6 @@ def _chart_data(summary: Summary) -> dict[str, _Bars | _Lines]:
 
 def chart_alt_texts(summary: Summary) -> dict[str, str]:
     """A Swedish text alternative for each chart that states all of its numbers, by chart name."""
-    threshold = threshold_of(summary)
     start, end = date_at(summary, "period.from"), date_at(summary, "period.to")
     period = format_period(start, end) if start and end else "perioden"
     texts = {}
@@ -139,22 +163,24 @@ def chart_alt_texts(summary: Summary) -> dict[str, str]:
         if isinstance(data, _Lines):
             texts[name] = _lines_alt_text(data)
         else:
-            texts[name] = _bars_alt_text(data, period, threshold)
+            texts[name] = _bars_alt_text(data, period)
     return texts
 
 
-def _bars_alt_text(bars: _Bars, period: str, threshold: int | None) -> str:
+def _bars_alt_text(bars: _Bars, period: str) -> str:
     """``Stapeldiagram för <period>. <Title>. <Axis>: label: 9; label: <5.``"""
     title = bars.title if bars.title.endswith("?") else f"{bars.title}."
     if all(value == 0 for value in bars.values):
         return f"Stapeldiagram för {period}. {title} Inga uppgifter för perioden."
     figures = "; ".join(
-        f"{label}: {format_count(value, threshold)}"
-        for label, value in zip(bars.labels, bars.values, strict=True)
+        f"{label}: {shown}" for label, shown in zip(bars.labels, bars.shown, strict=True)
     )
     text = f"Stapeldiagram för {period}. {title} {bars.axis_label}: {figures}."
-    if None in bars.values and threshold:
-        text += f" ”<{threshold}” betyder ett antal från 1 till {threshold - 1} som inte visas."
+    small = next((s for s in bars.shown if s.startswith("<")), None)
+    if small:
+        text += f" ”{small}” betyder ett antal från 1 till {int(small[1:]) - 1} som inte visas."
+    if ".." in bars.shown:
+        text += " ”..” betyder ett tal som inte visas för att skydda ett litet antal."
     return text
 
 
@@ -177,7 +203,6 @@ def render_charts(summary: Summary) -> dict[str, bytes]:
     """The five charts as PNG images (1200 × 675 pixels), by chart name."""
     from matplotlib.figure import Figure  # slow to import; see the module docstring
 
-    threshold = threshold_of(summary)
     images = {}
     for name, data in _chart_data(summary).items():
         figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained")
@@ -187,12 +212,12 @@ def render_charts(summary: Summary) -> dict[str, bytes]:
         if isinstance(data, _Lines):
             _draw_lines(axes, data)
         else:
-            _draw_bars(axes, data, threshold)
+            _draw_bars(axes, data)
         images[name] = _png(figure)
     return images
 
 
-def _draw_bars(axes: Axes, bars: _Bars, threshold: int | None) -> None:
+def _draw_bars(axes: Axes, bars: _Bars) -> None:
     """Horizontal bars, top to bottom in the given order, each labelled with its count."""
     from matplotlib.ticker import MaxNLocator
 
@@ -202,8 +227,7 @@ def _draw_bars(axes: Axes, bars: _Bars, threshold: int | None) -> None:
     positions = range(len(bars.labels))
     lengths = [value or 0 for value in bars.values]
     drawn = axes.barh(positions, lengths, color=BLUE, height=0.65)
-    texts = [format_count(value, threshold) for value in bars.values]
-    axes.bar_label(drawn, labels=texts, padding=4, fontsize=11)
+    axes.bar_label(drawn, labels=list(bars.shown), padding=4, fontsize=11)
     axes.set_yticks(list(positions), labels=list(bars.labels), fontsize=11)
     axes.invert_yaxis()
     axes.set_xlabel(bars.axis_label, fontsize=11)
@@ -213,7 +237,7 @@ def _draw_bars(axes: Axes, bars: _Bars, threshold: int | None) -> None:
 
 def _draw_lines(axes: Axes, lines: _Lines) -> None:
     """Mean (solid, circles) and median (dashed, squares) per half-year, each point labelled."""
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if all(v is None for v in lines.means + lines.medians):
         _no_data(axes, "Inga uppgifter att visa")
@@ -239,8 +263,12 @@ def _draw_lines(axes: Axes, lines: _Lines) -> None:
                 )
     axes.set_xticks(positions, labels=list(lines.labels), fontsize=11)
     axes.set_ylabel("Månader", fontsize=11)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_decimal(v, 0)))
     axes.margins(x=0.08, y=0.2)
+    low, high = axes.get_ylim()  # whole months at both ends, at least two apart
+    low, high = math.floor(max(low, 0)), math.ceil(high)
+    axes.set_ylim(low, max(high, low + 2))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole, distinct ticks
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_decimal(v, 0)))
     axes.legend(frameon=False, fontsize=11)
 
 

@@ -12,6 +12,7 @@ here), so they show the same figures.
 from __future__ import annotations
 
 from core.codes import END_REASONS, GENDERS, REPORTED_END_REASONS
+from reports.draft_after import after_sections
 from reports.format import (
     ACTIVITIES_QUESTION,
     CLOSER_QUESTION,
@@ -175,6 +176,7 @@ class _Description(DraftContext):
             Section("Genomströmningstid", 3, self._throughput()),
             Section("Kö och väntetid", 3, self._queue()),
             Section("Deltagarenkäten", 3, self._survey()),
+            *after_sections(self),
         ]
 
     def _flow(self) -> tuple[Block, ...]:

@@ -2,8 +2,9 @@
 
 Swedish style as used in the teams' reports: decimal comma, one decimal for means, whole
 percent with a space before the sign (``62 %``), a space between thousands (``1 234``), and
-dates written out (``1 januari – 30 juni 2025``). A suppressed count is shown as ``<5`` (with
-the summary's threshold); a share or mean that is missing or hidden as an en dash.
+dates written out (``1 januari – 30 juni 2025``). A small count (1 to threshold−1) is shown as
+``<5`` (with the summary's threshold), a figure hidden only to protect another as ``..`` (never
+``<5``, which would be false), and a share or mean that is missing as an en dash.
 
 The summary is the JSON-shaped dict described in INTERFACES.md ("Summary JSON"); the helpers at
 the end read it by dotted path (``participants.new_by_referrer.fk``, ``trend.0.ended``) with
@@ -20,8 +21,15 @@ from typing import Any
 
 Summary = Mapping[str, Any]
 
-#: Shown where a share or mean is missing (nothing to divide) or hidden (denominator under 10).
+#: Shown where a share or mean is missing (nothing to divide).
 MISSING = "–"
+#: Shown where a figure is hidden to protect another (secondary suppression) or is too uncertain.
+SECONDARY = ".."
+#: The footnote under a table with a secondary hidden cell.
+SECONDARY_NOTE = (
+    "”..” betyder att uppgiften inte visas, för att ett litet antal annars skulle gå att "
+    "räkna fram ur de andra talen. Talet kan vara stort."
+)
 
 REFERRER_GROUP_LABELS = {
     "kommun": "Kommun",
@@ -100,6 +108,29 @@ def format_count(count: int | None, threshold: int | None = 5) -> str:
     if count is None:
         return f"<{threshold}" if threshold else MISSING
     return _swedish(Decimal(count))
+
+
+def hidden_mark(summary: Summary, path: str) -> str:
+    """How the figure at ``path``, which is None, is shown: ``<5``, ``..`` or a dash.
+
+    ``<5`` only for a path listed as small; ``..`` for any other suppressed figure (also in a
+    summary suppressed before the lists were split); a dash when nothing was hidden.
+    """
+    threshold = threshold_of(summary)
+    small = lookup(summary, "suppression.small")
+    if threshold and isinstance(small, list) and path in small:
+        return f"<{threshold}"
+    listed = lookup(summary, "suppression.suppressed")
+    merged = lookup(summary, "suppression.merged")
+    if any(isinstance(x, list) and path in x for x in (listed, merged)):
+        return SECONDARY
+    return MISSING
+
+
+def shown_count(summary: Summary, path: str) -> str:
+    """The count at ``path`` as shown in a report: the number, ``<5``, ``..`` or a dash."""
+    count = count_at(summary, path)
+    return hidden_mark(summary, path) if count is None else format_count(count)
 
 
 def format_decimal(value: float | None, decimals: int = 1) -> str:
@@ -298,8 +329,11 @@ def goal_sentence(goal: Mapping[str, Any]) -> str:
     """``Målet 'minst 50 % upplever en stegförflyttning' nåddes: 62 %.`` (or nåddes inte)."""
     name = f"Målet '{goal.get('text', '')}'"
     value, met = number_at(goal, "value"), goal.get("met")
-    if value is None or not isinstance(met, bool):
-        return f"{name} kan inte följas upp för perioden: underlaget saknas eller är för litet."
+    if not isinstance(met, bool):
+        return f"{name} kan inte följas upp för perioden: underlaget saknas."
+    if value is None:
+        verdict = "nåddes" if met else "nåddes inte"
+        return f"{name} {verdict} (värdet visas inte: underlaget är för litet)."
     path = str(goal.get("metric", ""))
     measure = MEASURES.get(path) or Measure(path, "", _kind_of(path))
     return f"{name} {'nåddes' if met else 'nåddes inte'}: {measure.show(value)}."
@@ -339,8 +373,9 @@ def about(summary: Summary) -> list[tuple[str, str]]:
         return lines
     note = (
         f"Antal från 1 till {threshold - 1} visas som ”<{threshold}” för att skydda deltagarnas "
-        "integritet, och några fler tal är dolda där de annars skulle gå att räkna fram. Andelar "
-        "och medelvärden som bygger på färre än 10 personer visas inte. Ett streck (–) betyder "
-        "att uppgiften inte visas eller saknas."
+        "integritet. Tal som är dolda för att ett litet antal annars skulle gå att räkna fram "
+        "visas som ”..” – de kan vara stora. Andelar och medelvärden som bygger på färre än 10 "
+        "personer visas som ”..”. Små avslutsorsaker utanför resultatorsakerna är sammanslagna "
+        "till ”Övriga avslut”. Ett streck (–) betyder att uppgiften saknas."
     )
     return [*lines, ("Små tal", note)]

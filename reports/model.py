@@ -12,13 +12,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Self
 
-from reports.charts import CHART_TITLES, chart_alt_texts
+from reports.charts import CHART_TITLES, chart_alt_texts, chart_is_empty
 from reports.format import (
+    SECONDARY,
+    SECONDARY_NOTE,
     Summary,
     count_at,
     format_count,
     format_decimal,
     format_percent,
+    hidden_mark,
     mapping_at,
     number_at,
     threshold_of,
@@ -87,7 +90,10 @@ Column = tuple[str, str]  # header, dotted path with {code} where the row's code
 
 
 def numbered(sections: list[Section]) -> list[Section]:
-    """The sections with ``Tabell n.`` and ``Figur n.`` before each caption."""
+    """The sections with ``Tabell n.`` and ``Figur n.`` before each caption.
+
+    A table with a cell hidden to protect another (``..``) gets the footnote that explains it.
+    """
     counts = {"Tabell": 0, "Figur": 0}
     result = []
     for section in sections:
@@ -98,6 +104,8 @@ def numbered(sections: list[Section]) -> list[Section]:
                 counts[word] += 1
                 block = replace(block, caption=f"{word} {counts[word]}. {block.caption}")
             blocks.append(block)
+            if isinstance(block, Table) and any(c.text == SECONDARY for r in block.rows for c in r):
+                blocks.append(Paragraph(SECONDARY_NOTE))
         result.append(replace(section, blocks=tuple(blocks)))
     return result
 
@@ -130,8 +138,12 @@ class DraftContext:
         """The figure at ``path`` as a cell of the right kind."""
         if kind == "count":
             count = count_at(self.summary, path)
-            return Cell(format_count(count, self.threshold), count, "count")
+            if count is None:
+                return Cell(hidden_mark(self.summary, path), None, "count")
+            return Cell(format_count(count), count, "count")
         value = number_at(self.summary, path)
+        if value is None:
+            return Cell(hidden_mark(self.summary, path), None, kind)
         return Cell(
             format_percent(value) if kind == "share" else format_decimal(value), value, kind
         )
@@ -140,8 +152,13 @@ class DraftContext:
         """The count at ``path`` as written in a sentence."""
         return self.cell(path).text
 
-    def chart(self, name: str) -> Chart:
-        """The chart ``name``, captioned with its title."""
+    def chart(self, name: str) -> Block:
+        """The chart ``name``, captioned; one sentence instead when it has nothing to show."""
+        if chart_is_empty(self.summary, name):
+            return Paragraph(
+                f"Figuren ”{CHART_TITLES[name]}” visas inte: det finns inga tal att visa, "
+                "eller alla är dolda för att skydda enskilda deltagare."
+            )
         return Chart(name, CHART_TITLES[name], self.alt_texts[name])
 
     def figures(self, name: str, caption: str, rows: Sequence[FigureRow]) -> Table:
@@ -167,13 +184,24 @@ class DraftContext:
         name, caption, first = table
         present = {c for _, t in columns for c in mapping_at(self.summary, t.split(".{code}")[0])}
         codes = [c for c in labels if c in present] + sorted(present - set(labels))
+        merged = self._merged([t.format(code=code) for _, t in columns for code in codes])
         rows = [
             (Cell(labels.get(code, code)), *(self.cell(t.format(code=code)) for _, t in columns))
             for code in codes
+            if not any(t.format(code=code) in merged for _, t in columns)
         ]
+        if merged and all(t.split(".{code}")[0].endswith("outcomes.by_reason") for _, t in columns):
+            paths = [t.split("by_reason.{code}")[0] + "other_reasons" for _, t in columns]
+            rows.append((Cell("Övriga avslut"), *(self.cell(p) for p in paths)))
         if totals:
             rows.append((Cell("Totalt"), *(self.cell(path) for path in totals)))
         return Table(name, caption, (first, *(h for h, _ in columns)), tuple(rows))
+
+    def _merged(self, paths: list[str]) -> set[str]:
+        """The ``paths`` that were pooled with other small categories before suppression."""
+        listed = self.summary.get("suppression")
+        merged = listed.get("merged") if isinstance(listed, Mapping) else None
+        return {p for p in paths if isinstance(merged, list) and p in merged}
 
     def compared(
         self, table: tuple[str, str, str], labels: Mapping[str, str], path: str, total: str = ""

@@ -5,6 +5,8 @@ theme the newest :data:`CANDIDATES_PER_THEME` answers are read (only those are d
 answers about that theme alone come first, then those of a readable length. Every quote is
 redacted again here — names (the participant's and the staff's too), personnummer, phone
 numbers and e-mail addresses are removed — whatever was done when the answer was stored.
+A text is quoted once, however many gave it. A quote in another language than Swedish carries
+its ``language`` and the Swedish ``gloss`` staff wrote in the theme review (redacted too).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class _Candidate:
     answer_id: int
     text: str
     themes: tuple[str, ...]
+    language: str = "sv"
+    gloss: str = ""
 
     def rank(self) -> tuple[int, int, int]:
         """Sort key: fewer themes first, then readable length, then newest (highest id)."""
@@ -54,13 +58,26 @@ async def representative_quotes(
         return []
     candidates = await _redacted(conn, scope, themes_of)
     quotes: list[dict[str, Any]] = []
-    used: set[int] = set()
+    used: set[str] = set()
     for theme in codebook.codes:
         about = sorted((c for c in candidates if theme in c.themes), key=_Candidate.rank)
-        for candidate in [c for c in about if c.answer_id not in used][:QUOTES_PER_THEME]:
-            used.add(candidate.answer_id)
-            quotes.append({"themes": list(candidate.themes), "text": candidate.text})
+        for candidate in [c for c in about if _same(c.text) not in used][:QUOTES_PER_THEME]:
+            used.add(_same(candidate.text))
+            quotes.append(_quote(candidate))
     return quotes
+
+
+def _same(text: str) -> str:
+    """What two texts that are the same quote have in common (case and punctuation aside)."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _quote(candidate: _Candidate) -> dict[str, Any]:
+    """The quote as in the summary JSON; language and gloss only for another language."""
+    quote: dict[str, Any] = {"themes": list(candidate.themes), "text": candidate.text}
+    if candidate.language != "sv":
+        quote |= {"language": candidate.language, "gloss": candidate.gloss}
+    return quote
 
 
 async def _candidate_themes(
@@ -102,16 +119,21 @@ async def _redacted(
     """The candidates' texts, redacted with the participant's and the staff's names."""
     staff_names = await _staff_names(conn, scope)
     rows = await conn.execute(
-        select(Answer.id, Answer.text, Participant.name)
+        select(Answer.id, Answer.text, Participant.name, Response.language, Answer.gloss_sv)
         .join(Response, Response.id == Answer.response_id)
         .join(Participant, Participant.id == Response.participant_id)
         .where(Answer.id.in_(list(themes_of)))
     )
     candidates = []
-    for answer_id, text, name in rows.all():
-        cleaned = _clean(redact(text or "", known_names=_names(name, staff_names)).text)
+    for answer_id, text, name, language, gloss in rows.all():
+        names = _names(name, staff_names)
+        cleaned = _clean(redact(text or "", known_names=names).text)
+        glossed = _clean(redact(gloss or "", known_names=names).text)
         if cleaned:
-            candidates.append(_Candidate(answer_id, cleaned, themes_of[answer_id]))
+            candidate = _Candidate(
+                answer_id, cleaned, themes_of[answer_id], language or "sv", glossed
+            )
+            candidates.append(candidate)
     return candidates
 
 

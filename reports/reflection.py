@@ -31,6 +31,15 @@ _THEMES_INTRO = (
     "citerade, utan namn och andra uppgifter som kan peka ut dem."
 )
 _QUOTES_PER_THEME = 3
+#: Languages of quotes, in Swedish, as they are written after a quote ("på engelska").
+LANGUAGE_NAMES = {
+    "en": "engelska",
+    "ar": "arabiska",
+    "so": "somaliska",
+    "ti": "tigrinska",
+    "fa": "persiska",
+    "uk": "ukrainska",
+}
 
 
 def reflection_sections(draft: DraftContext) -> list[Section]:
@@ -74,7 +83,7 @@ def _themes(draft: DraftContext) -> tuple[Block, ...]:
     ]
     for code, quotes in _quotes_by_theme(draft.summary, labels):
         blocks.append(Paragraph(f"{labels[code]} ({draft.shown(f'survey.themes.{code}')} svar):"))
-        blocks.append(BulletList(tuple(f"”{quote}”" for quote in quotes)))
+        blocks.append(BulletList(tuple(quotes)))
     if len(blocks) == 2:
         blocks.append(Paragraph("Det finns inga citat att visa från perioden."))
     return tuple(blocks)
@@ -94,18 +103,34 @@ def _themes_by_count(summary: Summary) -> dict[str, str]:
 
 
 def _quotes_by_theme(summary: Summary, labels: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-    """Up to three quotes per theme, in the themes' order, each quote shown once."""
+    """Up to three quotes per theme, in the themes' order, each text shown once."""
     found = lookup(summary, "survey.quotes")
     quotes = [q for q in found if isinstance(q, Mapping)] if isinstance(found, list) else []
-    used: set[int] = set()
+    used: set[str] = set()
     chosen = []
     for code in labels:
-        picked = [
-            n for n, q in enumerate(quotes) if n not in used and code in (q.get("themes") or [])
-        ]
-        used.update(picked[:_QUOTES_PER_THEME])
+        picked: list[Mapping[str, object]] = []
+        for quote in quotes:
+            same = "".join(c for c in str(quote.get("text", "")).casefold() if c.isalnum())
+            themes = quote.get("themes")
+            if same in used or not isinstance(themes, list) or code not in themes:
+                continue
+            if len(picked) < _QUOTES_PER_THEME:
+                used.add(same)
+                picked.append(quote)
         if picked:
-            chosen.append(
-                (code, [str(quotes[n].get("text", "")) for n in picked[:_QUOTES_PER_THEME]])
-            )
+            chosen.append((code, [quote_line(q) for q in picked]))
     return chosen
+
+
+def quote_line(quote: Mapping[str, object]) -> str:
+    """``”text”``; for another language ``”text” (på engelska; på svenska: ”gloss”)``."""
+    line = f"”{quote.get('text', '')}”"
+    language = quote.get("language")
+    if not isinstance(language, str) or language == "sv":
+        return line
+    name = LANGUAGE_NAMES.get(language, language)
+    gloss = quote.get("gloss")
+    if isinstance(gloss, str) and gloss:
+        return f"{line} (på {name}; på svenska: ”{gloss}”)"
+    return f"{line} (på {name}; svensk översättning saknas)"

@@ -1,7 +1,9 @@
 """The drafted report as a Word document (.docx), for the team to write its report in.
 
 Real headings (Title, Heading 1 to 3) so Word's navigation pane and table of contents work,
-real tables with a header row that repeats on each page and a table style, captions in Word's
+real tables with a header row that repeats on each page and a table style, column widths from
+their content (the label column widest, no column narrower than its longest word, so Word does
+not break words inside a cell), captions in Word's
 Caption style (above tables, below figures), charts as pictures with their text alternative,
 prompts for the team in grey italics, and the document's language set to Swedish.
 """
@@ -17,7 +19,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.table import CT_Row
-from docx.shared import Cm, RGBColor
+from docx.shared import Cm, Emu, RGBColor
 
 from reports.draft import draft_sections
 from reports.format import Summary, document_title
@@ -27,6 +29,9 @@ TABLE_STYLE = "Light List Accent 1"
 LANGUAGE = "sv-SE"
 _PROMPT_COLOUR = RGBColor(0x59, 0x59, 0x59)
 _CHART_WIDTH = Cm(16)
+#: The width of one character of body text (11 pt), roughly, for sizing columns.
+_CHAR_WIDTH = Cm(0.21)
+_CELL_PADDING = Cm(0.4)
 
 
 def render_docx(summary: Summary, charts: Mapping[str, bytes] | None = None) -> bytes:
@@ -90,7 +95,34 @@ def _add_table(document: DocumentObject, table: Table) -> None:
                 word_cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for cell in header.cells[1:]:
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    word_table.autofit = False
+    for column, width in zip(word_table.columns, _column_widths(document, table), strict=True):
+        for cell in column.cells:
+            cell.width = width
     document.add_paragraph()
+
+
+def _column_widths(document: DocumentObject, table: Table) -> list[Emu]:
+    """Widths from the content: the label column widest, none narrower than its longest word.
+
+    Each column wants its longest text on one line; when they do not all fit the page, every
+    column gives up the same share of what it wants above its longest word.
+    """
+    section = document.sections[-1]
+    usable = int(section.page_width or 0) - int(section.left_margin or 0)
+    usable -= int(section.right_margin or 0)
+    texts = [
+        [table.header[n], *(row[n].text for row in table.rows)] for n in range(len(table.header))
+    ]
+    wants = [max(len(t) for t in column) for column in texts]
+    words = [max((len(w) for t in column for w in t.split()), default=1) for column in texts]
+    wants[0] = max(wants)
+    floor = [w * int(_CHAR_WIDTH) + int(_CELL_PADDING) for w in words]
+    wanted = [w * int(_CHAR_WIDTH) + int(_CELL_PADDING) for w in wants]
+    spare = usable - sum(floor)
+    extra = sum(w - f for w, f in zip(wanted, floor, strict=True))
+    ratio = 1.0 if extra <= max(spare, 0) else max(spare, 0) / extra
+    return [Emu(int(f + (w - f) * ratio)) for w, f in zip(wanted, floor, strict=True)]
 
 
 def _repeat_as_header(row: CT_Row) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import SWEDEN
 from core.themes import Codebook, default_codebook
+from reports.after_figures import after_figures, finsam_figures
 from reports.figures import outcome_figures, participant_figures, referral_figures
 from reports.goals import measure_goals
 from reports.periods import Period
@@ -40,7 +41,7 @@ _T = TypeVar("_T")
 class _Steps:
     """Runs the summary's queries one connection each, reporting progress as it goes."""
 
-    TOTAL = 12
+    TOTAL = 15
 
     def __init__(self, db: Database, progress: Progress | None) -> None:
         self.db = db
@@ -88,6 +89,8 @@ async def build_summary(
     )
     trend = await steps.run("trend", lambda conn: trend_figures(conn, scope, period))
     previous = await _previous(steps, scope, period, codebook)
+    year = period.last_day.year
+    finsam = await steps.run("uppföljning finsam", lambda conn: finsam_figures(conn, scope, year))
     summary = {
         "schema": SCHEMA,
         "team": scope.team.code if scope.team else None,
@@ -96,6 +99,7 @@ async def build_summary(
         **current,
         "trend": trend,
         "previous": previous,
+        "finsam": finsam,
         "generated_at": datetime.now(UTC).astimezone(SWEDEN).isoformat(timespec="seconds"),
         "team_name": scope.name,
     }
@@ -112,11 +116,15 @@ async def _period_figures(
     ``label`` goes before each step's name in the progress report ("föregående period: ").
     """
     run = steps.run
+    outcomes = await run(f"{label}avslut", lambda conn: outcome_figures(conn, scope, period))
+    outcomes["after"] = await run(
+        f"{label}efter avslut", lambda conn: after_figures(conn, scope, period)
+    )
     return {
         "participants": await run(
             f"{label}deltagare", lambda conn: participant_figures(conn, scope, period)
         ),
-        "outcomes": await run(f"{label}avslut", lambda conn: outcome_figures(conn, scope, period)),
+        "outcomes": outcomes,
         "referrals": await run(
             f"{label}remisser", lambda conn: referral_figures(conn, scope, period)
         ),

@@ -13,7 +13,10 @@ Three rules, applied to the period, to ``previous`` and to every ``trend`` row t
    computed from is hidden (the share would give that count back).
 
 Every hidden number's dotted path (``participants.new_by_referrer.fk``, ``trend.2.ended``) is
-listed in ``suppression.suppressed``; ``previous`` gets its own list with its own paths.
+listed in ``suppression.suppressed``, and again in ``suppression.small`` (a count from 1 to
+``threshold - 1``, shown as "<5") or ``suppression.secondary`` (a figure hidden only to protect
+another, shown as ".."; a "<5" there would be false). ``previous`` gets its own lists.
+Before any of this, small categories that may be pooled are merged (:mod:`reports.merging`).
 The breakdowns and ratios the rules apply to are listed in :mod:`reports.suppression_rules`.
 Quotes are left as given: they are filtered for consent and redacted upstream.
 """
@@ -28,8 +31,10 @@ from fractions import Fraction
 from typing import Any
 
 from reports.format import Summary, date_at, lookup
+from reports.merging import merge_small, restore_merged
 from reports.suppression_rules import (
     BREAKDOWNS,
+    CONDITIONAL_SUMS,
     RATIO_KEYS,
     RESULT_REASON_SETS,
     SUMMARY_RATIOS,
@@ -43,7 +48,7 @@ MIN_THRESHOLD = 3
 MIN_DENOMINATOR = 10
 #: Parts of a summary that hold no counts of their own (``trend`` and ``previous`` are walked
 #: separately; goals follow the figure they measure).
-_NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous"})
+_NOT_COUNTS = frozenset({"schema", "period", "suppression", "goals", "trend", "previous", "year"})
 
 
 @dataclass(frozen=True)
@@ -56,26 +61,34 @@ class _Block:
     tree: Mapping[str, Any]
 
 
-def suppress(summary: Summary, *, threshold: int = 5) -> dict[str, Any]:
+def suppress(summary: Summary, *, threshold: int = 5, merge: bool = True) -> dict[str, Any]:
     """A copy of ``summary`` that is safe to leave the team.
 
     Counts from 1 to ``threshold - 1``, counts that would reveal them, and shares and means
     over fewer than 10 people become ``None`` and are listed by dotted path in
-    ``suppression.suppressed``; ``suppression.threshold`` is set. ``previous`` and ``trend``
-    are suppressed together with the period, and goals whose figure is hidden lose their value.
+    ``suppression.suppressed`` (and in ``small`` or ``secondary``); ``suppression.threshold``
+    is set. ``previous`` and ``trend`` are suppressed together with the period, and goals whose
+    figure is hidden lose their value but keep whether they were met. ``merge`` pools small
+    categories first (:mod:`reports.merging`); off, to measure what merging saves.
 
     Raises ``ValueError`` when ``threshold`` is below 3 (DOMAIN.md: never below 3).
     """
     if threshold < MIN_THRESHOLD:
         raise ValueError(f"the suppression threshold must be at least {MIN_THRESHOLD}")
-    blocks = list(_blocks(summary))
-    values = {p: v for b in blocks for p, v in _counts(b.tree, b.prefix)}
-    hidden = {p for p, v in values.items() if v is None or 0 < v < threshold}
+    merged_before = set(_listed_before(summary, "merged"))
+    pooled, merged = merge_small(summary, threshold) if merge else (dict(summary), [])
+    blocks = list(_blocks(pooled))
+    values = {p: v for b in blocks for p, v in _counts(b.tree, b.prefix) if p not in merged_before}
+    small = {p for p, v in values.items() if v is not None and 0 < v < threshold}
+    small |= set(_listed_before(summary, "small"))
+    hidden = small | {p for p, v in values.items() if v is None}
     identities = [i for b in blocks for i in _identities(b, values)]
     identities += _period_identities(blocks, values)
     _hide_recoverable(identities, values, hidden)
     hidden |= {p for b in blocks for p in _hidden_ratios(b, values, hidden)}
-    return _apply(summary, hidden, threshold)
+    result = _apply(pooled, summary, hidden, small, threshold)
+    restore_merged(result, sorted(merged_before | set(merged)))
+    return result
 
 
 def _blocks(summary: Summary) -> Iterator[_Block]:
@@ -130,12 +143,28 @@ def _identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[I
         parts = [p for pattern in patterns for p in _matching(block.prefix + pattern, paths)]
         if block.prefix + total in values and parts:
             yield _sum_identity(block.prefix + total, parts)
+    yield from _conditional_identities(block, values)
     yield from _result_identities(block, values)
     start = block.paths.get("active_at_start")
     if start is not None:
         roles = (start, block.paths["new"], block.paths["ended"], block.paths["active_at_end"])
         if all(p in values for p in roles):
             yield Identity(dict(zip(roles, (1, 1, -1, -1), strict=True)))
+
+
+def _conditional_identities(
+    block: _Block, values: Mapping[str, float | None]
+) -> Iterator[Identity]:
+    """The :data:`CONDITIONAL_SUMS` whose two sums are equal in this summary (none hidden)."""
+    for left, right in CONDITIONAL_SUMS:
+        lefts = [block.prefix + p for p in left if block.prefix + p in values]
+        rights = [p for pattern in right for p in _matching(pattern, values)]
+        counts = [values.get(p) for p in lefts + rights]
+        if len(lefts) < len(left) or not rights or None in counts:
+            continue
+        if sum(values[p] or 0 for p in lefts) == sum(values[p] or 0 for p in rights):
+            terms = dict.fromkeys(lefts, 1) | dict.fromkeys(rights, -1)
+            yield Identity(terms, frozenset(lefts))
 
 
 def _result_identities(block: _Block, values: Mapping[str, float | None]) -> Iterator[Identity]:
@@ -295,30 +324,43 @@ def _hidden_ratios(
             yield block.prefix + ratio.path
 
 
-def _apply(summary: Summary, hidden: set[str], threshold: int) -> dict[str, Any]:
+def _apply(
+    pooled: Summary, given: Summary, hidden: set[str], small: set[str], threshold: int
+) -> dict[str, Any]:
     """The suppressed copy: hidden paths set to None and listed, goals updated."""
-    result = copy.deepcopy(dict(summary))
-    listed = {p for p in hidden if lookup(summary, p) is not None}
-    listed |= set(_listed_before(summary))
+    result = copy.deepcopy(dict(pooled))
+    listed = {p for p in hidden if lookup(pooled, p) is not None}
+    listed |= set(_listed_before(given))
     for path in hidden:
         _set(result, path, None)
     listed |= _hide_goals(result, hidden)
-    result["suppression"] = {"threshold": threshold, "suppressed": sorted(listed)}
+    result["suppression"] = _lists(listed, small, threshold, "")
     previous = result.get("previous")
     if isinstance(previous, dict):
-        own = sorted(p.removeprefix("previous.") for p in listed if p.startswith("previous."))
-        previous["suppression"] = {"threshold": threshold, "suppressed": own}
+        previous["suppression"] = _lists(listed, small, threshold, "previous.")
     return result
 
 
-def _listed_before(summary: Summary) -> list[str]:
-    """Paths an earlier suppression of the same summary listed."""
-    listed = lookup(summary, "suppression.suppressed")
+def _lists(listed: set[str], small: set[str], threshold: int, prefix: str) -> dict[str, Any]:
+    """The ``suppression`` part for the paths under ``prefix``: all hidden, small, secondary."""
+    own = sorted(p.removeprefix(prefix) for p in listed if p.startswith(prefix))
+    small_own = [p for p in own if prefix + p in small]
+    secondary = [p for p in own if prefix + p not in small]
+    return {"threshold": threshold, "suppressed": own, "small": small_own, "secondary": secondary}
+
+
+def _listed_before(summary: Summary, key: str = "suppressed") -> list[str]:
+    """Paths an earlier suppression of the same summary listed under ``suppression.<key>``."""
+    listed = lookup(summary, f"suppression.{key}")
     return [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
 
 
 def _hide_goals(result: dict[str, Any], hidden: set[str]) -> set[str]:
-    """Goals measured on a hidden figure lose their value and whether they were met."""
+    """Goals measured on a hidden figure lose their value, but not whether they were met.
+
+    A goal is "not measurable" only when its figure has nothing to divide (DOMAIN.md); whether a
+    share passed its target does not give a small count back.
+    """
     goals = result.get("goals")
     listed = set()
     for n, goal in enumerate(goals if isinstance(goals, list) else []):
@@ -326,7 +368,6 @@ def _hide_goals(result: dict[str, Any], hidden: set[str]) -> set[str]:
             if goal.get("value") is not None:
                 listed.add(f"goals.{n}.value")
             goal["value"] = None
-            goal["met"] = None
     return listed
 
 

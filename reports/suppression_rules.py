@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.codes import DEFAULT_RESULT_REASONS
+from core.codes import DEFAULT_RESULT_REASONS, REPORTED_END_REASONS
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,15 @@ class Ratio:
         return numerator + self.denominator + self.subtract
 
 
+#: The end reasons that make up the occupation group ``ovrigt``, and the pooled "Övriga avslut".
+OTHER_OCCUPATION_PARTS = (
+    *(
+        f"outcomes.by_reason.{code}"
+        for code in REPORTED_END_REASONS
+        if code not in ("arbete", "studier", "arbetssokande")
+    ),
+    "outcomes.other_reasons",
+)
 #: (total, the patterns of the counts that add up to it); ``*`` matches one path segment.
 BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("participants.new", ("participants.new_by_referrer.*",)),
@@ -48,10 +57,17 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("participants.active_at_end", ("participants.active_at_end_by_referrer.*",)),
     ("participants.active_at_end", ("participants.active_at_end_by_income_source.*",)),
     ("participants.active_at_end", ("participants.active_at_end_by_gender.*",)),
-    ("outcomes.ended", ("outcomes.by_reason.*",)),
+    ("outcomes.ended", ("outcomes.by_reason.*", "outcomes.other_reasons")),
     ("outcomes.ended", ("outcomes.by_gender.*.ended",)),
     ("outcomes.result", ("outcomes.by_gender.*.result",)),
     ("participants.ended", ("outcomes.ended",)),
+    ("outcomes.ended", ("outcomes.after.income_transition.*.*",)),
+    ("outcomes.ended", ("outcomes.after.occupation_after.*",)),
+    ("outcomes.ended", ("outcomes.after.months_in_service.*",)),
+    ("outcomes.after.occupation_after.arbete", ("outcomes.by_reason.arbete",)),
+    ("outcomes.after.occupation_after.studier", ("outcomes.by_reason.studier",)),
+    ("outcomes.after.occupation_after.arbetssokande", ("outcomes.by_reason.arbetssokande",)),
+    ("outcomes.after.occupation_after.ovrigt", OTHER_OCCUPATION_PARTS),
     ("survey.closer_to_work.respondents", ("survey.closer_to_work.by_answer.*",)),
     ("survey.health.respondents", ("survey.health.by_answer.*",)),
     (
@@ -59,6 +75,11 @@ BREAKDOWNS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("survey.closer_to_work.by_answer.ja_mycket", "survey.closer_to_work.by_answer.ja_lite"),
     ),
     ("survey.health.good", ("survey.health.by_answer.mycket_bra", "survey.health.by_answer.bra")),
+)
+#: Sums that are equal only in some summaries (the Finsam year is the period, one team): each
+#: pair of pattern lists is checked against the counts and used where the sums are equal.
+CONDITIONAL_SUMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("participants.active_at_start", "participants.new"), ("finsam.by_team.*.*",)),
 )
 #: The result reasons a team may use: the default, or the default and ``arbetssokande``.
 RESULT_REASON_SETS = (DEFAULT_RESULT_REASONS, (*DEFAULT_RESULT_REASONS, "arbetssokande"))
@@ -79,6 +100,11 @@ SUMMARY_RATIOS = (
     ),
     Ratio(
         "survey.health.share_good", ("survey.health.respondents",), numerator="survey.health.good"
+    ),
+    Ratio(
+        "outcomes.after.steps.share",
+        ("participants.active_at_start", "participants.new"),
+        numerator="outcomes.after.steps.with_step_forward",
     ),
 )
 TREND_RATIOS = (

@@ -1,37 +1,31 @@
-"""Reviewing the themes of free-text answers: the answers to look at, and staff corrections.
+"""Reviewing the themes of free-text answers: the answers to look at (read only).
 
 The automatic coding (:func:`core.themes.code_text`) is a first guess. Staff review the answers
-of a period — above all those that matched no theme — and correct an answer's themes; the
-correction is stored as ``AnswerTheme`` rows with ``source='staff'`` and the answer's
-``themes_corrected_at``, and from then on only the staff's rows count for that answer, also
-when the automatic coding runs again (it replaces only its own rows). A correction to "no
-theme" is kept the same way.
+of a period — above all those that matched no theme — and correct an answer's themes
+(:func:`services.themes.correct_theme`); from then on only the staff's rows count for that
+answer. An answer in another language than Swedish shows its language, and staff may write a
+Swedish gloss for it (:func:`services.themes.set_quote_gloss`) that reports show beside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import local_date, utcnow
-from core.errors import DomainError, NotFound
-from core.i18n import N_
-from core.surveys import Q_USEFUL
 from core.themes import Codebook
 from reports.periods import Period
 from reports.scope import Scope
 from reports.survey_figures import (
-    STAFF,
     completed_in,
     effective_theme,
     free_text_answered,
     unthemed,
 )
-from storage import audit
 from storage.models import Answer, AnswerTheme, Response, Team
 
 #: Answers shown on one review page.
@@ -48,6 +42,8 @@ class ReviewAnswer:
     text: str
     themes: tuple[str, ...]
     corrected: bool
+    language: str = "sv"
+    gloss: str = ""
 
 
 async def answers_for_review(
@@ -68,7 +64,15 @@ async def answers_for_review(
         select(func.count()).select_from(Answer).join(Response).where(*conditions)
     )
     rows = await conn.execute(
-        select(Answer.id, Team.code, Response.completed_at, Answer.text, Answer.themes_corrected_at)
+        select(
+            Answer.id,
+            Team.code,
+            Response.completed_at,
+            Answer.text,
+            Answer.themes_corrected_at,
+            Response.language,
+            Answer.gloss_sv,
+        )
         .join(Response, Response.id == Answer.response_id)
         .join(Team, Team.id == Response.team_id)
         .where(*conditions)
@@ -86,8 +90,10 @@ async def answers_for_review(
             text or "",
             themes.get(answer_id, ()),
             bool(fixed),
+            language or "sv",
+            gloss or "",
         )  # fmt: skip
-        for answer_id, team, done, text, fixed in found
+        for answer_id, team, done, text, fixed, language, gloss in found
     ]
     return answers, int(total or 0)
 
@@ -111,42 +117,3 @@ async def _themes_of(
         answer_id: tuple(sorted(themes, key=lambda t: order.get(t, len(order))))
         for answer_id, themes in found.items()
     }
-
-
-async def correct_themes(
-    session: AsyncSession,
-    answer_id: int,
-    themes: Collection[str],
-    *,
-    codebook: Codebook,
-    user_id: int,
-    team_ids: Collection[int] | None,
-) -> None:
-    """Set an answer's themes as staff decided (none is a decision too), and audit it.
-
-    ``team_ids`` are the teams the member of staff may see (None: all); an answer of another
-    team, or one that is not to "what has been most useful", is NotFound. A theme not in the
-    codebook is a DomainError.
-    """
-    unknown = sorted(set(themes) - set(codebook.codes))
-    if unknown:
-        raise DomainError(N_("Okänt tema: {theme}."), field="themes", theme=unknown[0])
-    answer = await session.get(Answer, answer_id)
-    team_id = await session.scalar(
-        select(Response.team_id)
-        .join(Answer, Answer.response_id == Response.id)
-        .where(Answer.id == answer_id)
-    )
-    visible = team_id is not None and (team_ids is None or team_id in team_ids)
-    if answer is None or answer.question_id != Q_USEFUL or not visible:
-        raise NotFound(N_("Svaret finns inte."))
-    await session.execute(
-        delete(AnswerTheme).where(AnswerTheme.answer_id == answer_id, AnswerTheme.source == STAFF)
-    )
-    chosen = [code for code in codebook.codes if code in themes]
-    session.add_all(AnswerTheme(answer_id=answer_id, theme=code, source=STAFF) for code in chosen)
-    answer.themes_corrected_at, answer.themes_corrected_by = utcnow(), user_id
-    await audit.record(
-        session, "answer.themes_corrected", actor=f"user:{user_id}", user_id=user_id,
-        object_type="answer", object_id=answer_id, team_id=team_id, detail={"themes": chosen},
-    )  # fmt: skip

@@ -31,7 +31,11 @@ def _number_of(half_year: Period) -> int:
 async def trend_figures(
     conn: AsyncConnection, scope: Scope, period: Period
 ) -> list[dict[str, Any]]:
-    """The ``trend``: one row per half-year before ``period``, oldest first."""
+    """The ``trend``: one row per half-year before ``period``, oldest first.
+
+    The trend starts at the team's first half-year with data: earlier rows (nobody new, ended
+    or active) are left out, so a new team's trend is not a row of zeros.
+    """
     half_years = trend_half_years(period)
     span = Period(half_years[0].first_day, half_years[-1].last_day)
     in_scope = and_(not_a_mistake(), scope.covers(Referral.team_id))
@@ -59,10 +63,19 @@ async def trend_figures(
         )
     }
     active = await _active_at_ends(conn, in_scope, half_years)
-    return [
+    rows = [
         _row(h, ended.get(_number_of(h), (0, 0)), median_days.get(_number_of(h)), new, active[n])
         for n, h in enumerate(half_years)
     ]
+    return without_empty_start(rows)
+
+
+def without_empty_start(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows from the first one where anybody was new, ended or active."""
+    first = next(
+        (n for n, r in enumerate(rows) if r["new"] or r["ended"] or r["active_at_end"]), None
+    )
+    return [] if first is None else rows[first:]
 
 
 async def _active_at_ends(

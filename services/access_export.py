@@ -195,7 +195,7 @@ async def _answers(session: AsyncSession, response_id: int) -> list[dict[str, An
     for answer_id, theme in rows.all():
         themes.setdefault(answer_id, []).append(theme)
     return [{
-        **_fields(a, ("question_id", "value", "text", "skipped", "answered_at")),
+        **_fields(a, ("question_id", "value", "text", "gloss_sv", "skipped", "answered_at")),
         "themes": sorted(set(themes.get(a.id, []))),
     } for a in answers]  # fmt: skip
 

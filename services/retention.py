@@ -219,7 +219,8 @@ def _purge_statements(
         ("notes", update(ProgressStep).where(ProgressStep.referral_id.in_(referral_ids))
          .where(ProgressStep.note.is_not(None)).values(note=None)),
         ("answers", update(Answer).where(Answer.response_id.in_(response_ids))
-         .where(Answer.text.is_not(None)).values(text=None)),
+         .where(or_(Answer.text.is_not(None), Answer.gloss_sv.is_not(None)))
+         .values(text=None, gloss_sv=None)),
         ("invitations", update(Invitation).where(Invitation.participant_id.in_(participant_ids))
          .where(Invitation.telegram_chat_id.is_not(None)).values(telegram_chat_id=None)),
     ]  # fmt: skip

@@ -266,6 +266,8 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     themes_corrected_at: Mapped[datetime | None]
     themes_corrected_by: Mapped[int | None] = _fk("staff_users.id", nullable=True)
+    #: A Swedish gloss of a quote in another language, written by staff in the theme review.
+    gloss_sv: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class AnswerTheme(Base):

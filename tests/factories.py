@@ -237,7 +237,8 @@ async def make_person_with_history(
         )  # fmt: skip
         session.add(response)
         await session.flush()
-        answer = Answer(response_id=response.id, question_id="nytta", text=s.answer)
+        answer = Answer(response_id=response.id, question_id="nytta", text=s.answer,
+                        gloss_sv=f"På svenska: {s.answer}")  # fmt: skip
         session.add_all([answer, Answer(response_id=response.id, question_id="halsa", value="bra")])
         await session.flush()
         session.add(AnswerTheme(answer_id=answer.id, theme="grupp"))

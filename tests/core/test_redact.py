@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -181,3 +182,123 @@ def test_redaction_is_idempotent_and_never_raises(
     once = redact(text, known_names=names)
 
     assert redact(once.text, known_names=names).text == once.text
+
+
+# What people really type: any dash, dot, slash or space run, fullwidth and Arabic-Indic digits.
+
+SEPARATORS = ["", "-", "–", "—", "−", "+", ".", " ", "  ", " - ", " – "]
+PHONE_SEPARATORS = ["", "-", "–", ".", "/", " ", "  "]
+#: ASCII, fullwidth, Arabic-Indic and Eastern Arabic-Indic (Persian, Urdu) digits.
+DIGIT_SETS = ["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹"]
+#: Text around planted data with no digits of any script, so digits left over are the data's.
+no_digits = st.text(st.characters(exclude_categories=("N", "Cs")), max_size=40)
+plain_surroundings = st.tuples(
+    no_digits,
+    st.sampled_from([" ", "\n", ", ", ": ", " ("]),
+    st.sampled_from([" ", "\n", ", ", ") ", ". ", "!"]),
+    no_digits,
+)
+
+
+def in_digits(text: str, digit_set: str) -> str:
+    """``text`` with its ASCII digits written in another script."""
+    return text.translate(str.maketrans("0123456789", digit_set))
+
+
+def digits_of(text: str) -> str:
+    """The ASCII digits in ``text``, of any script, in order."""
+    return "".join(str(int(c)) for c in text if c.isdecimal())
+
+
+@st.composite
+def typed_personnummer(draw: st.DrawFn) -> str:
+    """A personnummer or samordningsnummer as typed: any separator and digits of any script."""
+    number = draw(personnummer()).replace("-", "").replace("+", "")
+    cut = len(number) - 4
+    separator = draw(st.sampled_from(SEPARATORS))
+    return in_digits(number[:cut] + separator + number[cut:], draw(st.sampled_from(DIGIT_SETS)))
+
+
+@st.composite
+def typed_phone_numbers(draw: st.DrawFn) -> str:
+    """Swedish mobile numbers with any separators between groups, in digits of any script."""
+    digits = draw(st.text("0123456789", min_size=7, max_size=7))
+    groups = ["07" + draw(st.sampled_from("02369")), digits[:3], digits[3:5], digits[5:]]
+    if draw(st.booleans()):
+        groups[0] = "+46 " + groups[0][1:]
+    separators = [draw(st.sampled_from(PHONE_SEPARATORS)) for _ in groups[1:]]
+    number = groups[0] + "".join(s + g for s, g in zip(separators, groups[1:], strict=True))
+    return in_digits(number, draw(st.sampled_from(DIGIT_SETS)))
+
+
+@given(typed_personnummer(), plain_surroundings)
+def test_no_personnummer_survives_however_it_is_typed(
+    number: str, around: tuple[str, str, str, str]
+) -> None:
+    redacted = redact(planted(number, around)).text
+
+    assert digits_of(number)[-10:] not in digits_of(redacted)
+    assert digits_of(redacted) == ""
+
+
+@given(typed_phone_numbers(), plain_surroundings)
+def test_no_phone_number_survives_however_it_is_typed(
+    number: str, around: tuple[str, str, str, str]
+) -> None:
+    assert digits_of(redact(planted(number, around)).text) == ""
+
+
+local_parts = st.from_regex(r"[a-zåäöéü]{1,8}([._-][a-zåäöéü]{1,8}){0,2}", fullmatch=True)
+
+
+@given(local_parts, st.sampled_from(["kommun.se", "region-x.se", "gmail.com"]), plain_surroundings)
+def test_no_part_of_an_email_address_survives(
+    local: str, domain: str, around: tuple[str, str, str, str]
+) -> None:
+    redacted = redact(planted(f"{local}@{domain}", around))
+
+    assert "[e-post]" in redacted.text
+    assert not re.search(r"[\w.-]\[e-post\]|\[e-post\][\w-]", redacted.text)  # no half left
+    assert "email" in redacted.removed
+
+
+surnames = st.from_regex(r"[A-ZÅÄÖ][a-zåäö]{3,10}(-[A-ZÅÄÖ][a-zåäö]{3,10})?", fullmatch=True)
+
+
+@given(st.sampled_from(["Anna", "Sara", "Åsa", "Ahmed", "Johan", "Fatima"]), surnames)
+def test_a_first_name_takes_the_capitalised_surname_after_it_along(
+    first: str, surname: str
+) -> None:
+    redacted = redact(f"Jag fick hjälp av {first} {surname} på kontoret.")
+
+    assert redacted.text == "Jag fick hjälp av [namn] på kontoret."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pnr 19850312–1234", "pnr [personnummer]"),
+        ("pnr 850312.1234", "pnr [personnummer]"),
+        ("pnr 19850312  1234", "pnr [personnummer]"),
+        ("pnr １９８５０３１２－１２３４", "pnr [personnummer]"),
+        ("رقمي ١٩٨٥٠٣١٢-١٢٣٤ شكرا", "رقمي [personnummer] شكرا"),
+        ("ring 070.123.45.67", "ring [telefon]"),
+        ("ring 070/1234567", "ring [telefon]"),
+        ("ring 070–123 45 67", "ring [telefon]"),
+        ("call (555) 123-4567", "call [telefon]"),
+        ("mejla åsa.ström@kommun.se", "mejla [e-post]"),
+        ("Anna Svensson var bäst", "[namn] var bäst"),
+    ],
+)
+def test_what_the_issue_found_leaking_is_removed(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+def test_the_participants_own_names_are_removed_anywhere() -> None:
+    redacted = redact("tack från zoltan, hälsningar Kovacs", names=["Zoltan Kovacs"])
+
+    assert redacted.text == "tack från [namn], hälsningar [namn]"
+
+
+def test_a_capitalised_word_after_a_name_at_a_sentence_end_is_kept() -> None:
+    assert redact("Jag träffade Sara. Det hjälpte.").text == "Jag träffade [namn]. Det hjälpte."

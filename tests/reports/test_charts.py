@@ -69,8 +69,8 @@ def test_bar_alt_text_states_every_figure_and_what_hidden_means(summary):
     assert alt == (
         "Stapeldiagram för 1 januari – 30 juni 2025. Nya deltagare per remitterande aktör. "
         "Antal nya deltagare: Kommun: 9; Arbetsförmedlingen: 6; Försäkringskassan: <5; "
-        "Region: <5; Övriga (egenanmälan, annan): 0. ”<5” betyder ett antal från 1 till 4 "
-        "som inte visas."
+        "Region: ..; Övriga (egenanmälan, annan): 0. ”<5” betyder ett antal från 1 till 4 "
+        "som inte visas. ”..” betyder ett tal som inte visas för att skydda ett litet antal."
     )
 
 
@@ -113,3 +113,22 @@ def test_trend_alt_text_explains_a_dash(summary):
     assert alt.endswith(
         "Ett streck betyder att uppgiften saknas eller inte visas (färre än 10 avslut)."
     )
+
+
+def test_throughput_axis_ticks_are_whole_distinct_numbers():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from reports.charts import _draw_lines, _Lines
+
+    figure = Figure()
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    _draw_lines(
+        axes, _Lines("Genomströmningstid", ("2024 H1", "2024 H2"), (15.2, 15.6), (15.3, 15.5))
+    )
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in axes.get_yticklabels() if t.get_text()]
+
+    assert len(ticks) == len(set(ticks)) >= 2
+    assert all(t.lstrip("−-").isdigit() for t in ticks)

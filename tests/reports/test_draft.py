@@ -121,13 +121,14 @@ def test_participant_flow_table_compares_with_the_previous_period(summary):
     ]
 
 
-def test_hidden_count_is_shown_as_below_the_threshold_without_a_number(summary):
+def test_small_count_is_below_the_threshold_and_one_hidden_to_protect_it_is_dots(summary):
+    # Försäkringskassan: 3 new (small), 11 active at the end (hidden only to protect a small one).
     table = tables(draft_sections(summary))["Remittenter"]
 
     assert table.rows[2] == (
         Cell("Försäkringskassan"),
         Cell("<5", None, "count"),
-        Cell("<5", None, "count"),
+        Cell("..", None, "count"),
     )
     assert texts(table)[-1] == ["Totalt", "23", "66"]
 
@@ -147,7 +148,7 @@ def test_outcomes_by_gender(summary):
 
     assert table.header == ("Kön", "Avslutade", "I mål")
     assert texts(table) == [
-        ["Kvinna", "11", "<5"],
+        ["Kvinna", "11", ".."],
         ["Man", "8", "<5"],
         ["Annat/okänt", "0", "0"],
         ["Totalt", "19", "10"],
@@ -170,7 +171,7 @@ def test_shares_and_means_are_typed_cells(summary):
         Cell("60 %", 0.6, "share"),
     )
     hidden_share = tables(draft_sections(summary))["Avslut"].rows[3][1]
-    assert hidden_share == Cell("–", None, "share")
+    assert hidden_share == Cell("..", None, "share")
 
 
 def test_without_previous_period_tables_have_one_column_of_figures(summary):
@@ -345,7 +346,7 @@ def test_goal_not_met_shows_the_value_with_its_unit():
     assert goal_sentence(goal) == "Målet 'högst 45 dagar' nåddes inte: 47,3 dagar."
 
 
-def test_goal_on_a_hidden_figure_cannot_be_followed_up():
+def test_goal_without_a_denominator_cannot_be_followed_up():
     goal = {
         "text": "minst 40 % i mål",
         "metric": "outcomes.share_result",
@@ -354,7 +355,20 @@ def test_goal_on_a_hidden_figure_cannot_be_followed_up():
     }
 
     assert goal_sentence(goal) == (
-        "Målet 'minst 40 % i mål' kan inte följas upp för perioden: underlaget saknas eller är för litet."
+        "Målet 'minst 40 % i mål' kan inte följas upp för perioden: underlaget saknas."
+    )
+
+
+def test_goal_on_a_hidden_figure_still_says_whether_it_was_met():
+    goal = {
+        "text": "minst 40 % i mål",
+        "metric": "outcomes.share_result",
+        "value": None,
+        "met": True,
+    }
+
+    assert goal_sentence(goal) == (
+        "Målet 'minst 40 % i mål' nåddes (värdet visas inte: underlaget är för litet)."
     )
 
 

@@ -17,6 +17,9 @@ from reports.suppression import suppress
 REFERRER_GROUPS = ("kommun", "af", "fk", "region", "other")
 INCOME_GROUPS = ("socialtjanst", "fk", "annan")
 GENDERS = ("kvinna", "man", "annat")
+AFTER_GROUPS = ("socialtjanst", "fk", "annan", "saknas")
+OCCUPATIONS = ("arbete", "studier", "arbetssokande")
+MONTH_BANDS = ("under_3", "3_6", "6_12", "12_24", "24_plus")
 RATIO_KEYS = {
     "mean_age_at_end",
     "share_young_at_end",
@@ -152,7 +155,7 @@ def test_trend_row_with_few_ended_loses_its_throughput(raw_summary):
     assert row["throughput_months_median"] is None
 
 
-def test_goal_measured_on_a_hidden_share_loses_its_value(raw_summary):
+def test_goal_measured_on_a_hidden_share_loses_its_value_but_stays_measured(raw_summary):
     survey = raw_summary["survey"]
     survey["closer_to_work"] = {
         "respondents": 8,
@@ -163,7 +166,44 @@ def test_goal_measured_on_a_hidden_share_loses_its_value(raw_summary):
 
     goal = suppress(raw_summary)["goals"][0]
 
-    assert (goal["value"], goal["met"]) == (None, None)
+    assert (goal["value"], goal["met"]) == (None, True)
+
+
+def test_cell_hidden_to_protect_a_small_one_is_secondary_not_small(raw_summary):
+    participants = raw_summary["participants"]
+    participants["new_by_gender"] = {"kvinna": 21, "man": 25, "annat": 2}
+    participants["new"] = 48
+
+    hidden = suppress(raw_summary)
+
+    assert hidden["participants"]["new_by_gender"] == {"kvinna": None, "man": 25, "annat": None}
+    assert "participants.new_by_gender.annat" in hidden["suppression"]["small"]
+    assert "participants.new_by_gender.kvinna" in hidden["suppression"]["secondary"]
+    assert "participants.new_by_gender.kvinna" not in hidden["suppression"]["small"]
+
+
+def test_small_and_secondary_together_are_what_is_suppressed(raw_summary):
+    lists = suppress(raw_summary)["suppression"]
+
+    assert sorted(lists["small"] + lists["secondary"]) == lists["suppressed"]
+    assert not set(lists["small"]) & set(lists["secondary"])
+
+
+def test_small_end_reasons_outside_the_results_are_pooled_as_other_endings(raw_summary):
+    # sjukersattning 1, medicinsk_rehab 4, foraldraledig 1, flytt 1, vill_ej_delta 2: all small.
+    outcomes = suppress(raw_summary)["outcomes"]
+
+    assert outcomes["other_reasons"] == 9
+    assert outcomes["by_reason"]["medicinsk_rehab"] is None
+    assert set(outcomes["other_reasons_codes"]) >= {"sjukersattning", "flytt", "vill_ej_delta"}
+    assert "arbete" not in outcomes["other_reasons_codes"]
+
+
+def test_pooling_hides_fewer_cells_than_suppressing_each(raw_summary):
+    pooled = suppress(raw_summary)["suppression"]["suppressed"]
+    unpooled = suppress(raw_summary, merge=False)["suppression"]["suppressed"]
+
+    assert len(pooled) < len(unpooled)
 
 
 def test_quotes_are_left_as_given(raw_summary):
@@ -239,9 +279,20 @@ def outcomes(draw: st.DrawFn, ended: int) -> dict[str, Any]:
     dropouts = draw(st.integers(0, ended))
     ended_by_gender = draw(split(ended, GENDERS))
     result_by_gender = draw(split(result, GENDERS))
+    other = sum(v for r, v in by_reason.items() if r not in OCCUPATIONS)
+    cells = draw(split(ended, tuple(f"{a}>{b}" for a in INCOME_GROUPS for b in AFTER_GROUPS)))
+    after = {
+        "income_transition": {
+            a: {b: cells[f"{a}>{b}"] for b in AFTER_GROUPS} for a in INCOME_GROUPS
+        },
+        "occupation_after": {o: by_reason[o] for o in OCCUPATIONS[:3]} | {"ovrigt": other},
+        "months_in_service": draw(split(ended, MONTH_BANDS)),
+        "steps": {"with_step_forward": draw(st.integers(0, 10)), "share": None},
+    }
     return {
         "ended": ended,
         "dropouts": dropouts,
+        "after": after,
         "by_reason": by_reason,
         "result": result,
         "share_result": result / (ended - dropouts) if ended > dropouts else None,
@@ -369,6 +420,20 @@ def period_identities(p: str) -> list[dict[str, int]]:
             )
         )
     found.append(total(f"{p}participants.ended", [f"{p}outcomes.ended"]))
+    after = f"{p}outcomes.after"
+    cells = [f"{after}.income_transition.{a}.{b}" for a in INCOME_GROUPS for b in AFTER_GROUPS]
+    found.append(total(f"{p}outcomes.ended", cells))
+    found.append(
+        total(f"{p}outcomes.ended", [f"{after}.months_in_service.{m}" for m in MONTH_BANDS])
+    )
+    occupations = [f"{after}.occupation_after.{o}" for o in (*OCCUPATIONS, "ovrigt")]
+    found.append(total(f"{p}outcomes.ended", occupations))
+    for occupation in OCCUPATIONS:
+        found.append(
+            total(f"{after}.occupation_after.{occupation}", [f"{p}outcomes.by_reason.{occupation}"])
+        )
+    others = [f"{p}outcomes.by_reason.{r}" for r in REPORTED_END_REASONS if r not in OCCUPATIONS]
+    found.append(total(f"{after}.occupation_after.ovrigt", others))
     flow = [f"{p}participants.{f}" for f in ("active_at_start", "new", "ended", "active_at_end")]
     found.append(dict(zip(flow, (1, 1, -1, -1), strict=True)))
     for name, answers, good in [
@@ -378,6 +443,17 @@ def period_identities(p: str) -> list[dict[str, int]]:
         base = f"{p}survey.{name}"
         found.append(total(f"{base}.respondents", [f"{base}.by_answer.{a}" for a in answers]))
         found.append(total(f"{base}.{good}", [f"{base}.by_answer.{a}" for a in list(answers)[:2]]))
+    return found
+
+
+def pooled_identities(hidden: dict[str, Any]) -> list[dict[str, int]]:
+    """The pooled end reasons add up to ``other_reasons``, in each period where they are pooled."""
+    found = []
+    for p in ("", "previous."):
+        codes = lookup(hidden, f"{p}outcomes.other_reasons_codes") or []
+        if codes:
+            parts = [f"{p}outcomes.by_reason.{c}" for c in codes]
+            found.append(total(f"{p}outcomes.other_reasons", parts))
     return found
 
 
@@ -412,7 +488,7 @@ def test_no_small_count_is_left_visible(summary, threshold):
 def test_no_breakdown_has_exactly_one_hidden_cell(summary):
     hidden = suppress(summary)
 
-    for identity in identities(summary):
+    for identity in identities(summary) + pooled_identities(hidden):
         hidden_cells = [p for p in identity if lookup(hidden, p) is None]
         assert len(hidden_cells) != 1, f"{hidden_cells[0]} = the visible rest of {identity}"
 
@@ -421,10 +497,11 @@ def test_no_breakdown_has_exactly_one_hidden_cell(summary):
 @given(summaries())
 def test_no_hidden_count_follows_from_all_identities_together(summary):
     hidden = suppress(summary)
-    hidden_paths = sorted({p for i in identities(summary) for p in i if lookup(hidden, p) is None})
+    known = identities(summary) + pooled_identities(hidden)
+    hidden_paths = sorted({p for i in known for p in i if lookup(hidden, p) is None})
     if not hidden_paths:
         return
-    matrix = np.array([[i.get(p, 0) for p in hidden_paths] for i in identities(summary)], float)
+    matrix = np.array([[i.get(p, 0) for p in hidden_paths] for i in known], float)
     rank = np.linalg.matrix_rank(matrix)
 
     # A hidden count is determined exactly when its column is independent of the others.
@@ -434,6 +511,24 @@ def test_no_hidden_count_follows_from_all_identities_together(summary):
         if np.linalg.matrix_rank(np.delete(matrix, n, axis=1)) < rank
     ]
     assert determined == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(summaries(), st.integers(3, 8))
+def test_no_shown_cell_lies(summary, threshold):
+    hidden = suppress(summary, threshold=threshold)
+    lists = hidden["suppression"]
+    previous = hidden["previous"]["suppression"]["small"]
+    small = set(lists["small"]) | {f"previous.{p}" for p in previous}
+
+    for path in count_paths(summary):
+        raw, shown = lookup(summary, path), lookup(hidden, path)
+        if path in small:
+            assert shown is None and 0 < raw < threshold, path  # shown as "<5": true
+        elif shown is not None:
+            assert shown == raw, path
+        else:  # shown as "..", or pooled: never as "<5"
+            assert path in lists["secondary"] + lists["merged"], path
 
 
 @settings(max_examples=60, deadline=None)

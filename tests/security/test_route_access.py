@@ -133,6 +133,9 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, Mapping[str, Outcome]]] = {
     ("GET", "/team/sammanstallning/teman"): ("/team/sammanstallning/teman?team=norr", staff_page(200)),
     ("POST", "/team/sammanstallning/teman/{id}"): (
         "/team/sammanstallning/teman/{answer}", staff_page("303 /team/sammanstallning/teman")),
+    ("POST", "/team/sammanstallning/teman/{id}/oversattning"): (
+        "/team/sammanstallning/teman/{answer}/oversattning",
+        staff_page("303 /team/sammanstallning/teman")),
 }  # fmt: skip
 
 
