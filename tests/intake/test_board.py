@@ -129,16 +129,17 @@ async def test_enrolling_shows_the_trial_period_end_and_ending_closes_the_case(
     coordinator, db
 ) -> None:
     client, token = coordinator
-    submission = await make_referral(db)
+    submission = await make_referral_received_on(db, date(2026, 1, 12))
     await through_the_queue(client, token, submission.referral_id)
     response = await post(
         client,
         token,
         f"/team/remisser/{submission.referral_id}/inskrivning",
-        start_date=TODAY.isoformat(),
+        start_date="2026-01-31",
     )
     page = await (await client.get(response.headers["Location"])).text()
-    assert "Prövotiden slutar" in page
+    assert "Deltagaren är inskriven. Prövotiden slutar 2026-04-30." in page
+    assert "<dt>Prövotiden slutar</dt><dd>2026-04-30</dd>" in page
     participant_id = re.search(r'href="/team/deltagare/(\d+)"', page).group(1)  # type: ignore[union-attr]
     response = await post(
         client,
