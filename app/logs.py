@@ -28,11 +28,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send JSON logs to stderr; keep chatty libraries at WARNING."""
+    """Send JSON logs to stderr; keep chatty libraries at WARNING.
+
+    aiosqlite logs each statement with its parameters at DEBUG (staff e-mail addresses among
+    them), so it stays at WARNING even when the service logs at DEBUG.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "httpx", "telegram.ext", "apscheduler", "alembic"):
+    for noisy in ("aiohttp.access", "httpx", "telegram.ext", "apscheduler", "alembic", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

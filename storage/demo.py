@@ -82,6 +82,8 @@ END_REASONS = (
     ("medgivande_aterkallat", 2),
     ("felregistrering", 2),
 )
+DECLINE_MESSAGE = "Personen får redan stöd i en annan insats som passar bättre (fiktivt)."
+WITHDRAWAL_NOTE = "Remittenten återtog remissen i telefon (fiktivt)."
 ACTIVITIES = (
     "gruppcoachning",
     "enskilda_samtal",
@@ -191,10 +193,32 @@ async def _team_cases(
         number += 1
         await _one_case(session, rng, team, day, anchor, number)
         counter.referrals += 1
+    for received, history in _fresh_cases(anchor):
+        number += 1
+        await _one_case(session, rng, team, received, anchor, number, history)
+        counter.referrals += 1
+
+
+def _fresh_cases(anchor: date) -> list[tuple[date, list[tuple[str, date, str | None]]]]:
+    """A referral that came in yesterday and one waiting for its introductory visit, so that
+    the board's first columns are never empty, whatever the random draws.
+    """
+    booked = anchor - timedelta(days=40)
+    waiting = [("received", booked, None), ("assessing", booked + timedelta(days=5), None),
+               ("queued", booked + timedelta(days=12), None),
+               ("visit_booked", anchor - timedelta(days=3), None)]  # fmt: skip
+    yesterday = anchor - timedelta(days=1)
+    return [(booked, waiting), (yesterday, [("received", yesterday, None)])]
 
 
 async def _one_case(
-    session, rng: random.Random, team: Team, received: date, anchor: date, number: int
+    session,
+    rng: random.Random,
+    team: Team,
+    received: date,
+    anchor: date,
+    number: int,
+    history: list[tuple[str, date, str | None]] | None = None,
 ) -> None:  # type: ignore[no-untyped-def]
     gender = rng.choices(("kvinna", "man", "annat"), (55, 43, 2))[0]
     birth = date(
@@ -236,7 +260,7 @@ async def _one_case(
     )
     session.add(referral)
     await session.flush()
-    history = _history(rng, received, anchor, team.trial_months)
+    history = history or _history(rng, received, anchor, team.trial_months)
     previous = None
     for status, day, reason in history:
         session.add(
@@ -246,6 +270,8 @@ async def _one_case(
                 to_status=status,
                 at=_at(day),
                 reason=reason,
+                referrer_message=DECLINE_MESSAGE if status == "declined" else None,
+                note=WITHDRAWAL_NOTE if status == "withdrawn" else None,
             )
         )
         previous = status
@@ -272,7 +298,7 @@ def _history(
     roll = rng.random()
     if roll < 0.08:
         return (
-            steps + [("declined", day + timedelta(days=7), "annan_insats")]
+            steps + [("declined", day + timedelta(days=7), None)]
             if day + timedelta(days=7) < anchor
             else steps
         )

@@ -348,3 +348,34 @@ async def staff_for(db: Database, email: str, *, role: str = "staff", team: str 
     async with db.sessions() as session:
         team_id = (await session.get_one(StaffUser, user.id)).team_id
     return Staff(user.id, role, None if role == "admin" else frozenset({team_id}))
+
+
+# --- Tests that can fail (issue 10: table cells, a referral received on a given day) --------
+
+
+def table_rows(html: str) -> list[dict[str, str]]:
+    """Each body row of the page's tables as {column label: cell text}, tags stripped."""
+    import html as html_module
+    import re
+
+    rows = []
+    for body in re.findall(r"<tbody[^>]*>(.*?)</tbody>", html, flags=re.S):
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S):
+            cells = re.findall(r'<td[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
+            rows.append({
+                html_module.unescape(label): html_module.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                for label, cell in cells
+            })  # fmt: skip
+    return rows
+
+
+async def make_referral_received_on(  # type: ignore[no-untyped-def]
+    db: Database, received: _date, **overrides: str | list[str]
+):
+    """A referral submitted through the use case, then dated as received on ``received``."""
+    submission = await make_referral(db, **overrides)
+    async with db.transaction() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+        referral.received_date = received
+        referral.received_at = _datetime.combine(received, _time(9), tzinfo=_UTC)
+    return submission

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from aiohttp import web
@@ -15,7 +15,14 @@ from app.main import create_app
 from core.clock import today_in_sweden
 from storage.db import Database
 from storage.models import AuditEntry, Consent, Referral, ReferralEvent
-from tests.factories import logged_in, make_referral, make_team, make_user
+from tests.factories import (
+    logged_in,
+    make_referral,
+    make_referral_received_on,
+    make_team,
+    make_user,
+    table_rows,
+)
 
 TODAY = today_in_sweden()
 
@@ -122,16 +129,17 @@ async def test_enrolling_shows_the_trial_period_end_and_ending_closes_the_case(
     coordinator, db
 ) -> None:
     client, token = coordinator
-    submission = await make_referral(db)
+    submission = await make_referral_received_on(db, date(2026, 1, 12))
     await through_the_queue(client, token, submission.referral_id)
     response = await post(
         client,
         token,
         f"/team/remisser/{submission.referral_id}/inskrivning",
-        start_date=TODAY.isoformat(),
+        start_date="2026-01-31",
     )
     page = await (await client.get(response.headers["Location"])).text()
-    assert "Prövotiden slutar" in page
+    assert "Deltagaren är inskriven. Prövotiden slutar 2026-04-30." in page
+    assert "<dt>Prövotiden slutar</dt><dd>2026-04-30</dd>" in page
     participant_id = re.search(r'href="/team/deltagare/(\d+)"', page).group(1)  # type: ignore[union-attr]
     response = await post(
         client,
@@ -266,17 +274,25 @@ async def test_the_log_exports_as_csv_without_personal_data(coordinator, db) -> 
     assert "referral.submitted" in text and "Sara" not in text and "19850312" not in text
 
 
-async def test_the_participant_list_shows_enrolled_participants_with_trial_end(
+async def test_the_participant_list_shows_each_participants_own_trial_period_end(
     coordinator, db
 ) -> None:
     client, token = coordinator
-    submission = await make_referral(db)
-    await through_the_queue(client, token, submission.referral_id)
-    await post(
-        client,
-        token,
-        f"/team/remisser/{submission.referral_id}/inskrivning",
-        start_date=TODAY.isoformat(),
-    )
+    for name, personnummer, start in (
+        ("Sara Exempel", "19850312-1231", "2026-01-31"),  # norr: three months, to 30 April
+        ("Nils Prov", "19900101-0017", "2026-02-10"),
+    ):
+        submission = await make_referral_received_on(
+            db, date(2026, 1, 12), person_name=name, personnummer=personnummer
+        )
+        await through_the_queue(client, token, submission.referral_id)
+        response = await post(
+            client, token, f"/team/remisser/{submission.referral_id}/inskrivning", start_date=start
+        )
+        assert response.status == 303
     page = await (await client.get("/team/deltagare")).text()
-    assert "Sara Exempel" in page and TODAY.isoformat() in page
+    shown = {row["Person"]: (row["Start"], row["Prövotiden slutar"]) for row in table_rows(page)}
+    assert shown == {
+        "Sara Exempel": ("2026-01-31", "2026-04-30"),
+        "Nils Prov": ("2026-02-10", "2026-05-10"),
+    }

@@ -148,8 +148,11 @@ def _is_json(raw: bytes) -> bool:
 
 
 @EXAMPLES
-@given(update_id=st.integers(min_value=1, max_value=2**31), message=json_values)
-async def test_a_malformed_update_with_the_secret_is_refused_not_crashed_on(
+@given(
+    update_id=st.integers(min_value=1, max_value=2**31),
+    message=json_values.filter(lambda value: value is not None),
+)
+async def test_a_malformed_update_with_the_secret_is_refused_with_400(
     bot_client, update_id, message
 ) -> None:
     body = {"update_id": update_id, "message": message}
@@ -157,4 +160,15 @@ async def test_a_malformed_update_with_the_secret_is_refused_not_crashed_on(
         WEBHOOK_PATH, data=json.dumps(body), headers={SECRET_HEADER: WEBHOOK_SECRET}
     )
 
-    assert response.status < 500 and response.content_type == "application/json"
+    assert (response.status, response.content_type) == (400, "application/json")
+    assert await response.json() == {"ok": False}
+
+
+async def test_an_update_without_a_message_is_acknowledged_with_200(bot_client) -> None:
+    """An update of a kind the bot does not handle is taken, so Telegram does not resend it."""
+    body = {"update_id": 7, "message": None}
+    response = await bot_client.post(
+        WEBHOOK_PATH, data=json.dumps(body), headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
+
+    assert (response.status, await response.json()) == (200, {"ok": True})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from core.codes import END_REASONS, GENDERS, INCOME_SOURCES, REFERRERS
 from services.importing import import_records
@@ -268,11 +270,67 @@ async def test_importing_the_same_person_again_updates_the_record(teams: Databas
     assert sorted(history) == ["enrolled", "queued"]
 
 
-async def test_a_bad_row_stores_nothing(teams: Database) -> None:
-    with pytest.raises(ImportRejected):
-        rows = read(csv_of(GOOD, QUEUED, "P3,,,,af,,2024-01-10,,,,norr"))
-        await import_records(teams, rows, file="f.csv")
-    assert await count(teams, Participant) == 0
+@pytest.fixture
+async def third_referral_insert_fails(teams: Database) -> AsyncIterator[Database]:
+    """The database itself refuses the third row inserted into ``referrals`` (a real trigger)."""
+    if teams.dialect == "sqlite":
+        create = [
+            "CREATE TRIGGER test_fail_third_referral BEFORE INSERT ON referrals "
+            "WHEN (SELECT count(*) FROM referrals) >= 2 "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure at the third referral'); END"
+        ]
+        drop = ["DROP TRIGGER test_fail_third_referral"]
+    else:
+        create = [
+            "CREATE FUNCTION test_fail_third_referral() RETURNS trigger AS $$ BEGIN "
+            "IF (SELECT count(*) FROM referrals) >= 2 THEN "
+            "RAISE EXCEPTION 'injected failure at the third referral'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER test_fail_third_referral BEFORE INSERT ON referrals "
+            "FOR EACH ROW EXECUTE FUNCTION test_fail_third_referral()",
+        ]
+        drop = [
+            "DROP TRIGGER test_fail_third_referral ON referrals",
+            "DROP FUNCTION test_fail_third_referral()",
+        ]
+    async with teams.engine.begin() as conn:
+        for statement in create:
+            await conn.execute(text(statement))
+    yield teams
+    async with teams.engine.begin() as conn:
+        for statement in drop:
+            await conn.execute(text(statement))
+
+
+async def test_a_row_that_fails_while_storing_stores_nothing(
+    third_referral_insert_fails: Database,
+) -> None:
+    db = third_referral_insert_fails
+    rows = read(csv_of(GOOD, QUEUED, "P3,kvinna,,1970,fk,,2025-05-02,,,,ost"))
+    assert len(rows) == 3  # every row passes the checks; the failure comes while storing
+    with pytest.raises(DBAPIError, match="injected failure at the third referral"):
+        await import_records(db, rows, file="f.csv")
+    stored = [await count(db, table) for table in (Participant, Referral, ReferralEvent)]
+    assert stored == [0, 0, 0]
+    async with db.sessions() as session:
+        imported = await session.scalar(
+            select(func.count()).where(AuditEntry.action == "records.imported")
+        )
+    assert imported == 0
+
+
+async def test_a_failed_import_leaves_an_earlier_import_as_it_was(
+    third_referral_insert_fails: Database,
+) -> None:
+    db = third_referral_insert_fails
+    await import_records(db, read(csv_of(QUEUED)), file="f.csv")
+    started = QUEUED.replace("2025-03-01,,", "2025-03-01,2025-04-01,")
+    rows = read(csv_of(GOOD, started, "P3,kvinna,,1970,fk,,2025-05-02,,,,ost"))
+    with pytest.raises(DBAPIError, match="injected failure"):
+        await import_records(db, rows, file="f.csv")
+    async with db.sessions() as session:
+        statuses = (await session.scalars(select(Referral.status))).all()
+    assert (await count(db, Participant), statuses) == (1, ["queued"])
 
 
 async def test_a_referral_registered_in_the_service_is_never_overwritten(teams: Database) -> None:

@@ -308,7 +308,16 @@ async def test_staff_of_another_team_cannot_touch_the_referral(
     assert board.rows == ()
 
 
-async def test_enrolment_sets_start_and_the_teams_trial_period(db, coordinator) -> None:
+@pytest.mark.parametrize(
+    ("start", "trial_end"),
+    [
+        (date(2026, 11, 16), date(2027, 2, 16)),  # the same day three months later
+        (date(2026, 11, 30), date(2027, 2, 28)),  # February has no 30th: its last day
+    ],
+)
+async def test_enrolment_sets_start_and_the_teams_trial_period(
+    db, coordinator, start: date, trial_end: date
+) -> None:
     submission = await make_referral(db)
     await move(
         db,
@@ -318,11 +327,15 @@ async def test_enrolment_sets_start_and_the_teams_trial_period(db, coordinator) 
         Status.QUEUED,
         Status.VISIT_BOOKED,
     )
-    trial_end = await enrol_participant(db, coordinator, submission.referral_id, start_date=TODAY)
+    async with db.transaction() as session:  # as if it had come in before the start
+        (await session.get_one(Referral, submission.referral_id)).received_date = date(2026, 11, 2)
+    ends = await enrol_participant(
+        db, coordinator, submission.referral_id, start_date=start, today=start
+    )
     async with db.sessions() as session:
         referral = await session.get_one(Referral, submission.referral_id)
-    assert (referral.status, referral.start_date, referral.trial_months) == ("enrolled", TODAY, 3)
-    assert trial_end > TODAY + timedelta(days=88)
+    assert (referral.status, referral.start_date, referral.trial_months) == ("enrolled", start, 3)
+    assert ends == trial_end
 
 
 async def test_enrolment_needs_the_introductory_visit_and_a_plausible_start(
