@@ -45,6 +45,8 @@ class Position:
     redacted: Collection[str] = frozenset()
     cursor: str | None = None
     completed: bool = False
+    #: The participant's own names (from their record), removed from free text too.
+    names: Sequence[str] = ()
 
     def current(self) -> Question | None:
         """The question to ask now: the one gone back to, else the first one left."""
@@ -162,7 +164,7 @@ def answer_change(
     """The change that stores a parsed ``value``: free text with personal details removed."""
     if question.kind != TEXT:
         return Change(STORE, question.id, value), None
-    cleaned = redact(str(value))
+    cleaned = redact(str(value), names=position.names)
     # The text stored after an earlier redaction, sent again unchanged, stays marked redacted.
     stored_again = position.answers.get(question.id) == cleaned.text
     redacted = bool(cleaned.removed) or (question.id in position.redacted and stored_again)

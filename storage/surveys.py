@@ -27,7 +27,15 @@ from core.clock import utcnow
 from core.errors import NotAllowed
 from core.i18n import DEFAULT_LANGUAGE, N_
 from core.themes import code_text, default_codebook
-from storage.models import Answer, AnswerTheme, Invitation, Response, SurveyVersion, Team
+from storage.models import (
+    Answer,
+    AnswerTheme,
+    Invitation,
+    Participant,
+    Response,
+    SurveyVersion,
+    Team,
+)
 
 SURVEYS_DIR = core.default_survey_path().parent
 TELEGRAM, WEB = "telegram", "web"
@@ -121,6 +129,8 @@ class SurveyState:
     answers: dict[str, core.AnswerValue] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     redacted: set[str] = field(default_factory=set)
+    #: The participant's own name, removed from free text wherever it stands.
+    names: tuple[str, ...] = ()
 
     @property
     def started(self) -> bool:
@@ -147,6 +157,7 @@ class SurveyState:
             self.redacted,
             self.response.cursor,
             self.completed,
+            self.names,
         )
 
     def current(self) -> core.Question | None:
@@ -172,8 +183,9 @@ async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState
     state = SurveyState(invitation)
     rows = (
         await session.execute(
-            select(Response, SurveyVersion.content_hash, Answer)
+            select(Response, SurveyVersion.content_hash, Answer, Participant.name)
             .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+            .join(Participant, Participant.id == Response.participant_id)
             .outerjoin(Answer, Answer.response_id == Response.id)
             .where(Response.invitation_id == invitation.id)
         )
@@ -181,8 +193,9 @@ async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState
     if not rows:
         return state
     state.response, content_hash = rows[0][0], rows[0][1]
+    state.names = (rows[0][3],) if rows[0][3] else ()
     state.survey = await _parsed_survey(session, state.response.survey_version_id, content_hash)
-    for _, _, answer in rows:
+    for _, _, answer, _name in rows:
         if answer is not None:
             _add_stored_answer(state, answer)
     return state

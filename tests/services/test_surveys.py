@@ -8,7 +8,7 @@ from core import surveys as core
 from core.survey_answers import AnswerError
 from services import surveys as services
 from storage.db import Database
-from storage.models import Answer, AnswerTheme, AuditEntry, Invitation, Response
+from storage.models import Answer, AnswerTheme, AuditEntry, Invitation, Participant, Response
 from tests.factories import make_team
 from tests.storage.test_surveys import answer, answer_rows, started
 
@@ -120,3 +120,22 @@ async def test_deleting_removes_response_answers_and_themes_and_stops_reminders(
         "participant",
         invitation.id,
     )
+
+
+async def test_the_participants_own_name_is_removed_from_free_text(
+    db: Database, token: str
+) -> None:
+    async with db.transaction() as session:
+        invitation = await session.scalar(select(Invitation))
+        assert invitation is not None
+        person = await session.get_one(Participant, invitation.participant_id)
+        person.name = "Katarina Blom"
+    await services.answer_question(db, token, core.Q_ACTIVITIES, ["social_samvaro"])
+
+    view = await services.answer_question(
+        db, token, core.Q_USEFUL, "Att Katarina fick prata i gruppen, sa coachen till blom"
+    )
+
+    [_, useful] = await answer_rows(db)
+    assert "Katarina" not in useful[2] and "blom" not in useful[2].lower()
+    assert view.outcome.notice is not None and "name" in view.outcome.notice.removed
