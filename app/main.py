@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     keys = keyring_for(settings)
     install_keyring(keys)
     db = database or Database.from_url(settings.database_url.reveal())
-    bot = BotInfo(extra={"webhook_secret": settings.telegram_webhook_secret.reveal()})
+    bot = BotInfo()
     app = build_web_app(
         web_config(settings),
         db,

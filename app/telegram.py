@@ -18,7 +18,7 @@ from aiohttp import web
 from telegram.ext import AIORateLimiter, Application
 
 from app.settings import Settings
-from intake.context import BOT, DB
+from intake.context import BOT, CONFIG, DB
 
 log = logging.getLogger("samverkan.bot")
 WEBHOOK_PATH = "/telegram/webhook"
@@ -66,7 +66,7 @@ def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIte
         from bot.handlers import register, set_commands
 
         application = build_application(settings)
-        register(application, app[DB], settings)
+        register(application, app[DB])
         await application.initialize()
         app[BOT].application = application
         app[BOT].username = application.bot.username
@@ -99,7 +99,7 @@ async def webhook(request: web.Request) -> web.Response:
     from bot.handlers import MalformedUpdate, process_update
 
     application = request.app[BOT].application
-    expected = str(request.app[BOT].extra.get("webhook_secret", "")).encode()
+    expected = request.app[CONFIG].telegram_webhook_secret.encode()
     sent = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
     if application is None or not expected or not hmac.compare_digest(sent, expected):
         return web.json_response({"ok": False}, status=403)

@@ -170,7 +170,7 @@ async def measure_survey(kind: str, participants: int, *, rate_limited: bool) ->
             people = await add_participants(db, participants)
             tokens = await invite(db, people)
             application = build_bot(api, db, rate_limited=rate_limited)
-            register(application, db, None)
+            register(application, db)
             latencies: list[float] = []
             chats = [Chat(api, application, FIRST_CHAT + n, latencies) for n in range(participants)]
             async with application:

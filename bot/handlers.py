@@ -1,6 +1,6 @@
 """The survey bot's handlers: which update runs which step (:mod:`bot.steps`).
 
-``register(application, db, settings)`` is called by the composition root (``app.telegram``).
+``register(application, db)`` is called by the composition root (``app.telegram``).
 Only private chats are served; the bot never asks who a participant is, the invitation token of
 the deep link (``/start TOKEN``) is the only link between a chat and a participant.
 """
@@ -54,9 +54,7 @@ COMMANDS = (
 )
 
 
-def register(
-    application: Application[Any, Any, Any, Any, Any, Any], db: Database, settings: object
-) -> None:
+def register(application: Application[Any, Any, Any, Any, Any, Any], db: Database) -> None:
     """Add the survey's handlers and the error handler to ``application``."""
     conversation = Conversation(db)
     private = filters.ChatType.PRIVATE

@@ -185,14 +185,13 @@ REVEAL_REASONS = _index(
 ROLES = ("admin", "coordinator", "staff")
 
 
-def referrer_group(code: str) -> str:
-    """The report group of a referrer code (``kommun``, ``af``, ``fk``, ``region``, ``other``)."""
-    return REFERRERS[code].group
+def income_group(code: str | None) -> str:
+    """The report group of an income-source code (``socialtjanst``, ``fk``, ``annan``).
 
-
-def income_group(code: str) -> str:
-    """The report group of an income-source code (``socialtjanst``, ``fk``, ``annan``)."""
-    return INCOME_SOURCES[code].group
+    An unknown or missing code is ``annan``.
+    """
+    known = INCOME_SOURCES.get(code or "")
+    return str(known.group) if known is not None else "annan"
 
 
 def label(codes: dict[str, Code], code: str | None, language: str = "sv") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +33,6 @@ class BotInfo:
 
     username: str | None = None
     application: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 DB = web.AppKey("db", Database)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.codes import GENDERS, INCOME_GROUPS, INCOME_SOURCES, PROGRESS_STEPS
+from core.codes import GENDERS, INCOME_GROUPS, PROGRESS_STEPS, income_group
 from reports.figures import DAYS_PER_MONTH, ended_in, throughput_days
 from reports.periods import Period
 from reports.scope import Scope, not_a_mistake
@@ -51,8 +51,8 @@ async def after_figures(conn: AsyncConnection, scope: Scope, period: Period) -> 
     bands = dict.fromkeys((key for key, _ in MONTH_BANDS), 0)
     for row in (await conn.execute(query)).mappings():
         after = row["income_source_after"]
-        transition[_income_group(row["income_source"])][
-            _income_group(after) if after else NOT_RECORDED
+        transition[income_group(row["income_source"])][
+            income_group(after) if after else NOT_RECORDED
         ] += 1
         reason = row["end_reason"]
         occupation[reason if reason in OCCUPATION_GROUPS else "ovrigt"] += 1
@@ -63,12 +63,6 @@ async def after_figures(conn: AsyncConnection, scope: Scope, period: Period) -> 
         "months_in_service": bands,
         "steps": await step_figures(conn, scope, period),
     }
-
-
-def _income_group(code: str | None) -> str:
-    """The report group of an income-source code; ``annan`` for an unknown one."""
-    known = INCOME_SOURCES.get(code or "")
-    return str(known.group) if known is not None else "annan"
 
 
 def month_band(months: float) -> str:

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,16 +99,6 @@ async def _create(
     session.add(invitation)
     await session.flush()
     return NewInvitation(invitation.id, participant.id, participant.person_ref, token, expires_at)
-
-
-async def create_invitation(
-    session: AsyncSession, participant: Participant, *, channel: str, days: int, **options: Any
-) -> NewInvitation:
-    """A new invitation for one participant (see :func:`create_invitations`)."""
-    [created] = await create_invitations(
-        session, [participant], channel=channel, days=days, **options
-    )
-    return created
 
 
 async def active_participants(session: AsyncSession, team_id: int) -> list[Participant]:
