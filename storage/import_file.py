@@ -74,6 +74,7 @@ class ImportRejected(DomainError):
         message = N_("{first} (och {more} fel till)") if more else N_("{first}")
         super().__init__(message, first=first.render(), more=more)
         self.problems = list(problems)
+        self.total = total or len(problems)
 
     def __str__(self) -> str:
         return self.render()
@@ -303,7 +304,7 @@ class _RowChecker:
 
     def problem(self, line: int, column: str, reason: str, **params: object) -> None:
         """Record one problem."""
-        shown_params = {k: shown(v) if k == "value" else v for k, v in params.items()}
+        shown_params = {k: shown(str(v)) if k == "value" else v for k, v in params.items()}
         self.problems.add(ImportProblem(self.file, line, column, reason.format(**shown_params)))
 
 
