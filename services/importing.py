@@ -50,6 +50,13 @@ __all__ = [
     "stream_records",
 ]
 
+#: The tables, written with Core statements: no ORM object (or identity map) per row.
+_PARTICIPANTS, _REFERRALS, _EVENTS = (
+    Participant.__table__,
+    Referral.__table__,
+    ReferralEvent.__table__,
+)
+
 #: Rows stored per batch: a few statements each, memory flat, well under parameter limits.
 BATCH_ROWS = 1000
 
@@ -202,7 +209,7 @@ async def _store(
     if replaced:
         await session.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(replaced)))
     events = [e for row in rows for e in _history(row, referral_ids[_key(row, teams)])]
-    await session.execute(insert(ReferralEvent), events)
+    await session.execute(insert(_EVENTS), events)
     return sum(1 for row in rows if _key(row, teams) not in stored)
 
 
@@ -217,8 +224,8 @@ async def _store_participants(
     new = [_participant_values(row, teams) for row in rows if _key(row, teams) not in stored]
     if new:
         returned = await session.execute(
-            insert(Participant).returning(
-                Participant.id, Participant.team_id, Participant.person_ref
+            insert(_PARTICIPANTS).returning(
+                _PARTICIPANTS.c.id, _PARTICIPANTS.c.team_id, _PARTICIPANTS.c.person_ref
             ),
             new,
         )
@@ -254,10 +261,10 @@ async def _store_referrals(
             new.append({"reference": _import_reference(), "imported": True, **values})
     if new:
         returned = await session.execute(
-            insert(Referral).returning(Referral.id, Referral.team_id, Referral.participant_id),
+            insert(_REFERRALS).returning(_REFERRALS.c.id, _REFERRALS.c.participant_id),
             new,
         )
-        by_participant = {pid: rid for rid, _team, pid in returned}
+        by_participant = {pid: rid for rid, pid in returned}
         for key, pid in participant_ids.items():
             if pid in by_participant:
                 ids[key] = by_participant[pid]
