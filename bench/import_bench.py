@@ -125,6 +125,7 @@ def measure(url: str, rows: int, folder: Path, sqlite_path: Path | None) -> list
 
     install_keyring(Keyring(SECRET, []))
     asyncio.run(prepare(url))
+    folder.mkdir(exist_ok=True)
     records = folder / "records.csv"
     write_records(records, rows)
     env = {"SAMVERKAN_DATABASE_URL": url, "SAMVERKAN_SECRET_KEY": SECRET,
