@@ -15,21 +15,18 @@ with ``birth_date`` when both are given; and a ``team`` and ``person_ref`` appea
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import BinaryIO
 
 from core.codes import END_REASONS, GENDERS, INCOME_SOURCES, REFERRERS
 from core.errors import DomainError
 from core.i18n import N_
 from core.personnummer import EARLIEST_BIRTH_YEAR
 from core.referrals import Status
-
-if TYPE_CHECKING:
-    from _csv import Reader as CsvReader
+from storage.csv_stream import CsvFileError, CsvRecords, column_name, shown
 
 COLUMNS = (
     "person_ref",
@@ -46,6 +43,8 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("person_ref", "referrer", "referral_date")
 PERSON_REF_MAX_LENGTH = 60
+#: Problems kept for the message; more are only counted, so memory stays bounded.
+MAX_PROBLEMS_KEPT = 1000
 
 
 class ImportProblem(DomainError):
@@ -55,10 +54,10 @@ class ImportProblem(DomainError):
         super().__init__(
             N_("{file}:{line}: kolumnen {column}: {reason}"),
             field=column,
-            file=file,
+            file=shown(file, 200),
             line=line,
-            column=column,
-            reason=reason,
+            column=shown(column, 60),
+            reason=shown(reason, 500),
         )
         self.line = line
 
@@ -69,12 +68,13 @@ class ImportProblem(DomainError):
 class ImportRejected(DomainError):
     """The file has problems and nothing was stored; ``problems`` lists every one, in order."""
 
-    def __init__(self, problems: Sequence[ImportProblem]) -> None:
+    def __init__(self, problems: Sequence[ImportProblem], *, total: int | None = None) -> None:
         first = problems[0]
-        more = len(problems) - 1
+        more = (total or len(problems)) - 1
         message = N_("{first} (och {more} fel till)") if more else N_("{first}")
         super().__init__(message, first=first.render(), more=more)
         self.problems = list(problems)
+        self.total = total or len(problems)
 
     def __str__(self) -> str:
         return self.render()
@@ -114,40 +114,113 @@ def read_records(
     ``team`` (``--team``), and a row naming another team is refused. Dates may not lie after
     ``today``.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = _next_record(reader, file)
-    problems = list(_header_problems(header, file, default_team))
-    if problems or header is None:
-        raise ImportRejected(problems or [ImportProblem(file, 1, "–", N_("filen är tom"))])
-    names = [h.strip() for h in header]
-    checker = _RowChecker(file, frozenset(team_codes), default_team, today)
-    rows: list[RecordRow] = []
-    for line, values in _records(reader, file):
-        row = checker.check(line, _by_column(names, values, line, file))
-        if row is not None:
-            rows.append(row)
-    problems = checker.problems + list(_duplicates(rows, file))
-    if problems:
-        raise ImportRejected(sorted(problems, key=lambda p: p.line))
+    problems = _Problems(keep=None)
+    stream = io.BytesIO(text.encode("utf-8", errors="surrogateescape"))
+    rows = list(_rows(stream, file, _Rules(frozenset(team_codes), default_team, today), problems))
+    problems.raise_if_any()
     return rows
 
 
-def _records(reader: CsvReader, file: str) -> Iterator[tuple[int, list[str]]]:
-    """The non-empty records after the header, each with the line it begins on."""
-    line = 2
-    while (values := _next_record(reader, file)) is not None:
-        if any(v.strip() for v in values):
-            yield line, values
-        line = reader.line_num + 1
+def check_file(
+    stream: BinaryIO,
+    *,
+    file: str,
+    team_codes: Collection[str],
+    default_team: str | None,
+    today: date,
+) -> int:
+    """Check every row of the file read from ``stream``; the number of rows.
+
+    Only the keys of the rows are kept (to find a person twice), so memory stays bounded.
+    ImportRejected lists the first :data:`MAX_PROBLEMS_KEPT` problems and counts the rest.
+    """
+    problems = _Problems(keep=MAX_PROBLEMS_KEPT)
+    rules = _Rules(frozenset(team_codes), default_team, today)
+    rows = sum(1 for _ in _rows(stream, file, rules, problems))
+    problems.raise_if_any()
+    return rows
 
 
-def _next_record(reader: CsvReader, file: str) -> list[str] | None:
-    """The next record; None at the end; ImportRejected when the text is not CSV."""
+def stream_records(
+    stream: BinaryIO,
+    *,
+    file: str,
+    team_codes: Collection[str],
+    default_team: str | None,
+    today: date,
+) -> Iterator[RecordRow]:
+    """The rows of a file checked before, read again one at a time.
+
+    ImportRejected at the first problem (the file changed after it was checked).
+    """
+    problems = _Problems(keep=1, fail_fast=True)
+    yield from _rows(stream, file, _Rules(frozenset(team_codes), default_team, today), problems)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What the rows are checked against."""
+
+    team_codes: frozenset[str]
+    default_team: str | None
+    today: date
+
+
+@dataclass
+class _Problems:
+    """The problems found, in line order: the first ``keep`` kept, every one counted."""
+
+    keep: int | None
+    fail_fast: bool = False
+    kept: list[ImportProblem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, problem: ImportProblem) -> None:
+        self.total += 1
+        if self.keep is None or len(self.kept) < self.keep:
+            self.kept.append(problem)
+        if self.fail_fast:
+            self.raise_if_any()
+
+    def raise_if_any(self) -> None:
+        if self.kept:
+            raise ImportRejected(self.kept, total=self.total)
+
+
+def _rows(stream: BinaryIO, file: str, rules: _Rules, problems: _Problems) -> Iterator[RecordRow]:
+    """The good rows of the file; the problems of the others go to ``problems``."""
+    records = iter(CsvRecords(stream))
+    names: list[str] = []
     try:
-        return next(reader, None)
-    except csv.Error as failed:
-        reason = N_("filen kan inte läsas som CSV ({error})").format(error=failed)
-        raise ImportRejected([ImportProblem(file, reader.line_num, "–", reason)]) from None
+        first = next(records, None)
+        header = first[1] if first else None
+        for problem in _header_problems(header, file, rules.default_team):
+            problems.add(problem)
+        if header is None:
+            problems.add(ImportProblem(file, 1, "–", N_("filen är tom")))
+        if problems.total or header is None:
+            problems.raise_if_any()
+            return
+        names = [h.strip() for h in header]
+        checker = _RowChecker(file, rules.team_codes, rules.default_team, rules.today, problems)
+        seen: dict[tuple[str, str], int] = {}
+        for line, values in records:
+            if not any(v.strip() for v in values):
+                continue
+            row = checker.check(line, _by_column(names, values, line, file))
+            if row is not None and (row.team, row.person_ref) in seen:
+                reason = N_("samma person_ref och team som på rad {line}").format(
+                    line=seen[(row.team, row.person_ref)]
+                )
+                problems.add(ImportProblem(file, line, "person_ref", reason))
+            elif row is not None:
+                seen[(row.team, row.person_ref)] = line
+                yield row
+    except CsvFileError as failed:
+        problems.add(
+            ImportProblem(file, failed.line, column_name(names, failed.field), failed.reason)
+        )
+        problems.raise_if_any()
 
 
 def _header_problems(
@@ -164,7 +237,7 @@ def _header_problems(
         return
     for position, name in enumerate(names):
         if name not in COLUMNS:
-            yield ImportProblem(file, 1, name or "–", N_("okänd kolumn"))
+            yield ImportProblem(file, 1, shown(name) or "–", N_("okänd kolumn"))
         elif name in names[:position]:
             yield ImportProblem(file, 1, name, N_("kolumnen finns två gånger"))
     required = REQUIRED_COLUMNS if default_team else (*REQUIRED_COLUMNS, "team")
@@ -184,36 +257,29 @@ def _by_column(
     return {name: value.strip() for name, value in zip(names, values, strict=False)}
 
 
-def _duplicates(rows: Iterable[RecordRow], file: str) -> Iterator[ImportProblem]:
-    """Rows with the same team and person_ref as an earlier row."""
-    seen: dict[tuple[str, str], int] = {}
-    for row in rows:
-        key = (row.team, row.person_ref)
-        if key in seen:
-            reason = N_("samma person_ref och team som på rad {line}").format(line=seen[key])
-            yield ImportProblem(file, row.line, "person_ref", reason)
-        else:
-            seen[key] = row.line
-
-
 class _RowChecker:
     """Checks rows one by one, collecting every problem."""
 
     def __init__(
-        self, file: str, team_codes: frozenset[str], default_team: str | None, today: date
+        self,
+        file: str,
+        team_codes: frozenset[str],
+        default_team: str | None,
+        today: date,
+        problems: _Problems,
     ) -> None:
         self.file = file
         self.team_codes = team_codes
         self.default_team = default_team
         self.today = today
-        self.problems: list[ImportProblem] = []
+        self.problems = problems
 
     def check(self, line: int, values: dict[str, str] | ImportProblem) -> RecordRow | None:
         """The checked row; None (and its problems recorded) when something is wrong."""
         if isinstance(values, ImportProblem):
-            self.problems.append(values)
+            self.problems.add(values)
             return None
-        found = len(self.problems)
+        found = self.problems.total
         field = _Fields(self, line, values)
         birth_date = field.day("birth_date", required=False)
         referral = field.day("referral_date", required=True)
@@ -234,11 +300,12 @@ class _RowChecker:
             end_reason=field.end_reason(end),
         )
         field.check_order(referral, start, end)
-        return row if len(self.problems) == found else None
+        return row if self.problems.total == found else None
 
     def problem(self, line: int, column: str, reason: str, **params: object) -> None:
         """Record one problem."""
-        self.problems.append(ImportProblem(self.file, line, column, reason.format(**params)))
+        shown_params = {k: shown(str(v)) if k == "value" else v for k, v in params.items()}
+        self.problems.add(ImportProblem(self.file, line, column, reason.format(**shown_params)))
 
 
 class _Fields:
@@ -312,9 +379,7 @@ class _Fields:
         except ValueError:
             parsed = None
         if parsed is None:
-            self.problem(
-                column, N_("{value} är inte ett datum på formen ÅÅÅÅ-MM-DD"), value=value[:30]
-            )
+            self.problem(column, N_("{value} är inte ett datum på formen ÅÅÅÅ-MM-DD"), value=value)
         elif parsed > self.checker.today:
             self.problem(column, N_("{value} ligger i framtiden"), value=value)
         elif parsed.year < EARLIEST_BIRTH_YEAR:
@@ -330,7 +395,7 @@ class _Fields:
             return birth_date.year if birth_date else None
         year = int(value) if value.isascii() and value.isdigit() and len(value) == 4 else None
         if year is None or not EARLIEST_BIRTH_YEAR <= year <= self.checker.today.year:
-            self.problem("birth_year", N_("{value} är inte ett födelseår (ÅÅÅÅ)"), value=value[:30])
+            self.problem("birth_year", N_("{value} är inte ett födelseår (ÅÅÅÅ)"), value=value)
         elif birth_date is not None and birth_date.year != year:
             self.problem("birth_year", N_("{value} stämmer inte med födelsedatumet"), value=value)
         return year

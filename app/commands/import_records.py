@@ -1,10 +1,17 @@
-"""samverkan import FILE.csv [--team CODE]: historical participant records, all rows or none."""
+"""samverkan import FILE.csv [--team CODE]: historical participant records, all rows or none.
+
+The file is read twice, line by line: first every row is checked (only the rows' keys are
+kept), then the rows are stored in batches in one transaction, so memory stays flat however
+long the file is. On SQLite that transaction holds the database's only write lock from start
+to end, so the import refuses to run while a ``samverkan serve`` is live on the same database.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 
@@ -12,13 +19,21 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from core.clock import today_in_sweden
-from services.importing import ImportRejected, import_records, read_records
+from services.importing import ImportRejected, check_file, import_records, stream_records
+from storage import heartbeats
 from storage.crypto import install_keyring
+from storage.csv_stream import shown
 from storage.db import Database
 from storage.models import Team
 
 NAME = "import"
 HELP = "import historical participant records from a CSV file (all rows or none)"
+
+LIVE_SERVER = (
+    "samverkan serve kör mot samma SQLite-databas ({names}); stoppa tjänsten medan du "
+    "importerar, eller använd PostgreSQL (en tjänst som stoppats oväntat räknas som igång "
+    "i högst {seconds} sekunder)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,44 +45,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_text(path: Path) -> str:
-    """The file's text; UserError when it cannot be read as UTF-8."""
+def _open(path: Path) -> BinaryIO:
+    """The file, opened for reading bytes; UserError when it cannot be."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.open("rb")
     except FileNotFoundError:
-        raise UserError(f"{path}: filen finns inte") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{path}: inte UTF-8 (byte {exc.start}); spara filen som CSV UTF-8"
-        ) from None
+        raise UserError(f"{shown(str(path), 200)}: filen finns inte") from None
     except OSError as exc:
-        raise UserError(f"{path}: kan inte läsas ({exc.strerror})") from None
+        raise UserError(f"{shown(str(path), 200)}: kan inte läsas ({exc.strerror})") from None
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check every row, then store them all in one transaction."""
-    text = _read_text(args.file)
     install_keyring(keyring_for(settings))
     db = Database.from_url(settings.database_url.reveal())
     try:
-        async with db.sessions() as session:
-            team_codes = set((await session.scalars(select(Team.code))).all())
-        name = args.file.name
-        try:
-            rows = read_records(
-                text, file=name, team_codes=team_codes, default_team=args.team,
-                today=today_in_sweden(),
-            )  # fmt: skip
-            result = await import_records(db, rows, file=name)
-        except ImportRejected as exc:
-            if not args.all_errors:
-                raise UserError(f"{exc}; inget har sparats") from None
-            print("\n".join(str(problem) for problem in exc.problems), file=sys.stderr)
-            raise UserError(f"{len(exc.problems)} fel i {name}; inget har sparats") from None
+        with _open(args.file) as stream:
+            await _refuse_beside_live_server(db)
+            async with db.sessions() as session:
+                team_codes = set((await session.scalars(select(Team.code))).all())
+            name, today = shown(args.file.name, 200), today_in_sweden()
+            given = {"file": name, "team_codes": team_codes, "default_team": args.team}
+            try:
+                rows = check_file(stream, **given, today=today)
+                stream.seek(0)
+                result = await import_records(
+                    db, stream_records(stream, **given, today=today), file=name
+                )
+            except ImportRejected as exc:
+                _report(exc, name, all_errors=args.all_errors)
     finally:
         await db.close()
     print(
-        f"importerade {len(rows)} rader: {result.created} nya, {result.updated} uppdaterade "
+        f"importerade {rows} rader: {result.created} nya, {result.updated} uppdaterade "
         f"(team {', '.join(result.teams) or '–'})"
     )
     return 0
+
+
+async def _refuse_beside_live_server(db: Database) -> None:
+    """UserError on SQLite when a server is live: the import would block its writes."""
+    if db.dialect != "sqlite":
+        return
+    if live := await heartbeats.live_processes(db):
+        names = ", ".join(live)
+        raise UserError(LIVE_SERVER.format(names=names, seconds=int(heartbeats.LIFETIME)))
+
+
+def _report(exc: ImportRejected, name: str, *, all_errors: bool) -> None:
+    """Raise the UserError for a rejected file; with ``all_errors``, print every problem first."""
+    if not all_errors:
+        raise UserError(f"{exc}; inget har sparats") from None
+    print("\n".join(str(problem) for problem in exc.problems), file=sys.stderr)
+    if exc.total > len(exc.problems):
+        print(f"… och {exc.total - len(exc.problems)} fel till", file=sys.stderr)
+    raise UserError(f"{exc.total} fel i {name}; inget har sparats") from None

@@ -6,6 +6,7 @@ import argparse
 
 from aiohttp import web
 
+from app.heartbeat import heartbeat_context
 from app.main import create_app
 from app.settings import Settings
 
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until SIGTERM/SIGINT; in-flight requests finish before the process stops."""
     app = create_app(settings)
+    app.cleanup_ctx.append(heartbeat_context)
     web.run_app(
         app,
         host=args.host or settings.host,

@@ -14,9 +14,17 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from core.codes import END_REASONS, GENDERS, INCOME_SOURCES, REFERRERS
+from services import importing
 from services.importing import import_records
 from storage.db import Database
-from storage.import_file import COLUMNS, ImportRejected, RecordRow, read_records
+from storage.import_file import (
+    COLUMNS,
+    ImportRejected,
+    RecordRow,
+    check_file,
+    read_records,
+    stream_records,
+)
 from storage.models import AuditEntry, Participant, Referral, ReferralEvent
 from tests.factories import make_referral, make_team
 
@@ -342,3 +350,96 @@ async def test_a_referral_registered_in_the_service_is_never_overwritten(teams: 
         await import_records(teams, rows, file="f.csv")
     assert str(caught.value).startswith("f.csv:2: kolumnen person_ref: finns redan som ett ärende")
     assert await count(teams, Referral) == 1
+
+
+# --- reading the file as a stream of bytes ---------------------------------------------------
+
+
+def check_bytes(data: bytes) -> list[str]:
+    """Every problem of the file given as bytes, as the command line shows them."""
+    with pytest.raises(ImportRejected) as caught:
+        check_file(
+            io.BytesIO(data), file="f.csv", team_codes={"ost"}, default_team=None, today=TODAY
+        )
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_byte_that_is_not_utf8_is_reported_with_its_line_and_column() -> None:
+    latin1 = "P2,kvinna,,,af,,2024-01-10,,,,ost".replace("kvinna", "kvinnå").encode("latin-1")
+    data = csv_of(GOOD).encode() + latin1 + b"\n"
+    assert check_bytes(data) == [
+        "f.csv:3: kolumnen gender: inte UTF-8 (byte 0xE5, tecken 9 på raden); "
+        "spara filen som CSV UTF-8"
+    ]
+
+
+def test_a_byte_that_is_not_utf8_after_a_multi_line_value_names_its_column() -> None:
+    data = csv_of('"P1\nx",,,,af,,2024-01-10,,,,ost').encode().replace(b"af", b"\xe5f")
+    assert check_bytes(data)[0].startswith("f.csv:3: kolumnen referrer: inte UTF-8 (byte 0xE5")
+
+
+@pytest.mark.parametrize("rows_after", [0, 3, 2_000])
+def test_an_unclosed_quote_is_reported_where_it_opens(rows_after: int) -> None:
+    after = [GOOD.replace("P1,", f"Q{i},") for i in range(rows_after)]
+    data = csv_of(GOOD, 'P2,"man,,,af,,2024-01-10,,,,ost', *after).encode()
+    assert check_bytes(data) == [
+        "f.csv:3: kolumnen gender: citattecknet som börjar här stängs aldrig"
+    ]
+
+
+def test_a_quote_inside_a_value_is_a_character_as_in_the_csv_module() -> None:
+    rows = read(csv_of('P"1,,,,af,,2024-01-10,,,,ost', '"P2",,,,af,,2024-01-10,,,,ost'))
+    assert [r.person_ref for r in rows] == ['P"1', "P2"]
+
+
+def test_control_characters_from_the_file_are_shown_escaped_and_cut() -> None:
+    text = csv_of(
+        "P1,\x1b[2J\x1b[31mkvinna,,,af,,2024-01-10,,,,ost",
+        "P2,,,,af,,2024-01-10,,,," + "ost" * 40,
+        header=HEADER + ",\x07bell",
+    )
+    problems = problems_of(text)
+    assert problems[0] == "f.csv:1: kolumnen \\x07bell: okänd kolumn"
+    assert not any(c in p for p in problems for c in "\x1b\x07")
+    assert problems_of(csv_of("P1,\x1b[2Jkvinna,,,af,,2024-01-10,,,,ost"))[0].startswith(
+        "f.csv:2: kolumnen gender: okänd kod \\x1b[2Jkvinna;"
+    )
+    long = problems_of(csv_of("P2,,,,af,,2024-01-10,,,," + "ost" * 40))[0]
+    assert "okänt team " + "ost" * 13 + "o…;" in long
+
+
+def test_a_file_with_many_problems_keeps_the_first_thousand_and_counts_the_rest() -> None:
+    bad = [f"P{i},kvina,,,af,,2024-01-10,,,,ost" for i in range(1_500)]
+    with pytest.raises(ImportRejected) as caught:
+        check_file(
+            io.BytesIO(csv_of(*bad).encode()),
+            file="f.csv", team_codes={"ost"}, default_team=None, today=TODAY,
+        )  # fmt: skip
+    assert (len(caught.value.problems), caught.value.total) == (1_000, 1_500)
+    assert str(caught.value).endswith("(och 1499 fel till)")
+
+
+async def test_a_streamed_file_is_stored_in_batches_all_or_none(
+    teams: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH_ROWS", 2)
+    rows = [GOOD.replace("P1,", f"P{i},") for i in range(1, 6)]
+    data = csv_of(*rows).encode()
+    given = {"file": "f.csv", "team_codes": {"ost"}, "default_team": None, "today": TODAY}
+    assert check_file(io.BytesIO(data), **given) == 5  # type: ignore[arg-type]
+    stream = stream_records(io.BytesIO(data), **given)  # type: ignore[arg-type]
+    result = await import_records(teams, stream, file="f.csv")
+    assert (result.created, result.updated) == (5, 0)
+    assert (await count(teams, Participant), await count(teams, ReferralEvent)) == (5, 15)
+    # A live referral met in the last batch: nothing of the earlier batches is kept.
+    await make_team(teams, "norr", "Samverkansteam Norr")
+    live = await make_referral(teams)
+    more = [r.replace(",ost", ",norr").replace("P", "N") for r in rows] + [
+        GOOD.replace("P1,", f"{live.reference},").replace(",ost", ",norr")
+    ]
+    given["team_codes"] = {"norr"}
+    stream = stream_records(io.BytesIO(csv_of(*more).encode()), **given)  # type: ignore[arg-type]
+    with pytest.raises(ImportRejected) as caught:
+        await import_records(teams, stream, file="f.csv")
+    assert str(caught.value).startswith("f.csv:7: kolumnen person_ref: finns redan")
+    assert await count(teams, Participant) == 6  # the 5 imported and the live one
