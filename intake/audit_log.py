@@ -44,6 +44,16 @@ ACTION_LABELS = {
     "user.created": N_("Användarkonto skapades"),
     "login.succeeded": N_("Inloggning"),
     "login.failed": N_("Misslyckad inloggning"),
+    "login.throttled": N_("Inloggning spärrad efter för många försök"),
+    "logout": N_("Utloggning"),
+    "user.invited": N_("Personal bjöds in"),
+    "user.password_set": N_("Lösenord valdes"),
+    "user.password_reset_requested": N_("Nytt lösenord begärdes"),
+    "user.role_changed": N_("Kontots roll ändrades"),
+    "user.team_changed": N_("Kontots team ändrades"),
+    "user.deactivated": N_("Konto stängdes av"),
+    "team.created": N_("Team skapades"),
+    "team.updated": N_("Teamets inställningar ändrades"),
 }
 #: The log's filter: action prefixes and their names.
 ACTION_FILTERS = {
