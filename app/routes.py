@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from intake import (
+    admin,
     audit_log,
     board,
     invitations,
@@ -23,4 +24,5 @@ ROUTES: list[RouteSetup] = [
     survey_web.setup,
     invitations.setup,
     summaries.setup,
+    admin.setup,
 ]
