@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Staff
@@ -54,7 +55,8 @@ def _may_manage(staff: Staff | None, team_id: int | None, role: str) -> None:
 
 
 async def _account(session: AsyncSession, staff: Staff | None, user_id: int) -> StaffUser:
-    user = await session.get(StaffUser, user_id, with_for_update=True)
+    query = select(StaffUser).where(StaffUser.id == user_id).with_for_update(of=StaffUser)
+    user = await session.scalar(query)
     if user is None:
         raise NotFound(N_("Kontot finns inte."))
     _may_manage(staff, user.team_id, user.role)
