@@ -104,7 +104,10 @@ async def test_serve_refuses_data_under_an_unknown_secret_key(db, settings_env, 
     async with db.transaction() as session:
         team_id = await session.scalar(select(Team.id))
         session.add(Participant(team_id=team_id, person_ref="N-1", name="Sara Exempel"))
-    other = {**settings_env, "SAMVERKAN_SECRET_KEY": "another-secret-key-0123456789-abcdefghijklmnop"}
+    other = {
+        **settings_env,
+        "SAMVERKAN_SECRET_KEY": "another-secret-key-0123456789-abcdefghijklmnop",
+    }
     with pytest.raises(UserError, match="neither SAMVERKAN_SECRET_KEY nor"):
         await check_before_serving(load_settings(other, dotenv_path=tmp_path / "no.env"))
     rotated = {**other, "SAMVERKAN_PREVIOUS_SECRET_KEYS": settings_env["SAMVERKAN_SECRET_KEY"]}

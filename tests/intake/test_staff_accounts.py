@@ -139,7 +139,9 @@ async def test_a_forgotten_password_mail_goes_only_to_real_accounts_and_the_answ
 
     path = link_in(inbox.messages[0][1])
     token = csrf(await (await client.get(path)).text())
-    await client.post(path, data={"_csrf": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    await client.post(
+        path, data={"_csrf": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert await log_in(client, "coach@example.se", PASSWORD) == 401
     assert await log_in(client, "coach@example.se", NEW_PASSWORD) == 303
 
@@ -178,7 +180,9 @@ async def test_deactivation_ends_the_open_session_at_once_and_blocks_the_login(
     assert gone.status == 303 and gone.headers["Location"] == "/team/login"
     assert await log_in(client, "coach@example.se") == 401
     async with db.sessions() as session:
-        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user.deactivated"))
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "user.deactivated")
+        )
     assert entry is not None and entry.object_id == user_id
     assert entry.detail == {"sessions_ended": 1}
 
