@@ -34,6 +34,7 @@ def web_config(settings: Settings) -> WebConfig:
         telegram_webhook_secret=settings.telegram_webhook_secret.reveal(),
         referral_rate_per_hour=settings.referral_rate_per_hour,
         trusted_proxies=settings.trusted_proxies,
+        totp_for_everyone=settings.totp_for_everyone,
     )
 
 

@@ -12,6 +12,7 @@ from intake import (
     referral_form,
     summaries,
     survey_web,
+    two_factor,
 )
 from intake.web import RouteSetup
 
@@ -25,4 +26,5 @@ ROUTES: list[RouteSetup] = [
     invitations.setup,
     summaries.setup,
     admin.setup,
+    two_factor.setup,
 ]

@@ -6,8 +6,9 @@ The session cookie carries only a random token; the session itself lives on the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 import aiohttp_jinja2
@@ -25,7 +26,13 @@ from storage.models import StaffUser
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER = web.RequestKey("user", StaffUser)
 ROLE_RANK = {"staff": 1, "coordinator": 2, "admin": 3}
+NEXT_PAGE = {"full": "/team/", "totp": "/team/login/kod", "enrol": "/team/tvafaktor"}
 SESSION_TOKEN = "sid"  # noqa: S105 - the session key name, not a secret
+
+
+def _now() -> datetime:
+    """This moment (read through ``time.time`` so tests can move the clock)."""
+    return datetime.fromtimestamp(time.time(), UTC)
 
 
 async def load_user(request: web.Request) -> StaffUser | None:
@@ -34,8 +41,10 @@ async def load_user(request: web.Request) -> StaffUser | None:
     token = session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         return None
+    if session.get("stage", "full") != "full":
+        return None  # waiting for the second factor: only those pages open
     idle = timedelta(minutes=request.app[CONFIG].session_minutes)
-    user = await sessions.check_session(request.app[DB], token, idle=idle)
+    user = await sessions.check_session(request.app[DB], token, idle=idle, now=_now())
     if user is None:
         session.invalidate()
     return user
@@ -81,7 +90,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     email = str(form.get("email", ""))[:254]
     password = str(form.get("password", ""))[:1024]
     address = client_address(request, request.app[CONFIG].trusted_proxies)
-    result = await sessions.log_in(request.app[DB], email, password, address=address)
+    config = request.app[CONFIG]
+    result = await sessions.log_in(
+        request.app[DB], email, password, address=address,
+        totp_for_everyone=config.totp_for_everyone,
+    )  # fmt: skip
     if result.user is None or result.token is None:
         if result.throttled:
             error = _("För många misslyckade inloggningar. Vänta 15 minuter och försök igen.")
@@ -94,8 +107,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return response
     session = await new_session(request)
     session[SESSION_TOKEN] = result.token
+    session["stage"] = result.stage
     session["lang"] = "sv"
-    raise web.HTTPSeeOther("/team/")
+    raise web.HTTPSeeOther(NEXT_PAGE[result.stage])
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -116,17 +130,17 @@ async def keepalive(request: web.Request) -> web.StreamResponse:
     """POST /team/keepalive: extends the session (the expiry warning's "continue" button)."""
     token = (await get_session(request)).get(SESSION_TOKEN)
     if isinstance(token, str):
-        await sessions.extend_session(request.app[DB], token)
+        await sessions.extend_session(request.app[DB], token, _now())
     return web.json_response({"ok": True, "expires_in": request.app[CONFIG].session_minutes * 60})
 
 
 async def forgotten_form(request: web.Request) -> web.StreamResponse:
-    """GET /team/glomt-losenord: ask for a reset link."""
+    """GET /konto/glomt-losenord: ask for a reset link."""
     return aiohttp_jinja2.render_template("team/forgotten.html", request, {"sent": False})
 
 
 async def forgotten(request: web.Request) -> web.StreamResponse:
-    """POST /team/glomt-losenord: the same answer whether or not the address has an account."""
+    """POST /konto/glomt-losenord: the same answer whether or not the address has an account."""
     form = await request.post()
     email = str(form.get("email", ""))[:254]
     await accounts.request_password_reset(
@@ -136,7 +150,7 @@ async def forgotten(request: web.Request) -> web.StreamResponse:
 
 
 async def password_form(request: web.Request) -> web.StreamResponse:
-    """GET /team/losenord/{token}: the set-password page of an invitation or reset link."""
+    """GET /konto/losenord/{token}: the set-password page of an invitation or reset link."""
     valid = await accounts.password_link_is_valid(request.app[DB], request.match_info["token"])
     response = aiohttp_jinja2.render_template(
         "team/set_password.html", request, {"valid": valid, "errors": {}}
@@ -148,7 +162,7 @@ async def password_form(request: web.Request) -> web.StreamResponse:
 
 
 async def set_password(request: web.Request) -> web.StreamResponse:
-    """POST /team/losenord/{token}: set the password, then log in with it."""
+    """POST /konto/losenord/{token}: set the password, then log in with it."""
     form = await request.post()
     try:
         await accounts.set_password(
@@ -179,10 +193,10 @@ def _status(response: web.Response, status: int) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/team/login", login_form)
-    app.router.add_get("/team/glomt-losenord", forgotten_form)
-    app.router.add_post("/team/glomt-losenord", forgotten)
-    app.router.add_get("/team/losenord/{token}", password_form)
-    app.router.add_post("/team/losenord/{token}", set_password)
+    app.router.add_get("/konto/glomt-losenord", forgotten_form)
+    app.router.add_post("/konto/glomt-losenord", forgotten)
+    app.router.add_get("/konto/losenord/{token}", password_form)
+    app.router.add_post("/konto/losenord/{token}", set_password)
     app.router.add_post("/team/login", login)
     app.router.add_post("/team/logout", logout)
     app.router.add_post("/team/keepalive", keepalive)

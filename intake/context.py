@@ -24,6 +24,7 @@ class WebConfig:
     telegram_webhook_secret: str = ""
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
+    totp_for_everyone: bool = False
 
 
 @dataclass

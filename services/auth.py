@@ -36,11 +36,13 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class LoginResult:
-    """``token`` opens the new session; ``throttled`` means the attempt was not checked."""
+    """``token`` opens the new session at ``stage`` (``full``, or ``totp``/``enrol`` when a
+    second factor is still needed); ``throttled`` means the attempt was not checked."""
 
     user: StaffUser | None
     token: str | None = None
     throttled: bool = False
+    stage: str = "full"
 
 
 def _key(kind: str, value: str) -> str:
@@ -57,8 +59,9 @@ def throttle_keys(email: str, address: str) -> dict[str, str]:
 
 
 async def log_in(
-    db: Database, email: str, password: str, *, address: str, now: datetime | None = None
-) -> LoginResult:
+    db: Database, email: str, password: str, *, address: str, now: datetime | None = None,
+    totp_for_everyone: bool = False,
+) -> LoginResult:  # fmt: skip
     """Check ``email`` and ``password`` and start a session; audited either way."""
     now = now or utcnow()
     keys = throttle_keys(email, address)
@@ -89,16 +92,30 @@ async def log_in(
             fresh.password_hash = new_hash
         fresh.last_login_at = now
         await sessions.clear_attempts(session, keys["pair"])
-        token = await start_session(session, fresh.id, now)
-        await audit.record(session, "login.succeeded", actor=f"user:{fresh.id}",
-                           user_id=fresh.id, team_id=fresh.team_id)  # fmt: skip
-    return LoginResult(fresh, token)
+        stage = stage_after_password(fresh, everyone=totp_for_everyone)
+        token = await start_session(session, fresh.id, now, stage=stage)
+        await audit.record(session, "login.succeeded", actor=f"user:{fresh.id}", user_id=fresh.id,
+                           team_id=fresh.team_id, detail={"stage": stage})  # fmt: skip
+    return LoginResult(fresh, token, stage=stage)
 
 
-async def start_session(session: AsyncSession, user_id: int, now: datetime) -> str:
+def stage_after_password(user: StaffUser, *, everyone: bool) -> str:
+    """The session stage after a right password: ``full``, ``totp`` or ``enrol``.
+
+    TOTP is asked for once it is on; it must be enrolled by admins, and by everyone when
+    the förbund requires it.
+    """
+    if user.totp_enabled_at is not None:
+        return "totp"
+    return "enrol" if everyone or user.role == "admin" else "full"
+
+
+async def start_session(
+    session: AsyncSession, user_id: int, now: datetime, *, stage: str = "full"
+) -> str:
     """A new session for ``user_id`` in the caller's transaction; returns its token."""
     token = secrets.token_urlsafe(32)
-    await sessions.add_session(session, token, user_id, now)
+    await sessions.add_session(session, token, user_id, now, stage)
     return token
 
 

@@ -92,7 +92,7 @@ async def invite_staff(
             raise field_error(error.field or "email", error.message, **error.params) from error
         token = secrets.token_urlsafe(32)
         await users.add_password_token(session, token, user.id, "invite", now, INVITATION_VALID)
-        link = f"{public_url.rstrip('/')}/team/losenord/{token}"
+        link = f"{public_url.rstrip('/')}/konto/losenord/{token}"
         await audit.record(session, "user.invited", actor=_actor(staff),
                            user_id=staff.user_id if staff else None, object_type="staff_user",
                            object_id=user.id, team_id=team_id, detail={"role": role})  # fmt: skip
@@ -154,7 +154,7 @@ async def request_password_reset(
             return
         token = secrets.token_urlsafe(32)
         await users.add_password_token(session, token, user.id, "reset", now, RESET_VALID)
-        link = f"{public_url.rstrip('/')}/team/losenord/{token}"
+        link = f"{public_url.rstrip('/')}/konto/losenord/{token}"
         await audit.record(session, "user.password_reset_requested", actor="anonymous",
                            object_type="staff_user", object_id=user.id, team_id=user.team_id)  # fmt: skip
         body = (

@@ -88,6 +88,12 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     deactivated_at: Mapped[datetime | None]
+    #: TOTP: the secret (encrypted), when it was turned on, the last time step accepted
+    #: (a code works once), and the hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[list[Any]] = mapped_column(default=list)
     team: Mapped[Team | None] = relationship(lazy="joined")
 
 
@@ -101,6 +107,8 @@ class StaffSession(Base):
     __tablename__ = "staff_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = _fk("staff_users.id", ondelete="CASCADE")
+    #: ``full``; or, after the password but before the second factor, ``totp`` or ``enrol``.
+    stage: Mapped[str] = mapped_column(String(10), default="full")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

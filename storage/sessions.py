@@ -23,21 +23,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def add_session(session: AsyncSession, token: str, user_id: int, now: datetime) -> None:
+async def add_session(
+    session: AsyncSession, token: str, user_id: int, now: datetime, stage: str = "full"
+) -> None:
     session.add(
         StaffSession(
-            token_hash=token_hash(token), user_id=user_id, created_at=now, last_seen_at=now
+            token_hash=token_hash(token), user_id=user_id, stage=stage, created_at=now,
+            last_seen_at=now,
         )
-    )
+    )  # fmt: skip
 
 
-async def find_session(session: AsyncSession, token: str) -> tuple[StaffSession, StaffUser] | None:
-    """The session row and its active user, or None."""
+async def find_session(
+    session: AsyncSession, token: str, *, stage: str = "full"
+) -> tuple[StaffSession, StaffUser] | None:
+    """The session row at ``stage`` and its active user, or None."""
     row = (
         await session.execute(
             select(StaffSession, StaffUser)
             .join(StaffUser, StaffUser.id == StaffSession.user_id)
-            .where(StaffSession.token_hash == token_hash(token), StaffUser.active)
+            .where(
+                StaffSession.token_hash == token_hash(token),
+                StaffSession.stage == stage,
+                StaffUser.active,
+            )
         )
     ).first()
     return None if row is None else (row[0], row[1])

@@ -30,7 +30,7 @@ class Inbox:
                 await asyncio.sleep(0.02)
 
 
-def link_in(message: EmailMessage, path: str = "/team/losenord/") -> str:
+def link_in(message: EmailMessage, path: str = "/konto/losenord/") -> str:
     """The path of the first link to ``path`` in a plain-text message."""
     body = message.get_content()
     match = re.search(rf"https?://[^/\s]+({re.escape(path)}[A-Za-z0-9_-]+)", body)

@@ -66,7 +66,7 @@ async def test_on_an_empty_database_an_invited_staff_member_gets_to_the_board(
                                        "staff", "--team", "t1", "--invite")  # fmt: skip
     assert (status, err) == (0, "")
     link = out.splitlines()[-1]
-    assert link.startswith(settings_env["SAMVERKAN_PUBLIC_URL"] + "/team/losenord/")
+    assert link.startswith(settings_env["SAMVERKAN_PUBLIC_URL"] + "/konto/losenord/")
 
     client = await aiohttp_client(create_app(settings, database=db))
     path = link.removeprefix(settings_env["SAMVERKAN_PUBLIC_URL"])

@@ -124,11 +124,11 @@ async def test_a_forgotten_password_mail_goes_only_to_real_accounts_and_the_answ
     await make_user(db, "coach@example.se")
     client = await aiohttp_client(create_app(settings, database=db))
     login_page = await (await client.get("/team/login")).text()
-    assert 'href="/team/glomt-losenord"' in login_page and "Glömt lösenordet?" in login_page
+    assert 'href="/konto/glomt-losenord"' in login_page and "Glömt lösenordet?" in login_page
     answers = []
     for email in ("coach@example.se", "ingen@example.se"):
-        page = await client.get("/team/glomt-losenord")
-        response = await client.post("/team/glomt-losenord",
+        page = await client.get("/konto/glomt-losenord")
+        response = await client.post("/konto/glomt-losenord",
                                      data={"_csrf": csrf(await page.text()), "email": email})  # fmt: skip
         answers.append((response.status, await response.text()))
     assert answers[0] == answers[1]

@@ -1,4 +1,4 @@
-"""go live: team settings, server-side staff sessions, password links, login throttle
+"""go live: team settings, server-side staff sessions, TOTP, password links, login throttle
 
 Written by hand (issue 11).
 
@@ -29,10 +29,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("places", sa.Integer(), nullable=True))
     with op.batch_alter_table("staff_users") as batch:
         batch.add_column(sa.Column("deactivated_at", moment, nullable=True))
+        batch.add_column(sa.Column("totp_secret", storage.types.EncryptedText(), nullable=True))
+        batch.add_column(sa.Column("totp_enabled_at", moment, nullable=True))
+        batch.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+        batch.add_column(
+            sa.Column("recovery_codes", sa.JSON(), nullable=False, server_default="[]")
+        )
     op.create_table(
         "staff_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sa.String(length=10), nullable=False, server_default="full"),
         sa.Column("created_at", moment, nullable=False),
         sa.Column("last_seen_at", moment, nullable=False),
         sa.ForeignKeyConstraint(
@@ -73,6 +80,8 @@ def downgrade() -> None:
     op.drop_table("password_tokens")
     op.drop_table("staff_sessions")
     with op.batch_alter_table("staff_users") as batch:
+        for column in ("recovery_codes", "totp_last_step", "totp_enabled_at", "totp_secret"):
+            batch.drop_column(column)
         batch.drop_column("deactivated_at")
     with op.batch_alter_table("teams") as batch:
         batch.drop_column("places")
