@@ -32,6 +32,8 @@ WINDOW = timedelta(minutes=15)
 LIMITS = {"pair": 5, "address": 30, "account": 100}
 #: A session's last use is written at most this often (one write a minute per user).
 TOUCH_EVERY = timedelta(seconds=60)
+#: Sessions unused this long are deleted at the next login (they expired long before).
+STALE_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ async def log_in(
             fresh.password_hash = new_hash
         fresh.last_login_at = now
         await sessions.clear_attempts(session, keys["pair"])
+        await sessions.delete_idle_sessions(session, now - STALE_AFTER)
         stage = stage_after_password(fresh, everyone=totp_for_everyone)
         token = await start_session(session, fresh.id, now, stage=stage)
         await audit.record(session, "login.succeeded", actor=f"user:{fresh.id}", user_id=fresh.id,

@@ -29,6 +29,8 @@ from storage.models import StaffUser
 ISSUER = "Samverkan"
 CODE_ATTEMPTS = 5
 RECOVERY_CODES = 10
+#: How long a login may wait for its second factor before the password must be given again.
+PENDING_FOR = timedelta(minutes=15)
 
 
 def hash_recovery_code(code: str) -> str:
@@ -48,7 +50,7 @@ async def pending_user(db: Database, token: str, stage: str) -> StaffUser:
     """The user of a session waiting at ``stage``; NotAllowed for any other session."""
     async with db.sessions() as session:
         found = await sessions.find_session(session, token, stage=stage)
-    if found is None:
+    if found is None or utcnow() - found[0].created_at > PENDING_FOR:
         raise NotAllowed(N_("Logga in igen."))
     return found[1]
 
