@@ -280,6 +280,9 @@ async def make_person_with_history(
         session.add_all([answer, Answer(response_id=response.id, question_id="halsa", value="bra")])
         await session.flush()
         session.add(AnswerTheme(answer_id=answer.id, theme="grupp"))
+        # A staff account with a TOTP secret, so every encrypted column holds a value.
+        session.add(StaffUser(email=f"totp-{n}@example.se", password_hash="!", role="staff",
+                              team_id=team_id, totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}"))  # fmt: skip
     return PersonSecrets(participant.id, referral.id, *list(s.__dict__.values())[2:])
 
 
