@@ -45,7 +45,7 @@ async def test_rotate_key_moves_everything_to_the_new_key(db: Database, settings
     assert refused[0] == 1
     assert refused[2].splitlines() == [
         "note: SAMVERKAN_PREVIOUS_SECRET_KEYS is empty; only checking",
-        f"samverkan: 6 rows could not be decrypted with the current or previous keys (first: "
+        f"samverkan: 7 rows could not be decrypted with the current or previous keys (first: "
         f"participants id {person.participant_id}); add the key they were written with to "
         "SAMVERKAN_PREVIOUS_SECRET_KEYS and run again",
     ]
