@@ -35,6 +35,7 @@ def web_config(settings: Settings) -> WebConfig:
         referral_rate_per_hour=settings.referral_rate_per_hour,
         trusted_proxies=settings.trusted_proxies,
         metrics_token=settings.metrics_token.reveal(),
+        totp_for_everyone=settings.totp_for_everyone,
     )
 
 

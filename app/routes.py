@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from intake import (
+    admin,
     audit_log,
     board,
     invitations,
@@ -11,6 +12,7 @@ from intake import (
     referral_form,
     summaries,
     survey_web,
+    two_factor,
 )
 from intake.web import RouteSetup
 
@@ -23,4 +25,6 @@ ROUTES: list[RouteSetup] = [
     survey_web.setup,
     invitations.setup,
     summaries.setup,
+    admin.setup,
+    two_factor.setup,
 ]

@@ -81,6 +81,8 @@ class Settings:
     scheduler: bool = True
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
+    #: Two-factor login (TOTP) for everyone, not only admins (the förbund's choice).
+    totp_for_everyone: bool = False
 
     @property
     def production(self) -> bool:
@@ -229,4 +231,5 @@ def load_settings(
         referral_rate_per_hour=r.integer("REFERRAL_RATE_PER_HOUR", 30, low=1, high=1_000_000),
         trusted_proxies=tuple(p.strip() for p in r.get("TRUSTED_PROXIES").split(",") if p.strip()),
         metrics_token=Secret(r.get("METRICS_TOKEN")),
+        totp_for_everyone=r.choice("TWO_FACTOR", "admins", ("admins", "everyone")) == "everyone",
     )

@@ -46,6 +46,19 @@ ACTION_LABELS = {
     "user.created": N_("Användarkonto skapades"),
     "login.succeeded": N_("Inloggning"),
     "login.failed": N_("Misslyckad inloggning"),
+    "login.throttled": N_("Inloggning spärrad efter för många försök"),
+    "logout": N_("Utloggning"),
+    "login.code_failed": N_("Fel kod vid inloggning"),
+    "login.code_accepted": N_("Inloggning med kod"),
+    "user.totp_enrolled": N_("Tvåstegsverifiering aktiverades"),
+    "user.invited": N_("Personal bjöds in"),
+    "user.password_set": N_("Lösenord valdes"),
+    "user.password_reset_requested": N_("Nytt lösenord begärdes"),
+    "user.role_changed": N_("Kontots roll ändrades"),
+    "user.team_changed": N_("Kontots team ändrades"),
+    "user.deactivated": N_("Konto stängdes av"),
+    "team.created": N_("Team skapades"),
+    "team.updated": N_("Teamets inställningar ändrades"),
 }
 #: The log's filter: action prefixes and their names.
 ACTION_FILTERS = {

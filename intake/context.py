@@ -25,6 +25,7 @@ class WebConfig:
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
     metrics_token: str = ""
+    totp_for_everyone: bool = False
 
 
 @dataclass

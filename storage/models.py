@@ -66,6 +66,12 @@ class Team(Base):
     )
     goals: Mapped[list[Any]] = mapped_column(default=list)
     survey_file: Mapped[str | None] = mapped_column(String(300))
+    #: Addresses told of each new referral (besides the team's coordinators).
+    notify_emails: Mapped[list[Any]] = mapped_column(default=list)
+    #: False: the referral form does not offer the team (a closed team).
+    accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Årsplatser: the number of places a year the team is funded for.
+    places: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -82,7 +88,52 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    deactivated_at: Mapped[datetime | None]
+    #: TOTP: the secret (encrypted), when it was turned on, the last time step accepted
+    #: (a code works once), and the hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[list[Any]] = mapped_column(default=list)
     team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class StaffSession(Base):
+    """A logged-in staff session held on the server; the cookie carries only its token.
+
+    ``token_hash`` is a SHA-256 of the token, so a copy of the table opens no session.
+    Deleting the row ends the session in every process at once.
+    """
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = _fk("staff_users.id", ondelete="CASCADE")
+    #: ``full``; or, after the password but before the second factor, ``totp`` or ``enrol``.
+    stage: Mapped[str] = mapped_column(String(10), default="full")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordToken(Base):
+    """A single-use link to set a password: an invitation or a reset (only the hash is kept)."""
+
+    __tablename__ = "password_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = _fk("staff_users.id", ondelete="CASCADE")
+    purpose: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Login attempts per key (an account with an address, or an address) in a window."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Participant(Base):

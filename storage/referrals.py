@@ -117,21 +117,24 @@ async def insert_referral(
 async def _team_and_coordinators(
     session: AsyncSession, team_code: str
 ) -> tuple[int, str, tuple[str, ...]]:
-    """The team's id and name and its active coordinators' e-mails; NotFound if no such team."""
+    """The team's id and name and who hears of a new referral (its active coordinators and
+    the team's own list); NotFound if no such team, or the team takes no referrals."""
     coordinator = and_(
         StaffUser.team_id == Team.id, StaffUser.role == "coordinator", StaffUser.active
     )
     rows = (
         await session.execute(
-            select(Team.id, Team.name, StaffUser.email)
+            select(Team.id, Team.name, StaffUser.email, Team.notify_emails)
             .outerjoin(StaffUser, coordinator)
-            .where(Team.code == team_code)
+            .where(Team.code == team_code, Team.accepts_referrals)
             .order_by(StaffUser.email)
         )
     ).all()
     if not rows:
         raise NotFound(N_("Teamet finns inte."), field="team")
-    return rows[0][0], rows[0][1], tuple(row[2] for row in rows if row[2] is not None)
+    coordinators = [row[2] for row in rows if row[2] is not None]
+    extra = [e for e in rows[0][3] or [] if e not in coordinators]
+    return rows[0][0], rows[0][1], tuple(coordinators + extra)
 
 
 async def _insert(session: AsyncSession, table: Table, row: dict[str, Any]) -> int:
@@ -227,7 +230,9 @@ def move(
 
 
 async def team_names(db: Database) -> dict[str, str]:
-    """Every team of the förbund, code → name, by name (the form's team choice)."""
+    """The teams that take referrals, code → name, by name (the form's team choice)."""
     async with db.sessions() as session:
-        rows = await session.execute(select(Team.code, Team.name).order_by(Team.name))
+        rows = await session.execute(
+            select(Team.code, Team.name).where(Team.accepts_referrals).order_by(Team.name)
+        )
     return {code: name for code, name in rows.all()}

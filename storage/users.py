@@ -1,34 +1,32 @@
-"""Staff accounts: creation, password checks with argon2, throttling of failed logins."""
+"""Staff accounts: queries, creation and password hashing (argon2); the rules live in services."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import utcnow
 from core.codes import ROLES
 from core.errors import DomainError
 from core.i18n import N_
 from storage import audit
-from storage.models import StaffUser, Team
+from storage.models import PasswordToken, StaffUser, Team
+from storage.sessions import token_hash
 
 HASHER = PasswordHasher()
+#: The hash of an invited account that has not set a password yet: nothing verifies against it.
+UNUSABLE = "!"
 
 
 @cache
 def _dummy_hash() -> str:
     """A real hash to verify against when the e-mail is unknown, so timing does not tell."""
     return HASHER.hash("not-a-real-password")
-
-
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def normalise_email(email: str) -> str:
@@ -43,7 +41,7 @@ def email_key(email: str) -> str:
 async def create_user(
     session: AsyncSession,
     email: str,
-    password: str,
+    password: str | None,
     *,
     role: str,
     team_code: str | None = None,
@@ -52,7 +50,7 @@ async def create_user(
     """Create a staff account; staff and coordinators belong to a team."""
     if role not in ROLES:
         raise DomainError(N_("Okänd roll: {role}"), field="role", role=role)
-    if len(password) < 12:
+    if password is not None and len(password) < 12:
         raise DomainError(N_("Lösenordet måste ha minst 12 tecken."), field="password")
     email = normalise_email(email)
     if "@" not in email:
@@ -68,7 +66,7 @@ async def create_user(
         raise DomainError(N_("Ange teamet för en {role}."), field="team", role=role)
     user = StaffUser(
         email=email,
-        password_hash=HASHER.hash(password),
+        password_hash=HASHER.hash(password) if password is not None else UNUSABLE,
         role=role,
         team_id=team_id,
         display_name=display_name or email.split("@")[0],
@@ -87,34 +85,69 @@ async def create_user(
     return user
 
 
-async def is_throttled(session: AsyncSession, email: str) -> bool:
-    """True after MAX_FAILURES failed logins for this address within FAILURE_WINDOW."""
-    since = utcnow() - FAILURE_WINDOW
-    failures = await audit.count_since(
-        session, "login.failed", since, detail_key="email_key", detail_value=email_key(email)
-    )
-    return failures >= MAX_FAILURES
+async def find_by_email(session: AsyncSession, email: str) -> StaffUser | None:
+    return await session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> StaffUser | None:
-    """The active user with this e-mail and password, or None; both outcomes are audited."""
-    user = await session.scalar(
-        select(StaffUser).where(StaffUser.email == normalise_email(email), StaffUser.active)
-    )
+async def team_id_of(session: AsyncSession, code: str) -> int | None:
+    return await session.scalar(select(Team.id).where(Team.code == code))
+
+
+async def list_users(session: AsyncSession, team_ids: frozenset[int] | None) -> list[StaffUser]:
+    """Accounts of ``team_ids`` (None: every account), by e-mail."""
+    query = select(StaffUser).order_by(StaffUser.email)
+    if team_ids is not None:
+        query = query.where(StaffUser.team_id.in_(team_ids))
+    return list((await session.scalars(query)).all())
+
+
+async def any_admin(session: AsyncSession) -> bool:
+    query = select(StaffUser.id).where(StaffUser.role == "admin", StaffUser.active).limit(1)
+    return await session.scalar(query) is not None
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches; CPU-heavy: call it in a thread, outside transactions."""
     try:
-        HASHER.verify(user.password_hash if user else _dummy_hash(), password)
-        ok = user is not None
+        return HASHER.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or user is None:
-        await audit.record(
-            session, "login.failed", actor="anonymous", detail={"email_key": email_key(email)}
-        )
-        return None
-    if HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = HASHER.hash(password)
-    user.last_login_at = utcnow()
-    await audit.record(
-        session, "login.succeeded", actor=f"user:{user.id}", user_id=user.id, team_id=user.team_id
+        return False
+
+
+def dummy_hash() -> str:
+    return _dummy_hash()
+
+
+async def add_password_token(
+    session: AsyncSession, token: str, user_id: int, purpose: str, now: datetime, valid: timedelta
+) -> PasswordToken:
+    row = PasswordToken(
+        token_hash=token_hash(token), user_id=user_id, purpose=purpose, created_at=now,
+        expires_at=now + valid,
+    )  # fmt: skip
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def find_password_token(
+    session: AsyncSession, token: str, now: datetime, *, for_update: bool = False
+) -> PasswordToken | None:
+    """The unused, unexpired token row, or None."""
+    query = select(PasswordToken).where(
+        PasswordToken.token_hash == token_hash(token),
+        PasswordToken.used_at.is_(None),
+        PasswordToken.expires_at > now,
     )
-    return user
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def use_password_tokens_of(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Mark every open link of ``user_id`` used (after a password is set)."""
+    await session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.user_id == user_id, PasswordToken.used_at.is_(None))
+        .values(used_at=now)
+    )

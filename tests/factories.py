@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from storage import users
@@ -20,6 +21,16 @@ async def make_team(
     return team
 
 
+#: Admins log in with a second factor: the factory enrols them with this TOTP secret and
+#: recovery codes ``test-0000`` … (each works once; :func:`next_recovery_code` hands them out).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+_recovery = itertools.count()
+
+
+def next_recovery_code() -> str:
+    return f"test-{next(_recovery) % 500:04}"
+
+
 async def make_user(
     db: Database,
     email: str = "coach@example.se",
@@ -27,9 +38,39 @@ async def make_user(
     role: str = "staff",
     team: str | None = "norr",
     password: str = PASSWORD,
+    two_factor: bool | None = None,
 ) -> StaffUser:
+    """A staff account; admins (or ``two_factor=True``) come with TOTP enrolled."""
+    from core.clock import utcnow
+    from services.two_factor import hash_recovery_code
+
     async with db.transaction() as session:
-        return await users.create_user(session, email, password, role=role, team_code=team)
+        user = await users.create_user(session, email, password, role=role, team_code=team)
+        if two_factor if two_factor is not None else role == "admin":
+            user.totp_secret = TOTP_SECRET
+            user.totp_enabled_at = utcnow()
+            user.recovery_codes = [hash_recovery_code(f"test-{n:04}") for n in range(500)]
+        return user
+
+
+async def pass_second_factor(client, response) -> Any:  # type: ignore[no-untyped-def]
+    """After a login answer, enter a recovery code when the code page is asked for.
+
+    ``client`` is an aiohttp test client or ClientSession; ``response`` the login's answer
+    (redirects followed or not). Returns the final answer.
+    """
+    import re
+
+    location = response.headers.get("Location", "") if response.status == 303 else str(response.url)
+    if not location.endswith("/team/login/kod"):
+        return response
+    base = "" if hasattr(client, "server") else str(response.url).split("/team/")[0]
+    page = await (await client.get(base + "/team/login/kod")).text()
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return await client.post(
+        base + "/team/login/kod", data={"_csrf": token, "code": next_recovery_code()},
+        allow_redirects=response.status != 303,
+    )  # fmt: skip
 
 
 # --- Referrals (issue 3: referral intake and the board) -------------------------------------
@@ -247,6 +288,9 @@ async def make_person_with_history(
             _Mail((s.referrer_email,), f"Remiss R-SEC{n:03d}", f"Hej {s.referrer_name}"),
             now=_utcnow(), object_type="referral", object_id=referral.id, team_id=team_id,
         )  # fmt: skip
+        # A staff account with a TOTP secret, so every encrypted column holds a value.
+        session.add(StaffUser(email=f"totp-{n}@example.se", password_hash="!", role="staff",
+                              team_id=team_id, totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}"))  # fmt: skip
     return PersonSecrets(participant.id, referral.id, *list(s.__dict__.values())[2:])
 
 
@@ -336,6 +380,7 @@ async def logged_in(client, email: str) -> str:  # type: ignore[no-untyped-def]
     response = await client.post(
         "/team/login", data={"_csrf": token, "email": email, "password": PASSWORD}
     )
+    response = await pass_second_factor(client, response)
     page = await response.text()
     return re.search(r'name="_csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 

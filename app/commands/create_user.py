@@ -1,4 +1,8 @@
-"""samverkan create-user EMAIL --role ROLE: a staff account (password from a prompt or stdin)."""
+"""samverkan create-user EMAIL --role ROLE: a staff account.
+
+The password comes from a prompt or stdin, or, with ``--invite``, the person sets it through a
+single-use link (72 hours) that is e-mailed, and printed when no SMTP server is set.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from core.codes import ROLES
+from core.passwords import password_problem
+from services.mail import Mailer, deliver_outbox
+from services.staff import invite_staff
 from storage import users
 from storage.crypto import install_keyring
 from storage.db import Database
@@ -26,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
+    parser.add_argument(
+        "--invite", action="store_true", help="e-mail a link to set the password instead"
+    )
 
 
 def _password(from_stdin: bool) -> str:
@@ -37,8 +47,33 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
+async def _invite(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    mailer = Mailer(settings.smtp_url.reveal(), settings.smtp_from)
+    invited = await invite_staff(
+        db, None, args.email, role=args.role, team_code=args.team,
+        public_url=settings.public_url, display_name=args.name,
+    )  # fmt: skip
+    if not mailer.enabled:
+        print(f"invited {args.role} (id {invited.user_id}); no SMTP is set, give them this link:")
+        print(invited.link)
+        return 0
+    await deliver_outbox(db, mailer, holder="create-user")
+    print(f"invited {args.role} (id {invited.user_id}); the link was e-mailed")
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.invite:
+        install_keyring(keyring_for(settings))
+        db = Database.from_url(settings.database_url.reveal())
+        try:
+            return await _invite(args, settings, db)
+        finally:
+            await db.close()
     password = _password(args.password_stdin)
+    problem = password_problem(password, args.email)
+    if problem is not None:
+        raise UserError(problem.render())
     install_keyring(keyring_for(settings))
     db = Database.from_url(settings.database_url.reveal())
     try:

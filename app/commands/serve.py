@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from aiohttp import web
 
 from app.heartbeat import heartbeat_context
 from app.main import create_app
 from app.settings import Settings
+from app.startup import check_before_serving
 
 NAME = "serve"
 HELP = "run the web app, the Telegram bot (when a token is set) and scheduled jobs"
@@ -21,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until SIGTERM/SIGINT; in-flight requests finish before the process stops."""
+    hint = asyncio.run(check_before_serving(settings))
+    if hint:
+        print(hint, flush=True)
     app = create_app(settings)
     app.cleanup_ctx.append(heartbeat_context)
     web.run_app(

@@ -17,7 +17,13 @@ from reports.periods import last_half_year
 from services.importing import import_records, read_records
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, AuditEntry, Participant, Team
-from tests.factories import PASSWORD, make_survey_response, make_team, make_user
+from tests.factories import (
+    PASSWORD,
+    make_survey_response,
+    make_team,
+    make_user,
+    pass_second_factor,
+)
 from tests.intake.test_auth import csrf_from
 
 RECORDS = Path(__file__).resolve().parents[1] / "reports" / "data" / "records.csv"
@@ -58,6 +64,7 @@ async def log_in(client, email: str = "coach@example.se") -> None:  # type: igno
     response = await client.post(
         "/team/login", data={"_csrf": token, "email": email, "password": PASSWORD}
     )
+    response = await pass_second_factor(client, response)
     assert response.status == 200
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, pass_second_factor
 
 _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
@@ -23,6 +23,7 @@ async def log_in(client, email: str, password: str = PASSWORD) -> str:  # type: 
         "/team/login", data={"_csrf": token, "email": email, "password": password},
         allow_redirects=False,
     )  # fmt: skip
+    response = await pass_second_factor(client, response)
     assert response.status == 303, f"login of {email} failed with {response.status}"
     return csrf_from(await (await client.get("/team/")).text())
 
@@ -52,6 +53,7 @@ class Browser:
             f"{self.base_url}/team/login",
             data={"_csrf": token, "email": email, "password": password}, allow_redirects=False,
         )  # fmt: skip
+        response = await pass_second_factor(self.session, response)
         assert response.status == 303, f"login of {email} failed with {response.status}"
         await self.refresh_csrf()
 

@@ -25,7 +25,7 @@ from app.main import create_app
 from app.settings import Secret
 from storage import invitations
 from storage.db import Database
-from storage.models import Answer, Referral
+from storage.models import Answer, Referral, StaffUser, Team
 from tests.factories import (
     make_enrolled_participant,
     make_person_with_history,
@@ -136,6 +136,26 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, Mapping[str, Outcome]]] = {
     ("POST", "/team/sammanstallning/teman/{id}/oversattning"): (
         "/team/sammanstallning/teman/{answer}/oversattning",
         staff_page("303 /team/sammanstallning/teman")),
+    # Password links and the forgotten-password page (public; a wrong token finds nothing)
+    ("GET", "/konto/glomt-losenord"): ("/konto/glomt-losenord", everyone(200)),
+    ("POST", "/konto/glomt-losenord"): ("/konto/glomt-losenord", everyone(200)),
+    ("GET", "/konto/losenord/{token}"): ("/konto/losenord/{token}", everyone(404)),
+    ("POST", "/konto/losenord/{token}"): ("/konto/losenord/{token}", everyone(404)),
+    # The second login step: only for a session waiting for its code or enrolment
+    ("GET", "/team/login/kod"): ("/team/login/kod", everyone(LOGIN)),
+    ("POST", "/team/login/kod"): ("/team/login/kod", everyone(LOGIN)),
+    ("GET", "/team/tvafaktor"): ("/team/tvafaktor", everyone(LOGIN)),
+    ("POST", "/team/tvafaktor"): ("/team/tvafaktor", everyone(LOGIN)),
+    # The admin area: teams (admins create; coordinators edit their own) and staff accounts
+    ("GET", "/team/admin/team"): ("/team/admin/team", coordinator_page(200)),
+    ("POST", "/team/admin/team"): (  # an empty form: coordinators may not create teams
+        "/team/admin/team", {**coordinator_page(422), "coordinator_a": 403}),
+    ("GET", "/team/admin/team/{id}"): ("/team/admin/team/{team}", coordinator_page(200)),
+    ("POST", "/team/admin/team/{id}"): ("/team/admin/team/{team}", coordinator_page(422)),
+    ("GET", "/team/admin/personal"): ("/team/admin/personal", coordinator_page(200)),
+    ("POST", "/team/admin/personal"): ("/team/admin/personal", coordinator_page(422)),
+    ("POST", "/team/admin/personal/{id}"): (  # no action chosen: a bad request
+        "/team/admin/personal/{staff_user}", coordinator_page(400)),
 }  # fmt: skip
 
 
@@ -174,8 +194,12 @@ async def team_a_records(db: Database) -> dict[str, str]:
             select(Referral.participant_id).where(Referral.id == submission.referral_id)
         )
         answer = await session.scalar(select(Answer.id).where(Answer.text.is_not(None)))
+        team = await session.scalar(select(Team.id).where(Team.code == "norr"))
+        staff_user = await session.scalar(
+            select(StaffUser.id).where(StaffUser.email == USERS["staff_a"][0])
+        )
     return {"referral": str(submission.referral_id), "participant": str(participant),
-            "answer": str(answer)}  # fmt: skip
+            "answer": str(answer), "team": str(team), "staff_user": str(staff_user)}  # fmt: skip
 
 
 @pytest.fixture
