@@ -37,10 +37,15 @@ COLUMNS = (
     "referral_date", "start_date", "end_date", "end_reason", "team",
 )  # fmt: skip
 #: Runs ``samverkan ARGS`` and prints the process's peak memory (KiB) as its last stderr line.
+#: The child reports its own peak from /proc (VmHWM): ``ru_maxrss`` would also count the
+#: parent's memory at the fork, which Linux carries over the exec (a big pytest process would
+#: look like a big import).
 MEASURED = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: print(f'maxrss_kib={resource.getrusage(resource.RUSAGE_SELF)"
-    ".ru_maxrss}', file=sys.stderr))\n"
+    "import atexit, re, sys\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print('maxrss_kib=' + re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
+    "atexit.register(peak)\n"
     "from app.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
