@@ -17,7 +17,6 @@ from intake.context import CONFIG, DB
 from intake.team_pages import flash, path_id, staff_of, take_flash
 from services import staff as accounts
 from services import teams
-from storage.surveys import survey_files
 
 TEAMS = "/team/admin/team"
 ROLE_LABELS = {
@@ -95,7 +94,7 @@ def _team_context(
         "team": team, "values": current, "errors": errors,
         "reasons": [(c, label(teams.END_REASONS, c, i18n.current_language()))
                     for c in teams.RESULT_REASON_CHOICES],
-        "surveys": survey_files(),
+        "surveys": teams.survey_choices(),
     }  # fmt: skip
 
 

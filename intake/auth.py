@@ -21,10 +21,9 @@ from intake.context import CONFIG, DB
 from intake.ratelimit import client_address
 from services import auth as sessions
 from services import staff as accounts
-from storage.models import StaffUser
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-USER = web.RequestKey("user", StaffUser)
+USER = web.RequestKey("user", sessions.SignedIn)
 ROLE_RANK = {"staff": 1, "coordinator": 2, "admin": 3}
 NEXT_PAGE = {"full": "/team/", "totp": "/team/login/kod", "enrol": "/team/tvafaktor"}
 SESSION_TOKEN = "sid"  # noqa: S105 - the session key name, not a secret
@@ -35,7 +34,7 @@ def _now() -> datetime:
     return datetime.fromtimestamp(time.time(), UTC)
 
 
-async def load_user(request: web.Request) -> StaffUser | None:
+async def load_user(request: web.Request) -> sessions.SignedIn | None:
     """The logged-in, active user of this request, or None (ended sessions are cleared)."""
     session = await get_session(request)
     token = session.get(SESSION_TOKEN)
@@ -69,11 +68,9 @@ def require_role(minimum: str = "staff") -> Callable[[Handler], Handler]:
     return decorate
 
 
-def visible_team_ids(user: StaffUser) -> set[int] | None:
+def visible_team_ids(user: sessions.SignedIn) -> frozenset[int] | None:
     """The teams a user may see: their own, or None (= all) for a förbund-wide admin."""
-    if user.team_id is None and user.role == "admin":
-        return None
-    return {user.team_id} if user.team_id is not None else set()
+    return user.team_ids
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:

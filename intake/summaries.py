@@ -33,13 +33,10 @@ from intake.team_pages import flash, path_id, render, staff_of, take_flash
 from reports.charts import CHART_TITLES
 from reports.draft import draft_sections
 from reports.periods import Period, last_half_year, parse_date, this_year
-from reports.scope import load_scope
 from reports.summary_cache import Key, SummaryCache
-from reports.theme_review import PAGE_SIZE, answers_for_review
-from services import board
+from reports.theme_review import PAGE_SIZE
+from services import board, summaries
 from services.themes import correct_theme, set_quote_gloss
-from storage import audit
-from storage.models import Team
 
 SUMMARY_CACHE = web.AppKey("summary_cache", SummaryCache)
 PRESETS = {"halvar": N_("Senaste halvåret"), "ar": N_("I år"), "egen": N_("Egna datum")}
@@ -121,7 +118,7 @@ def _period(
         return None, {"to": failed.render(i18n.gettext)}
 
 
-async def _selection(request: web.Request) -> tuple[Selection, Sequence[Team]]:
+async def _selection(request: web.Request) -> tuple[Selection, list[board.TeamChoice]]:
     """The request's selection and the teams the user may choose from (404: not theirs)."""
     staff = staff_of(request)
     teams = await board.visible_teams(request.app[DB], staff)
@@ -185,15 +182,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     selection = await _chosen(request)
     assert selection.period is not None
     content = await request.app[SUMMARY_CACHE].rendered(request.app[DB], selection.key, fmt)
-    user = request[auth.USER]
-    async with request.app[DB].transaction() as session:
-        team_id = (await load_scope(await session.connection(), selection.team)).team
-        await audit.record(
-            session, "summary.exported", actor=f"user:{user.id}", user_id=user.id,
-            object_type="summary", team_id=team_id.id if team_id else None,
-            detail={"format": fmt, "team": selection.team, **selection.period.as_json(),
-                    "suppressed": not selection.raw},
-        )  # fmt: skip
+    await summaries.record_summary_export(
+        request.app[DB], staff_of(request), team=selection.team, period=selection.period,
+        fmt=fmt, raw=selection.raw,
+    )  # fmt: skip
     period = selection.period
     team = re.sub(r"[^A-Za-z0-9_-]", "", selection.team or "forbundet")
     name = f"sammanstallning-{team}-{period.first_day}-{period.last_day}"
@@ -210,18 +202,12 @@ async def theme_review(request: web.Request) -> web.StreamResponse:
     selection = await _chosen(request)
     assert selection.period is not None
     everything, page = request.query.get("visa") == "alla", _page_number(request.query)
-    codebook, user = default_codebook(), request[auth.USER]
-    async with request.app[DB].engine.connect() as conn:
-        scope = await load_scope(conn, selection.team)
-        answers, total = await answers_for_review(
-            conn, scope, selection.period, codebook, unthemed_only=not everything, page=page
-        )
-    async with request.app[DB].transaction() as session:
-        await audit.record(
-            session, "survey.answers_viewed", actor=f"user:{user.id}", user_id=user.id,
-            object_type="answer", team_id=scope.team.id if scope.team else None,
-            detail={"answers": [a.answer_id for a in answers]},
-        )  # fmt: skip
+    codebook = default_codebook()
+    review = await summaries.review_answers(
+        request.app[DB], staff_of(request), team=selection.team, period=selection.period,
+        codebook=codebook, unthemed_only=not everything, page=page,
+    )  # fmt: skip
+    answers, total = review.answers, review.total
     language = i18n.current_language()
     context = {
         "selection": selection, "answers": answers, "total": total, "page": page,

@@ -37,6 +37,28 @@ STALE_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
+class SignedIn:
+    """The member of staff a session belongs to, as the web pages need them."""
+
+    id: int
+    email: str
+    role: str
+    team_id: int | None
+    display_name: str | None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> SignedIn:
+        return cls(user.id, user.email, user.role, user.team_id, user.display_name)
+
+    @property
+    def team_ids(self) -> frozenset[int] | None:
+        """The teams this person may see: their own, or None (= all) for a förbund admin."""
+        if self.team_id is None and self.role == "admin":
+            return None
+        return frozenset({self.team_id}) if self.team_id is not None else frozenset()
+
+
+@dataclass(frozen=True)
 class LoginResult:
     """``token`` opens the new session at ``stage`` (``full``, or ``totp``/``enrol`` when a
     second factor is still needed); ``throttled`` means the attempt was not checked."""
@@ -124,7 +146,7 @@ async def start_session(
 
 async def check_session(
     db: Database, token: str, *, idle: timedelta, now: datetime | None = None
-) -> StaffUser | None:
+) -> SignedIn | None:
     """The active user of session ``token``, or None (an idle session is ended)."""
     now = now or utcnow()
     async with db.sessions() as session:
@@ -139,7 +161,7 @@ async def check_session(
     if now - row.last_seen_at >= TOUCH_EVERY:
         async with db.transaction() as session:
             await sessions.touch_session(session, token, now)
-    return user
+    return SignedIn.of(user)
 
 
 async def extend_session(db: Database, token: str, now: datetime | None = None) -> None:

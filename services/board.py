@@ -98,10 +98,20 @@ def visible_teams_query(staff: Staff) -> Select[Team]:
     return query
 
 
-async def visible_teams(db: Database, staff: Staff) -> Sequence[Team]:
-    """The teams ``staff`` may see, for the team filter."""
+@dataclass(frozen=True)
+class TeamChoice:
+    """A team as a filter or picker offers it."""
+
+    id: int
+    code: str
+    name: str
+
+
+async def visible_teams(db: Database, staff: Staff) -> list[TeamChoice]:
+    """The teams ``staff`` may see, by name, for the team filter."""
     async with db.sessions() as session:
-        return (await session.scalars(visible_teams_query(staff))).all()
+        teams = (await session.scalars(visible_teams_query(staff))).all()
+    return [TeamChoice(team.id, team.code, team.name) for team in teams]
 
 
 def _scoped(query: Select, staff: Staff, team: str | None, period: Period, column) -> Select:  # type: ignore[no-untyped-def, type-arg]

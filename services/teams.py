@@ -49,6 +49,11 @@ class TeamSettings:
 FIELDS = tuple(TeamSettings.__dataclass_fields__)
 
 
+def survey_choices() -> list[str]:
+    """The survey files a team can choose (the default survey when none is chosen)."""
+    return survey_files()
+
+
 def _admin_only(staff: Staff | None) -> None:
     if staff is not None and not staff.has_role("admin"):
         raise NotAllowed(N_("Bara en administratör kan skapa team."))
