@@ -28,7 +28,7 @@ from bot.questions import (
     question_message,
     two_buttons,
 )
-from core.i18n import LANGUAGES
+from core.i18n import SURVEY_LANGUAGES
 from services import survey_chat as chat
 from services.survey_chat import ChatInput, ChatReply, Show
 from storage.db import Database
@@ -172,7 +172,7 @@ def render(language: str, show: Show) -> tuple[str, InlineKeyboardMarkup | None]
         kinds = texts.removed_kinds(language, show.notice.removed)
         return t(language, texts.REDACTED, kinds=kinds, text=show.notice.text), None
     if show.what == "greeting":
-        return t(language, texts.GREETING), language_keyboard(LANGUAGES)
+        return t(language, texts.GREETING), language_keyboard(SURVEY_LANGUAGES)
     if show.what == "saved_for_later":
         return t(language, texts.SAVED_FOR_LATER), one_button(language, texts.CONTINUE, RESUME)
     if show.what == "confirm_delete":

@@ -36,7 +36,7 @@ from bot.questions import (
     STOP,
     TICK,
 )
-from core.i18n import LANGUAGES
+from core.i18n import SURVEY_LANGUAGES
 from services import survey_chat as chat
 from storage.db import Database
 
@@ -112,7 +112,7 @@ async def process_update(
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu in each language the bot speaks (Swedish for everyone else)."""
-    for language in LANGUAGES:
+    for language in SURVEY_LANGUAGES:
         commands = [BotCommand(name, texts.translate(language, text)) for name, text in COMMANDS]
         code = None if language == "sv" else language
         await application.bot.set_my_commands(commands, language_code=code)

@@ -52,9 +52,9 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 
 def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
-    """One button per language, each named in its own language."""
-    row = [_button(language_name(code), LANGUAGE_PREFIX + code) for code in languages]
-    return InlineKeyboardMarkup([row])
+    """One button per language, each named in its own language, three to a row."""
+    buttons = [_button(language_name(code), LANGUAGE_PREFIX + code) for code in languages]
+    return InlineKeyboardMarkup([buttons[start : start + 3] for start in range(0, len(buttons), 3)])
 
 
 def one_button(language: str, label: str, data: str) -> InlineKeyboardMarkup:

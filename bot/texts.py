@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.errors import DomainError
-from core.i18n import LANGUAGES, N_
+from core.i18n import N_, SURVEY_LANGUAGES, list_separator
 from core.translations import translate_to
 
 GREETING = N_(
@@ -104,11 +104,12 @@ def error_text(language: str, error: DomainError) -> str:
 def removed_kinds(language: str, kinds: Iterable[str]) -> str:
     """The kinds of personal data removed from an answer, as words, e.g. "telefonnummer"."""
     ordered = [kind for kind in REDACTED_KINDS if kind in set(kinds)]
-    separator = "، " if language == "ar" else ", "
-    return separator.join(translate(language, REDACTED_KINDS[kind]) for kind in ordered)
+    return list_separator(language).join(
+        translate(language, REDACTED_KINDS[kind]) for kind in ordered
+    )
 
 
 def guess_language(language_code: str | None) -> str:
     """The participant's language from their Telegram app's, until they choose one."""
     code = (language_code or "").split("-")[0].lower()
-    return code if code in LANGUAGES else "sv"
+    return code if code in SURVEY_LANGUAGES else "sv"

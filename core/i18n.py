@@ -4,7 +4,12 @@
 ``pybabel extract`` finds them, and adapters translate with the catalogues in ``locales/``.
 """
 
-LANGUAGES = ("sv", "en", "ar")
+#: The languages participants meet: the survey (bot and web page), Swedish first. Somali (``so``,
+#: Latin script) and Tigrinya (``ti``, Ge'ez script) are machine-drafted and await a native
+#: speaker's review (``review_needed`` in ``surveys/default.yaml``, the note in their catalogues).
+SURVEY_LANGUAGES = ("sv", "en", "ar", "so", "ti")
+#: The languages of the other web pages (referral form, staff pages): ``?lang=`` offers only these.
+PAGE_LANGUAGES = ("sv", "en", "ar")
 RTL_LANGUAGES = frozenset({"ar"})
 DEFAULT_LANGUAGE = "sv"
 
@@ -12,6 +17,11 @@ DEFAULT_LANGUAGE = "sv"
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     """Mark ``message`` for extraction; return it unchanged."""
     return message
+
+
+def list_separator(language: str) -> str:
+    """What stands between the items of a list: the Arabic comma, the Ethiopic comma, or ", "."""
+    return {"ar": "، ", "ti": "፣ "}.get(language, ", ")
 
 
 def text_direction(language: str) -> str:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from core.errors import DomainError
-from core.i18n import DEFAULT_LANGUAGE, N_
+from core.i18n import DEFAULT_LANGUAGE, N_, list_separator
 from core.survey_model import (
     MULTIPLE,
     SCALE,
@@ -32,9 +32,16 @@ class AnswerError(DomainError):
 
 _ARABIC_FOLDS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 _ARABIC_MARKS = re.compile("[\u064b-\u0652]")
-_CHOICE_SEPARATORS = re.compile("[,;\n\u060c\u061b]")
+_CHOICE_SEPARATORS = re.compile("[,;\n\u060c\u061b\u1363\u1364]")
 _INTEGER = re.compile(r"-?\d{1,4}")
-_YES_NO_LABELS = {"sv": ("Ja", "Nej"), "en": ("Yes", "No"), "ar": ("نعم", "لا")}
+#: Somali and Tigrinya await a native speaker's review, as the survey texts do.
+_YES_NO_LABELS = {
+    "sv": ("Ja", "Nej"),
+    "en": ("Yes", "No"),
+    "ar": ("نعم", "لا"),
+    "so": ("Haa", "Maya"),
+    "ti": ("እወ", "ኣይፋልን"),
+}
 
 
 def match_key(text: str) -> str:
@@ -43,8 +50,8 @@ def match_key(text: str) -> str:
     return " ".join(folded.translate(_ARABIC_FOLDS).split()).strip(".!?؟")
 
 
-_YES = frozenset(map(match_key, ["yes", "ja", "true", "1", "y", "j", "نعم", "أجل"]))
-_NO = frozenset(map(match_key, ["no", "nej", "false", "0", "n", "لا", "كلا"]))
+_YES = frozenset(map(match_key, ["yes", "ja", "true", "1", "y", "j", "نعم", "أجل", "haa", "እወ"]))
+_NO = frozenset(map(match_key, ["no", "nej", "false", "0", "n", "لا", "كلا", "maya", "ኣይፋልን"]))
 
 
 def parse_answer(question: Question, raw: str | Sequence[str]) -> AnswerValue:
@@ -190,7 +197,7 @@ def answer_label(question: Question, value: object, language: str = DEFAULT_LANG
     if question.kind in (SINGLE, MULTIPLE):
         codes = value if isinstance(value, list) else [value]
         option_texts = [_option_label(question, str(code), language) for code in codes]
-        return ("، " if language == "ar" else ", ").join(option_texts)
+        return list_separator(language).join(option_texts)
     if question.kind == YESNO and isinstance(value, bool):
         return yes_no_labels(language)[0 if value else 1]
     if question.kind == SCALE and value in (question.min, question.max) and is_whole_number(value):

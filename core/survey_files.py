@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +64,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _MAX_SCALE_STEPS = 10
 _MAX_TEXT_LENGTH = 10_000
 _SURVEY_KEYS = ("code", "version", "title", "intro", "thanks", "questions")
+_OPTIONAL_SURVEY_KEYS = ("review_needed",)
 _QUESTION_KEYS = frozenset({"id", "kind", "required", "text", "hint"})
 _KIND_KEYS = {
     SINGLE: frozenset({"options"}),
@@ -140,7 +141,7 @@ def survey_from_dict(data: object, *, path: Path | str | None = None) -> Survey:
     """Check a definition (as in the YAML file or from :meth:`Survey.to_dict`) and build it."""
     place = _Place(path)
     top = _mapping(data, place, N_("enkäten"))
-    _check_keys(top, frozenset(_SURVEY_KEYS), place)
+    _check_keys(top, frozenset(_SURVEY_KEYS + _OPTIONAL_SURVEY_KEYS), place)
     missing = [key for key in _SURVEY_KEYS if key not in top]
     if missing:
         place.fail(N_("enkäten saknar {keys}"), keys=", ".join(missing))
@@ -151,7 +152,7 @@ def survey_from_dict(data: object, *, path: Path | str | None = None) -> Survey:
         or not 0 < len(str(version)) <= 40
     ):
         place.fail(N_('version ska vara en kort text, till exempel "2026-1"'))
-    return Survey(
+    survey = Survey(
         code=_name(top["code"], place, "code"),
         version=str(version),
         title=_texts(top["title"], place, "title"),
@@ -159,6 +160,24 @@ def survey_from_dict(data: object, *, path: Path | str | None = None) -> Survey:
         thanks=_texts(top["thanks"], place, "thanks"),
         questions=_questions(top["questions"], place),
     )
+    if "review_needed" not in top:
+        return survey
+    review = _review_needed(top["review_needed"], survey.text_languages(), place)
+    return replace(survey, review_needed=review)
+
+
+def _review_needed(value: object, languages: frozenset[str], place: _Place) -> tuple[str, ...]:
+    """The languages awaiting a native speaker's review: each once, each used, not Swedish."""
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        place.fail(N_("review_needed ska vara en lista med språkkoder, till exempel [so, ti]"))
+    for code in value:
+        if code == DEFAULT_LANGUAGE:
+            place.fail(N_("review_needed: svenskan är förlagan och kan inte vänta på granskning"))
+        if code not in languages:
+            place.fail(N_("review_needed: enkäten har ingen text på {language!r}"), language=code)
+        if value.count(code) > 1:
+            place.fail(N_("review_needed: {language} står mer än en gång"), language=code)
+    return tuple(value)
 
 
 def _mapping(value: object, place: _Place, what: str) -> dict[Any, Any]:

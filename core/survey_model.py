@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias, TypeGuard
 
 from core.errors import NotFound
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
+from core.i18n import DEFAULT_LANGUAGE, N_, SURVEY_LANGUAGES
 
 SINGLE, MULTIPLE, SCALE, TEXT, YESNO = "single", "multiple", "scale", "text", "yesno"
 KINDS = (SINGLE, MULTIPLE, SCALE, TEXT, YESNO)
@@ -134,6 +134,8 @@ class Survey:
 
     ``title``, ``intro`` (why we ask, that answering is voluntary, how answers are used) and
     ``thanks`` are texts per language; ``questions`` are in the order they are asked.
+    ``review_needed`` lists the languages whose texts are drafted (by machine or by someone who
+    is not a native speaker) and await review by a native speaker; they are shown all the same.
     """
 
     code: str
@@ -142,6 +144,7 @@ class Survey:
     intro: Texts
     thanks: Texts
     questions: tuple[Question, ...]
+    review_needed: tuple[str, ...] = ()
 
     def title_in(self, language: str) -> str:
         """The title in ``language`` (Swedish as fallback)."""
@@ -171,8 +174,14 @@ class Survey:
         texts = [self.title, self.intro, self.thanks]
         texts += [t for question in self.questions for t in question.texts()]
         common = set.intersection(*(set(t) for t in texts))
-        known = [language for language in LANGUAGES if language in common]
+        known = [language for language in SURVEY_LANGUAGES if language in common]
         return (*known, *sorted(common - set(known)))
+
+    def text_languages(self) -> frozenset[str]:
+        """Every language any text of the survey is written in."""
+        texts = [self.title, self.intro, self.thanks]
+        texts += [t for question in self.questions for t in question.texts()]
+        return frozenset(language for t in texts for language in t)
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical, JSON-serialisable definition (what :func:`survey_from_dict` reads)."""
@@ -183,6 +192,7 @@ class Survey:
             "intro": dict(self.intro),
             "thanks": dict(self.thanks),
             "questions": [question.to_dict() for question in self.questions],
+            **({"review_needed": list(self.review_needed)} if self.review_needed else {}),
         }
 
     @cached_property

@@ -22,8 +22,10 @@ import snowballstemmer
 import yaml
 
 from core.errors import DomainError
-from core.i18n import LANGUAGES, N_
+from core.i18n import N_
 
+#: The codebook's languages (labels and terms): staff read the labels, so not every survey language.
+CODEBOOK_LANGUAGES = ("sv", "en", "ar")
 CODEBOOK_PATH = Path(__file__).resolve().parents[1] / "surveys" / "codebook.yaml"
 TERM_KEYS = ("sv_stems", "sv_phrases", "en_terms", "ar_terms", "relief_terms", "except_terms")
 _THEME_KEYS = frozenset({"code", "labels", "description", *TERM_KEYS})
@@ -141,7 +143,7 @@ def _theme_from(entry: object, path: Path, number: int) -> Theme:
     if not isinstance(entry.get("code"), str) or not _CODE.match(entry["code"]):
         raise fail(N_("code ska vara små bokstäver a–z, siffror och _"))
     labels = entry.get("labels")
-    if not isinstance(labels, dict) or set(labels) != set(LANGUAGES):
+    if not isinstance(labels, dict) or set(labels) != set(CODEBOOK_LANGUAGES):
         raise fail(N_("labels ska ha en text för vart och ett av sv, en och ar"))
     if not all(map(_is_text, [*labels.values(), entry.get("description")])):
         raise fail(N_("labels och description får inte vara tomma"))
@@ -330,7 +332,7 @@ class _Coder:
     """A codebook compiled for fast coding: the terms of each language."""
 
     def __init__(self, themes: tuple[Theme, ...]) -> None:
-        self.terms = {lang: _Terms(lang) for lang in LANGUAGES}
+        self.terms = {lang: _Terms(lang) for lang in CODEBOOK_LANGUAGES}
         for index, theme in enumerate(themes):
             for lang, term, kind in _theme_terms(theme):
                 self.terms[lang].add(term, index, kind)

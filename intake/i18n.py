@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, text_direction
+from core.i18n import DEFAULT_LANGUAGE, SURVEY_LANGUAGES, text_direction
 from core.translations import translations
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
@@ -16,7 +16,7 @@ _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 
 def set_language(language: str) -> None:
     """Make ``language`` the current request's language."""
-    _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    _current.set(language if language in SURVEY_LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def current_language() -> str:

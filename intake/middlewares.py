@@ -14,7 +14,7 @@ from aiohttp.web_request import FileField
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
 
-from core.i18n import LANGUAGES
+from core.i18n import DEFAULT_LANGUAGE, PAGE_LANGUAGES, SURVEY_LANGUAGES
 from intake import i18n
 from intake.context import CONFIG, METRICS
 from storage.db import DATABASE_ERRORS
@@ -24,6 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
+SURVEY_PREFIX = "/enkat/"
 NO_SESSION_PREFIXES = ("/healthz", "/metrics", "/telegram/", "/static/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -104,14 +105,20 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """``?lang=xx`` chooses the language and it sticks (session); Swedish otherwise."""
+    """``?lang=xx`` chooses the language and it sticks (session); Swedish otherwise.
+
+    The web survey offers every survey language; the other pages (referral form, staff pages)
+    only those they are translated into, so a survey language does not follow a person there.
+    """
     chosen = request.query.get("lang")
     if request.path.startswith(NO_SESSION_PREFIXES):
         return await handler(request)
     session = await get_session(request)
-    if chosen in LANGUAGES:
+    offered = SURVEY_LANGUAGES if request.path.startswith(SURVEY_PREFIX) else PAGE_LANGUAGES
+    if chosen in offered:
         session["lang"] = chosen
-    i18n.set_language(session.get("lang", "sv"))
+    kept = session.get("lang", DEFAULT_LANGUAGE)
+    i18n.set_language(kept if kept in offered else DEFAULT_LANGUAGE)
     return await handler(request)
 
 

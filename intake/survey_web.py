@@ -20,7 +20,7 @@ from aiohttp_session import get_session
 from core import survey_flow as flow
 from core import surveys as core
 from core.errors import DomainError
-from core.i18n import LANGUAGES
+from core.i18n import SURVEY_LANGUAGES
 from core.invitations import InvitationError
 from core.translations import language_name
 from intake import i18n
@@ -55,7 +55,7 @@ def _render(
     base = {
         "lang": i18n.current_language(),
         "dir": i18n.direction(),
-        "languages": [(code, language_name(code)) for code in LANGUAGES],
+        "languages": [(code, language_name(code)) for code in SURVEY_LANGUAGES],
         "page": _page(request),
         "show_delete_link": False,
     }

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import survey_flow as flow
 from core.errors import DomainError
-from core.i18n import LANGUAGES
+from core.i18n import SURVEY_LANGUAGES
 from core.invitations import InvitationError
 from services.surveys import apply_action, delete_state_answers
 from storage import invitations, surveys
@@ -138,7 +138,7 @@ async def _choose_language(turn: _Turn) -> None:
     """A language button: start the survey in that language, with its introduction."""
     state = _usable(turn)
     language = turn.chat.value
-    if language not in LANGUAGES or state.completed:
+    if language not in SURVEY_LANGUAGES or state.completed:
         await _where_we_are(turn, returning=False)
         return
     first_time = not state.started

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from core import surveys as core
+from core.translations import translate_to
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, Invitation, Response
 from tests.bot.conftest import Person, bot_settings, buttons, new_token, serving, webhook_url
@@ -54,7 +55,13 @@ async def start_in_swedish(person: Person, db: Database) -> None:
 async def test_a_whole_survey_in_swedish(person: Person, db: Database) -> None:
     [greeting] = await person.write(f"/start {await new_token(db)}")
     assert "frivilligt" in greeting.text
-    assert [label for label, _ in buttons(greeting)] == ["Svenska", "English", "العربية"]
+    assert [label for label, _ in buttons(greeting)] == [
+        "Svenska",
+        "English",
+        "العربية",
+        "Soomaali",
+        "ትግርኛ",
+    ]
 
     unbuttoned, intro, first = await person.press("Svenska", expect=3)
     assert unbuttoned.reply_markup is None and intro.text == SURVEY.intro_in("sv")
@@ -121,6 +128,43 @@ async def test_a_whole_survey_in_arabic(api: FakeBotApi, person: Person, db: Dat
     }
     response = await the_response(db)
     assert (response.language, response.quote_allowed) == ("ar", False)
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "closer", "health", "no"),
+    [
+        ("so", "Soomaali", "Haa, in yar", "Wanaagsan", "Maya"),
+        ("ti", "ትግርኛ", "እወ፣ ቁሩብ", "ጽቡቕ", "ኣይፋልን"),
+    ],
+)
+async def test_a_whole_survey_in_somali_and_in_tigrinya(
+    person: Person, db: Database, language: str, button: str, closer: str, health: str, no: str
+) -> None:
+    [greeting] = await person.write(f"/start {await new_token(db)}")
+    assert button in [label for label, _ in buttons(greeting)]
+
+    _, intro, first = await person.press(button, expect=3)
+    assert intro.text == SURVEY.intro_in(language) != SURVEY.intro_in("sv")
+    number = translate_to(language, "Fråga {number} av {total}").format(number=1, total=6)
+    assert number in first.text and question_text(core.Q_ACTIVITIES, language) in first.text
+    exercise = SURVEY.question(core.Q_ACTIVITIES).option("traning")
+    assert exercise is not None
+    await person.press("☐ " + exercise.text_in(language), expect=1)
+    await person.press("✓ " + translate_to(language, "Klar"))
+    [third] = await person.write("Kooxda / ጉጅለ")
+    assert question_text(core.Q_CLOSER, language) in third.text
+    await person.press(closer)
+    await person.press(health)
+    _, sixth = await person.press(translate_to(language, "Hoppa över"))
+    assert question_text(core.Q_QUOTE, language) in sixth.text
+    _, thanks = await person.press(no)
+
+    assert thanks.text == SURVEY.thanks_in(language)
+    answers = await stored_answers(db)
+    assert answers[core.Q_CLOSER][0] == "ja_lite" and answers[core.Q_HEALTH][0] == "bra"
+    assert answers[core.Q_QUOTE][0] is False
+    response = await the_response(db)
+    assert (response.language, response.quote_allowed) == (language, False)
 
 
 async def test_back_shows_the_answer_given_and_answering_again_goes_on(

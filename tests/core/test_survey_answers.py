@@ -186,7 +186,9 @@ def test_answer_label_shows_stored_answers_in_the_participants_language() -> Non
     assert (
         answer_label(activities, ["traning", "annat"], "ar") == "الرياضة أو النادي الرياضي، شيء آخر"
     )
-    assert answer_label(DEFAULT.question(Q_HEALTH), "bra", "so") == "Bra"
+    assert answer_label(DEFAULT.question(Q_HEALTH), "bra", "fi") == "Bra"  # no Finnish: Swedish
+    assert answer_label(activities, ["traning", "annat"], "ti") == "ስፖርት ወይ ጂም፣ ካልእ ነገር"
+    assert answer_label(DEFAULT.question(Q_QUOTE), True, "so") == "Haa"
     assert answer_label(DEFAULT.question(Q_HEALTH), "borttagen", "sv") == "borttagen"
     assert answer_label(DEFAULT.question(Q_QUOTE), False, "ar") == "لا"
     assert answer_label(SCALE_QUESTION, 1, "en") == "1 (Not at all)"

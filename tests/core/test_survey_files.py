@@ -57,6 +57,19 @@ def test_definition_survives_a_round_trip_through_json() -> None:
     assert survey_from_dict(stored).content_hash == TEAM.content_hash
 
 
+def test_review_marker_is_read_and_kept_in_the_stored_definition() -> None:
+    stored = json.loads(json.dumps(DEFAULT.to_dict()))
+
+    assert DEFAULT.review_needed == ("so", "ti")
+    assert survey_from_dict(stored).review_needed == ("so", "ti")
+
+
+def test_a_survey_without_the_review_marker_awaits_no_review_and_stores_none() -> None:
+    assert TEAM.review_needed == ()
+    assert "review_needed" not in TEAM.to_dict()
+    assert survey_from_dict(with_change(lambda d: d.update(review_needed=[]))).review_needed == ()
+
+
 # --- Broken survey files --------------------------------------------------------------------
 
 
@@ -157,6 +170,11 @@ def test_survey_file_with_a_forbidden_character_is_refused_with_its_line(tmp_pat
             "citat",
             "options passar inte för en fråga av typen yesno",
         ),
+        (lambda d: d.update(review_needed="so"), None, "review_needed ska vara en lista"),
+        (lambda d: d.update(review_needed=["so", 1]), None, "review_needed ska vara en lista"),
+        (lambda d: d.update(review_needed=["sv"]), None, "svenskan är förlagan"),
+        (lambda d: d.update(review_needed=["fi"]), None, "enkäten har ingen text på 'fi'"),
+        (lambda d: d.update(review_needed=["ti", "ti"]), None, "ti står mer än en gång"),
     ],
 )
 def test_broken_definition_is_refused_with_its_reason(

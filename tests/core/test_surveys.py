@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from core.errors import NotAllowed, NotFound
+from core.i18n import SURVEY_LANGUAGES
 from core.surveys import (
     CLOSER_OPTIONS,
     GOOD_HEALTH,
@@ -64,7 +65,7 @@ def text_mappings(value: Any) -> list[dict[str, str]]:
 def test_default_survey_has_the_questions_of_the_domain_in_order() -> None:
     kinds = [(q.id, q.kind, q.required) for q in DEFAULT.questions]
 
-    assert (DEFAULT.code, DEFAULT.version) == ("default", "2026-1")
+    assert (DEFAULT.code, DEFAULT.version) == ("default", "2026-2")
     assert kinds == [
         ("aktiviteter", "multiple", True),
         ("nytta", "text", True),
@@ -95,12 +96,24 @@ def test_default_survey_option_codes_are_the_stored_codes() -> None:
     assert set(GOOD_HEALTH) <= set(HEALTH_OPTIONS)
 
 
-def test_every_default_text_and_option_is_in_swedish_english_and_arabic() -> None:
+def test_every_default_text_and_option_is_in_every_survey_language() -> None:
     mappings = text_mappings(DEFAULT.to_dict())
 
     assert len(mappings) == 3 + 6 + 4 + 8 + 5 + 5  # survey, questions, hints, options
-    assert [m for m in mappings if set(m) != {"sv", "en", "ar"}] == []
-    assert DEFAULT.languages() == ("sv", "en", "ar")
+    assert [m for m in mappings if set(m) != set(SURVEY_LANGUAGES)] == []
+    assert DEFAULT.languages() == ("sv", "en", "ar", "so", "ti")
+
+
+def test_somali_and_tigrinya_are_marked_as_awaiting_a_native_speakers_review() -> None:
+    assert DEFAULT.review_needed == ("so", "ti")
+    assert DEFAULT.to_dict()["review_needed"] == ["so", "ti"]
+
+
+def test_somali_is_latin_and_tigrinya_geez_script() -> None:
+    texts = [m for m in text_mappings(DEFAULT.to_dict())]
+
+    assert all(m["so"].isascii() for m in texts)
+    assert all(any("\u1200" <= c <= "\u137f" for c in m["ti"]) for m in texts)
 
 
 def test_default_intro_says_answering_is_voluntary_and_quotes_need_permission() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import surveys as core
+from core.translations import translate_to
 from storage import invitations
 from storage.models import Answer, Response
 from tests.e2e.axe import axe_violations, describe
@@ -112,6 +113,26 @@ async def test_a_participant_answers_in_arabic_right_to_left(live_server, phone_
     assert await page.locator("h1").inner_text() == SURVEY.question(core.Q_CLOSER).text_in("ar")
     response, answers = await stored(live_server)
     assert response.language == "ar" and answers[core.Q_USEFUL] == "المحادثات"
+
+
+async def test_a_participant_answers_in_tigrinya_left_to_right(live_server, phone_page) -> None:
+    page = phone_page
+    await page.goto(await survey_link(live_server))
+    await page.get_by_role("link", name="ትግርኛ").click()
+    assert await page.evaluate("() => getComputedStyle(document.body).direction") == "ltr"
+    assert await page.locator("h1").inner_text() == SURVEY.title_in("ti")
+    await check_page(page)
+    await go_on(page, translate_to("ti", "Börja"))
+
+    question = SURVEY.question(core.Q_ACTIVITIES)
+    assert await page.locator("h1").inner_text() == question.text_in("ti")
+    await check_page(page)
+    await choose(page, question.options[1].text_in("ti"))
+    await go_on(page, translate_to("ti", "Fortsätt"))
+
+    assert await page.locator("h1").inner_text() == SURVEY.question(core.Q_USEFUL).text_in("ti")
+    response, answers = await stored(live_server)
+    assert response.language == "ti" and answers[core.Q_ACTIVITIES] == ["enskilda_samtal"]
 
 
 async def test_the_survey_works_without_javascript(live_server, browser) -> None:

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from app.main import create_app
-from core.i18n import LANGUAGES
+from core.i18n import PAGE_LANGUAGES
 from intake import i18n
 from intake import referral_form as form_module
 from intake.middlewares import CSRF_TOKEN
@@ -32,7 +32,7 @@ TEAM_SETS = {
 }
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", PAGE_LANGUAGES)
 @pytest.mark.parametrize("teams", sorted(TEAM_SETS))
 async def test_a_cached_form_is_the_fresh_form_with_this_requests_tokens(
     settings, db, language: str, teams: str

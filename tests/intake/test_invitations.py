@@ -157,7 +157,7 @@ async def test_the_page_needs_a_login(aiohttp_client, settings, db) -> None:
 @pytest.fixture
 def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     default = default_survey_path().read_text(encoding="utf-8")
-    (tmp_path / "norr.yaml").write_text(default.replace('"2026-1"', '"norr-2"'), encoding="utf-8")
+    (tmp_path / "norr.yaml").write_text(default.replace('"2026-2"', '"norr-2"'), encoding="utf-8")
     broken = default.replace("code: ja_lite", "code: lite")
     (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
     monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.main import create_app
 from core import surveys as core
+from core.translations import translate_to
 from storage import invitations
 from storage.db import Database
 from storage.models import Answer, Response
@@ -189,6 +190,38 @@ async def test_arabic_pages_are_right_to_left(browser: Browser, db: Database) ->
     assert heading(html) == SURVEY.question(core.Q_ACTIVITIES).text_in("ar")
     assert SURVEY.question(core.Q_ACTIVITIES).options[0].text_in("ar") in html
     assert (await the_response(db)).language == "ar"
+
+
+@pytest.mark.parametrize(("language", "name"), [("so", "Soomaali"), ("ti", "ትግርኛ")])
+async def test_somali_and_tigrinya_are_offered_and_shown_left_to_right(
+    browser: Browser, db: Database, language: str, name: str
+) -> None:
+    start = await browser.open()
+    assert f'href="{browser.page}?lang={language}" lang="{language}"' in start and name in start
+
+    html = await browser.open(f"?lang={language}")
+    assert f'<html lang="{language}" dir="ltr">' in html
+    assert heading(html) == SURVEY.title_in(language)
+    html = await browser.submit("start")
+
+    question = SURVEY.question(core.Q_ACTIVITIES)
+    assert heading(html) == question.text_in(language) != question.text_in("sv")
+    assert unescape(question.options[0].text_in(language)) in unescape(html)
+    assert unescape(translate_to(language, "Fortsätt senare")) in unescape(html)
+    assert (await the_response(db)).language == language
+
+
+async def test_a_survey_language_does_not_follow_the_person_to_the_referral_form(
+    browser: Browser,
+) -> None:
+    await browser.open("?lang=so")
+
+    form = await browser.client.get("/remiss")
+    asked = await browser.client.get("/remiss?lang=ti")
+
+    assert '<html lang="sv" dir="ltr">' in await form.text()
+    assert '<html lang="sv" dir="ltr">' in await asked.text()
+    assert 'lang="so"' not in await form.text() and 'lang="ti"' not in await asked.text()
 
 
 async def test_a_stale_form_changes_nothing(browser: Browser, db: Database) -> None:

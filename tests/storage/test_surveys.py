@@ -271,7 +271,7 @@ def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
     default = core.default_survey_path().read_text(encoding="utf-8")
     (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
-    reworded = default.replace('version: "2026-1"', 'version: "norr-1"')
+    reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
     reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
     (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
     broken = default.replace("code: mycket_daligt", "code: uselt")
