@@ -30,10 +30,15 @@ class WebConfig:
 
 @dataclass
 class BotInfo:
-    """Filled in at start-up when the bot is on: its username, for t.me deep links."""
+    """Filled in at start-up when the bot is on: its username, for t.me deep links.
+
+    ``status`` is ``off`` (no bot token), ``degraded`` (starting, or the Bot API cannot be
+    reached yet: start-up keeps retrying) or ``ok`` (started; ``application`` is set).
+    """
 
     username: str | None = None
     application: Any = None
+    status: str = "off"
 
 
 DB = web.AppKey("db", Database)
