@@ -21,6 +21,8 @@ class WebConfig:
     production: bool = False
     suppression_threshold: int = 5
     invitation_days: int = 30
+    #: Days after completion that a survey link still shows the thanks (then: closed).
+    completed_link_days: int = 7
     telegram_webhook_secret: str = ""
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
