@@ -4,10 +4,17 @@ Webhook mode handles each update inside the request and answers 200 only once it
 on a failure it answers 500 and Telegram delivers the update again (the bot drops an update it
 has already applied). So any number of processes behind one URL can share the work, and a
 process that dies mid-update loses nothing. Polling mode is for development.
+
+Telegram being down does not take the service down: the bot starts in a background task
+(getMe, setMyCommands, then polling or setWebhook) and, when a call fails, tries again after
+2 s, 4 s, 8 s … at most every 5 minutes. Until it is ready ``/healthz`` reports the bot as
+``degraded`` and the webhook answers 503, so Telegram delivers the update again later.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -15,10 +22,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
+from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, Application
 
 from app.settings import Settings
-from intake.context import BOT, CONFIG, DB
+from intake.context import BOT, CONFIG, DB, BotInfo
 
 log = logging.getLogger("samverkan.bot")
 WEBHOOK_PATH = "/telegram/webhook"
@@ -29,6 +37,10 @@ TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
 #: (AIORateLimiter's default bucket lets 30 go at once and then 30 a second, which a sliding
 #: one-second window can count as more than 30.)
 MESSAGES_PER_SECOND = 29
+#: The wait before the first retry of a failed start; it doubles up to RETRY_MAX_SECONDS.
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+START_TASK = "samverkan.bot.start"
 
 
 def build_application(settings: Settings) -> TelegramApplication:
@@ -59,17 +71,71 @@ def build_application(settings: Settings) -> TelegramApplication:
 
 
 def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup context that starts the bot with the web app and stops it before the database."""
+    """A cleanup context that starts the bot in the background and stops it before the database.
+
+    The context yields at once, so the web app serves while the Bot API is unreachable; the
+    start-up task retries with backoff until it succeeds or the app shuts down.
+    """
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        """Start the bot, yield while the app serves, then stop it."""
-        from bot.handlers import register, set_commands
+        """Start the bot in a task, yield while the app serves, then cancel or stop it."""
+        from bot.handlers import register
 
         application = build_application(settings)
-        register(application, app[DB])
+        register(application, app[DB], completed_link_days=settings.completed_link_days)
+        info = app[BOT]
+        info.status = "degraded"
+        task = asyncio.create_task(start_with_retries(application, settings, info), name=START_TASK)
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if info.application is not None:
+                info.application = None
+                await stop_application(application)
+                log.info("bot.stopped")
+            info.status = "off"
+
+    return ctx
+
+
+async def start_with_retries(
+    application: TelegramApplication, settings: Settings, info: BotInfo
+) -> None:
+    """Start the bot; on a failure wait (2 s doubling to 5 min) and try again, until it works."""
+    delay = RETRY_FIRST_SECONDS
+    attempt = 1
+    while True:
+        try:
+            await start_application(application, settings)
+        except Exception as error:  # noqa: BLE001 - whatever failed, the web app keeps serving
+            # InvalidToken's message contains the token: never log it.
+            reason = "the token was rejected" if isinstance(error, InvalidToken) else str(error)
+            reason = reason.replace(settings.telegram_token.reveal(), "***")
+            log.warning(
+                "bot.start_failed",
+                extra={"attempt": attempt, "error": type(error).__name__, "reason": reason,
+                       "retry_in": delay},
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            attempt += 1
+            continue
+        info.username = application.bot.username
+        info.application = application
+        info.status = "ok"
+        log.info("bot.started", extra={"mode": settings.telegram_mode, "attempt": attempt})
+        return
+
+
+async def start_application(application: TelegramApplication, settings: Settings) -> None:
+    """getMe, setMyCommands, start, then polling or setWebhook; undone when a step fails."""
+    from bot.handlers import set_commands
+
+    try:
         await application.initialize()
-        app[BOT].application = application
-        app[BOT].username = application.bot.username
         await set_commands(application)
         await application.start()
         if application.updater is not None:
@@ -80,29 +146,32 @@ def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIte
                 secret_token=settings.telegram_webhook_secret.reveal(),
                 allowed_updates=ALLOWED_UPDATES,
             )
-        log.info("bot.started", extra={"mode": settings.telegram_mode})
-        try:
-            yield
-        finally:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            app[BOT].application = None
-            log.info("bot.stopped")
+    except BaseException:
+        await stop_application(application)
+        raise
 
-    return ctx
+
+async def stop_application(application: TelegramApplication) -> None:
+    """Stop polling and the application, and close its HTTP clients, whatever had started."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    await application.bot.shutdown()  # also when getMe failed inside initialize()
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """POST /telegram/webhook: check the secret header, handle the update, then answer."""
+    """POST /telegram/webhook: check the secret, handle the update, answer (503 while starting)."""
     from bot.handlers import MalformedUpdate, process_update
 
     application = request.app[BOT].application
     expected = request.app[CONFIG].telegram_webhook_secret.encode()
     sent = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
-    if application is None or not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not hmac.compare_digest(sent, expected):
         return web.json_response({"ok": False}, status=403)
+    if application is None:  # still starting: Telegram delivers the update again later
+        return web.json_response({"ok": False}, status=503)
     try:
         data = await request.json()
     except ValueError:

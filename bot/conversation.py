@@ -66,8 +66,9 @@ WORDS = {
 class Conversation:
     """Runs the chat service for each update and sends its replies; see the module docstring."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, completed_link_days: int | None = None) -> None:
         self.db = db
+        self.completed_link_days = completed_link_days
 
     def handler(self, step: str) -> Handler:
         """A python-telegram-bot callback that hands ``step`` (or a button's) to the service."""
@@ -85,7 +86,14 @@ class Conversation:
         user = update.effective_user
         language = texts.guess_language(user.language_code if user else None)
         parsed = parse_input(update, context, step)
-        reply = await chat.handle_chat_update(self.db, update.update_id, chat_id, language, parsed)
+        reply = await chat.handle_chat_update(
+            self.db,
+            update.update_id,
+            chat_id,
+            language,
+            parsed,
+            completed_link_days=self.completed_link_days,
+        )
         if reply is None:
             log.info("bot.update_repeated", extra={"update": update.update_id})
             return

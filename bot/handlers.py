@@ -1,6 +1,6 @@
 """The survey bot's handlers: which update runs which step (:mod:`bot.steps`).
 
-``register(application, db)`` is called by the composition root (``app.telegram``).
+``register(application, db, completed_link_days=...)`` is called by the composition root (``app.telegram``).
 Only private chats are served; the bot never asks who a participant is, the invitation token of
 the deep link (``/start TOKEN``) is the only link between a chat and a participant.
 """
@@ -54,9 +54,17 @@ COMMANDS = (
 )
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any], db: Database) -> None:
-    """Add the survey's handlers and the error handler to ``application``."""
-    conversation = Conversation(db)
+def register(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    db: Database,
+    *,
+    completed_link_days: int | None = None,
+) -> None:
+    """Add the survey's handlers and the error handler to ``application``.
+
+    ``completed_link_days``: days after completion that a survey's link still works in the chat.
+    """
+    conversation = Conversation(db, completed_link_days=completed_link_days)
     private = filters.ChatType.PRIVATE
     on = conversation.handler
 

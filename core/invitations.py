@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.errors import NotAllowed
 from core.i18n import N_
@@ -20,6 +20,10 @@ class InvitationError(NotAllowed):
         ),
         "in_telegram": N_("Du har redan börjat svara i Telegram. Fortsätt gärna där."),
         "on_web": N_("Du har redan börjat svara på webbsidan. Fortsätt gärna där."),
+        "closed": N_(
+            "Enkäten är avslutad och länken gäller inte längre. Tack för dina svar! Vill du att"
+            " dina svar tas bort, kontakta teamet så raderar de dem."
+        ),
     }
 
     def __init__(self, reason: str) -> None:
@@ -28,13 +32,32 @@ class InvitationError(NotAllowed):
 
 
 def check_usable(
-    revoked_at: datetime | None, expires_at: datetime, *, completed: bool, now: datetime
+    revoked_at: datetime | None,
+    expires_at: datetime,
+    *,
+    completed: bool,
+    now: datetime,
+    completed_at: datetime | None = None,
+    completed_link_days: int | None = None,
 ) -> None:
-    """Raise :class:`InvitationError` when the invitation was revoked or has expired.
+    """Raise :class:`InvitationError` when the invitation was revoked, has expired or is closed.
 
-    A completed response stays reachable after expiry (to see the thanks or delete answers).
+    A completed response stays reachable after expiry (to see the thanks or delete answers)
+    for ``completed_link_days`` after ``completed_at``; then the link is ``closed`` (no answers
+    are shown; the team deletes them on request). None: a completed link never closes.
     """
     if revoked_at is not None:
         raise InvitationError("revoked")
     if expires_at <= now and not completed:
         raise InvitationError("expired")
+    if is_closed(completed_at, completed_link_days, now):
+        raise InvitationError("closed")
+
+
+def is_closed(
+    completed_at: datetime | None, completed_link_days: int | None, now: datetime
+) -> bool:
+    """Whether a response completed at ``completed_at`` is past its link's ``completed_link_days``."""
+    if completed_at is None or completed_link_days is None:
+        return False
+    return completed_at + timedelta(days=completed_link_days) <= now

@@ -21,6 +21,8 @@ class WebConfig:
     production: bool = False
     suppression_threshold: int = 5
     invitation_days: int = 30
+    #: Days after completion that a survey link still shows the thanks (then: closed).
+    completed_link_days: int = 7
     telegram_webhook_secret: str = ""
     referral_rate_per_hour: int = 30
     trusted_proxies: tuple[str, ...] = ()
@@ -30,10 +32,15 @@ class WebConfig:
 
 @dataclass
 class BotInfo:
-    """Filled in at start-up when the bot is on: its username, for t.me deep links."""
+    """Filled in at start-up when the bot is on: its username, for t.me deep links.
+
+    ``status`` is ``off`` (no bot token), ``degraded`` (starting, or the Bot API cannot be
+    reached yet: start-up keeps retrying) or ``ok`` (started; ``application`` is set).
+    """
 
     username: str | None = None
     application: Any = None
+    status: str = "off"
 
 
 DB = web.AppKey("db", Database)

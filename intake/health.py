@@ -1,4 +1,4 @@
-"""Monitoring: ``/healthz`` (is the database reachable) and ``/metrics`` (Prometheus text)."""
+"""Monitoring: ``/healthz`` (are the database and the bot up) and ``/metrics`` (Prometheus text)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ipaddress
 
 from aiohttp import web
 
-from intake.context import CONFIG, DB, METRICS
+from intake.context import BOT, CONFIG, DB, METRICS
 from intake.metrics import Metrics
 from intake.ratelimit import client_address
 from services.mail import mail_outbox_counts
@@ -17,10 +17,15 @@ __all__ = ["Metrics", "healthz", "metrics", "setup"]
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 with ``database: ok`` when the database answers, else 503."""
+    """200 with ``database: ok`` when the database answers, else 503; ``bot`` says how the bot is.
+
+    ``bot`` is ``ok``, ``off`` (no token) or ``degraded`` (the Bot API cannot be reached yet;
+    start-up keeps retrying). A degraded bot alone keeps 200: the web service itself is up.
+    """
+    bot = request.app[BOT].status
     if await request.app[DB].ping():
-        return web.json_response({"status": "ok", "database": "ok"})
-    return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok", "bot": bot})
+    return web.json_response({"status": "error", "database": "unreachable", "bot": bot}, status=503)
 
 
 def may_read_metrics(request: web.Request) -> bool:
@@ -45,7 +50,7 @@ async def metrics(request: web.Request) -> web.Response:
     except DATABASE_ERRORS:
         outbox = None
     return web.Response(
-        body=request.app[METRICS].render(outbox),
+        body=request.app[METRICS].render(outbox, bot=request.app[BOT].status),
         content_type="text/plain",
         charset="utf-8",
         headers={"X-Content-Type-Options": "nosniff"},

@@ -41,6 +41,10 @@ class Metrics:
             "samverkan_mail_outbox", "E-mail in the outbox by state (failed: given up).",
             ["state"], registry=self.registry,
         )  # fmt: skip
+        self.bot = Gauge(
+            "samverkan_bot_up", "1 when the Telegram bot is started; 0 while start-up is"
+            " retrying (degraded) or when the bot is off.", registry=self.registry,
+        )  # fmt: skip
         started = Gauge(
             "samverkan_process_start_time_seconds", "When this process started.",
             registry=self.registry,
@@ -59,8 +63,9 @@ class Metrics:
         if amount:
             self.events.labels(event).inc(amount)
 
-    def render(self, outbox: Mapping[str, int] | None = None) -> bytes:
-        """The Prometheus text exposition, with the outbox counts read just now."""
+    def render(self, outbox: Mapping[str, int] | None = None, bot: str = "off") -> bytes:
+        """The Prometheus text exposition, with the outbox counts and the bot's state of now."""
         for state, count in (outbox or {}).items():
             self.outbox.labels(state).set(count)
+        self.bot.set(1 if bot == "ok" else 0)
         return generate_latest(self.registry)

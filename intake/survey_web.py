@@ -24,11 +24,11 @@ from core.i18n import SURVEY_LANGUAGES
 from core.invitations import InvitationError
 from core.translations import language_name
 from intake import i18n
-from intake.context import DB
+from intake.context import CONFIG, DB
 from services import surveys
 from services.surveys import SurveyView
 
-STATUS_OF = {"unknown": 404, "expired": 410, "revoked": 410}
+STATUS_OF = {"unknown": 404, "expired": 410, "revoked": 410, "closed": 410}
 
 
 def _token(request: web.Request) -> str:
@@ -64,16 +64,24 @@ def _render(
     return response
 
 
+def _closes_after(request: web.Request) -> int:
+    """Days after completion that a link still works (``SAMVERKAN_COMPLETED_LINK_DAYS``)."""
+    return request.app[CONFIG].completed_link_days
+
+
 def _unavailable(request: web.Request, error: InvitationError) -> web.Response:
-    """The page for a link that cannot be used, saying why."""
+    """The page for a link that cannot be used, saying why (a closed survey has its own)."""
     context = {"message": error.render(i18n.gettext)}
-    return _render(request, "survey/unavailable.html", context, STATUS_OF.get(error.reason, 409))
+    template = "survey/closed.html" if error.reason == "closed" else "survey/unavailable.html"
+    return _render(request, template, context, STATUS_OF.get(error.reason, 409))
 
 
 async def show(request: web.Request) -> web.StreamResponse:
     """GET /enkat/{token}: the start page, the current question, or the thanks."""
     try:
-        view = await surveys.show_survey(request.app[DB], _token(request))
+        view = await surveys.show_survey(
+            request.app[DB], _token(request), completed_link_days=_closes_after(request)
+        )
     except InvitationError as error:
         return _unavailable(request, error)
     await _use_answer_language(request, view)
@@ -122,17 +130,17 @@ async def act(request: web.Request) -> web.StreamResponse:
     action, qid = str(form.get("action", "answer")), str(form.get("question", ""))
     values = [str(value) for value in form.getall("answer", [])]
     chosen = (await get_session(request)).get("lang")
-    db, token = request.app[DB], _token(request)
+    db, token, days = request.app[DB], _token(request), _closes_after(request)
     try:
         if action == "start":
-            view = await surveys.start_survey(db, token, chosen)
+            view = await surveys.start_survey(db, token, chosen, completed_link_days=days)
         else:
             wanted = flow.Action(action, qid, values, confirm_redacted=True)
-            view = await surveys.act_on_survey(db, token, wanted, chosen)
+            view = await surveys.act_on_survey(db, token, wanted, chosen, completed_link_days=days)
     except InvitationError as error:
         return _unavailable(request, error)
     except DomainError as error:
-        view = await surveys.show_survey(db, token)
+        view = await surveys.show_survey(db, token, completed_link_days=days)
         await _use_answer_language(request, view)
         return _render_view(request, view, error.render(i18n.gettext), values)
     if view.outcome.later and not view.completed:
@@ -144,7 +152,9 @@ async def act(request: web.Request) -> web.StreamResponse:
 async def confirm_delete(request: web.Request) -> web.StreamResponse:
     """GET /enkat/{token}/radera: ask before deleting the answers."""
     try:
-        view = await surveys.show_survey(request.app[DB], _token(request))
+        view = await surveys.show_survey(
+            request.app[DB], _token(request), completed_link_days=_closes_after(request)
+        )
     except InvitationError as error:
         return _unavailable(request, error)
     return _render(request, "survey/delete.html", {"started": view.started})
@@ -153,7 +163,9 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
 async def delete(request: web.Request) -> web.StreamResponse:
     """POST /enkat/{token}/radera: delete the participant's answers."""
     try:
-        await surveys.delete_answers(request.app[DB], _token(request))
+        await surveys.delete_answers(
+            request.app[DB], _token(request), completed_link_days=_closes_after(request)
+        )
     except InvitationError as error:
         return _unavailable(request, error)
     return _render(request, "survey/deleted.html", {})

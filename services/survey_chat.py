@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import survey_flow as flow
+from core.clock import utcnow
 from core.errors import DomainError
 from core.i18n import SURVEY_LANGUAGES
-from core.invitations import InvitationError
+from core.invitations import InvitationError, is_closed
 from services.surveys import apply_action, delete_state_answers
 from storage import invitations, surveys
 from storage.db import Database
@@ -84,12 +85,23 @@ class _Turn:
     state: SurveyState | None
     chat: ChatInput
     reply: ChatReply
+    completed_link_days: int | None = None
 
 
 async def handle_chat_update(
-    db: Database, update_id: int, chat_id: int, fallback_language: str, chat: ChatInput
+    db: Database,
+    update_id: int,
+    chat_id: int,
+    fallback_language: str,
+    chat: ChatInput,
+    *,
+    completed_link_days: int | None = None,
 ) -> ChatReply | None:
-    """Apply one update of a chat in one transaction; None when it was already applied."""
+    """Apply one update of a chat in one transaction; None when it was already applied.
+
+    A survey completed more than ``completed_link_days`` ago is closed: the chat says so and
+    how to have the answers deleted (by the team), and shows none of them.
+    """
     reply = ChatReply(fallback_language)
     try:
         async with db.transaction() as session:
@@ -101,7 +113,7 @@ async def handle_chat_update(
             state = await invitations.load_chat_state(session, chat_id)
             if state is not None and state.invitation.language:
                 reply.language = state.language
-            await step(_Turn(session, chat_id, state, chat, reply))
+            await step(_Turn(session, chat_id, state, chat, reply, completed_link_days))
     except DomainError as error:
         return ChatReply(reply.language, error=error)
     return reply
@@ -122,7 +134,9 @@ async def _start(turn: _Turn) -> None:
     """/start TOKEN: claim the invitation of the link, greet, and ask for the language."""
     if turn.chat.text.strip():
         token = turn.chat.text.strip()
-        turn.state = await invitations.claim_invitation(turn.session, token, chat_id=turn.chat_id)
+        turn.state = await invitations.claim_invitation(
+            turn.session, token, chat_id=turn.chat_id, completed_link_days=turn.completed_link_days
+        )
         if turn.state.invitation.language:
             turn.reply.language = turn.state.language
     await _where_we_are(turn, returning=True)
@@ -209,12 +223,14 @@ async def _stop_reminders(turn: _Turn) -> None:
 
 async def _ask_to_delete(turn: _Turn) -> None:
     """/radera: ask whether to delete all the participant's answers."""
+    _refuse_when_closed(turn)
     started = turn.state is not None and turn.state.started
     turn.reply.add(SAY, "confirm_delete" if started else "nothing_to_delete")
 
 
 async def _delete_confirmed(turn: _Turn) -> None:
     """Ja, ta bort: delete the participant's response and answers, and stop reminders."""
+    _refuse_when_closed(turn)
     if turn.state is None or not turn.state.started:
         turn.reply.add(EDIT, "nothing_to_delete")
         return
@@ -241,6 +257,7 @@ async def _where_we_are(turn: _Turn, *, returning: bool) -> None:
     if state is None:
         turn.reply.add(SAY, "need_link")
         return
+    _refuse_when_closed(turn)
     if state.completed:
         turn.reply.add(SAY, "already_answered")
         return
@@ -274,8 +291,16 @@ def _usable(turn: _Turn) -> SurveyState:
     """The chat's state, when its invitation can still be used."""
     if turn.state is None:
         raise InvitationError("unknown")
-    invitations.check_usable(turn.state)
+    invitations.check_usable(turn.state, completed_link_days=turn.completed_link_days)
     return turn.state
+
+
+def _refuse_when_closed(turn: _Turn) -> None:
+    """InvitationError ``closed`` when the chat's survey was completed too long ago."""
+    response = turn.state.response if turn.state is not None else None
+    completed_at = response.completed_at if response is not None else None
+    if is_closed(completed_at, turn.completed_link_days, utcnow()):
+        raise InvitationError("closed")
 
 
 def _stale(turn: _Turn) -> None:

@@ -89,38 +89,57 @@ async def delete_state_answers(session: AsyncSession, state: SurveyState) -> Non
 # --- The web page's operations, by invitation token -----------------------------------------
 
 
-async def show_survey(db: Database, token: str) -> SurveyView:
+async def show_survey(
+    db: Database, token: str, *, completed_link_days: int | None = None
+) -> SurveyView:
     """Where the participant of ``token`` is (InvitationError when the link cannot be used)."""
     async with db.transaction() as session:
-        state = await invitations.load_token_state(session, token)
+        state = await invitations.load_token_state(
+            session, token, completed_link_days=completed_link_days
+        )
         return await view_of(session, state)
 
 
-async def claim_invitation(db: Database, token: str, *, chat_id: int | None = None) -> SurveyView:
+async def claim_invitation(
+    db: Database, token: str, *, chat_id: int | None = None, completed_link_days: int | None = None
+) -> SurveyView:
     """Bind the invitation to the web page (or a chat), once; anyone else is refused."""
     async with db.transaction() as session:
-        state = await invitations.claim_invitation(session, token, chat_id=chat_id)
+        state = await invitations.claim_invitation(
+            session, token, chat_id=chat_id, completed_link_days=completed_link_days
+        )
         return await view_of(session, state)
 
 
-async def start_survey(db: Database, token: str, language: str | None) -> SurveyView:
+async def start_survey(
+    db: Database, token: str, language: str | None, *, completed_link_days: int | None = None
+) -> SurveyView:
     """Claim the invitation for the web page and start the survey in ``language``."""
     async with db.transaction() as session:
-        state = await invitations.claim_invitation(session, token)
+        state = await invitations.claim_invitation(
+            session, token, completed_link_days=completed_link_days
+        )
         if not state.started:
             await surveys.start_response(session, state, language or DEFAULT_LANGUAGE)
         return await view_of(session, state)
 
 
 async def act_on_survey(
-    db: Database, token: str, action: flow.Action, language: str | None = None
+    db: Database,
+    token: str,
+    action: flow.Action,
+    language: str | None = None,
+    *,
+    completed_link_days: int | None = None,
 ) -> SurveyView:
     """Apply one action to the current question; a stale one (another question) changes nothing.
 
     ``language``, when given and not the one answered in, becomes the survey's language.
     """
     async with db.transaction() as session:
-        state = await invitations.load_token_state(session, token)
+        state = await invitations.load_token_state(
+            session, token, completed_link_days=completed_link_days
+        )
         if not state.started:
             return await view_of(session, state, flow.Outcome(stale=True))
         outcome = flow.decide(state.position(), action)
@@ -161,10 +180,17 @@ async def finish_later(db: Database, token: str, qid: str) -> SurveyView:
     return await act_on_survey(db, token, flow.Action(flow.LATER, qid))
 
 
-async def delete_answers(db: Database, token: str) -> bool:
-    """Delete the participant's answers at their request (audited); False when there were none."""
+async def delete_answers(
+    db: Database, token: str, *, completed_link_days: int | None = None
+) -> bool:
+    """Delete the participant's answers at their request (audited); False when there were none.
+
+    Once a completed link has closed (InvitationError ``closed``) only the team can delete them.
+    """
     async with db.transaction() as session:
-        state = await invitations.load_token_state(session, token)
+        state = await invitations.load_token_state(
+            session, token, completed_link_days=completed_link_days
+        )
         if not state.started:
             return False
         await delete_state_answers(session, state)

@@ -145,11 +145,19 @@ async def latest_invitations(
 # --- Using ---------------------------------------------------------------------------------------
 
 
-def check_usable(state: SurveyState, now: datetime | None = None) -> None:
-    """Raise :class:`InvitationError` when the invitation was revoked or has expired."""
+def check_usable(
+    state: SurveyState, now: datetime | None = None, *, completed_link_days: int | None = None
+) -> None:
+    """Raise :class:`InvitationError` when the invitation was revoked, has expired or is closed
+    (completed more than ``completed_link_days`` ago; None: never)."""
     invitation = state.invitation
     check_invitation(
-        invitation.revoked_at, invitation.expires_at, completed=state.completed, now=now or utcnow()
+        invitation.revoked_at,
+        invitation.expires_at,
+        completed=state.completed,
+        now=now or utcnow(),
+        completed_at=state.response.completed_at if state.response is not None else None,
+        completed_link_days=completed_link_days,
     )
 
 
@@ -166,15 +174,21 @@ async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
 
 
 async def claim_invitation(
-    session: AsyncSession, token: str, *, chat_id: int | None = None, now: datetime | None = None
+    session: AsyncSession,
+    token: str,
+    *,
+    chat_id: int | None = None,
+    now: datetime | None = None,
+    completed_link_days: int | None = None,
 ) -> SurveyState:
     """Bind the invitation to a Telegram chat (``chat_id``) or the web page (None), once.
 
-    The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`.
+    The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`,
+    as does everyone once a completed link has closed (see :func:`check_usable`).
     """
     now = now or utcnow()
     state = await state_of(session, await _locked_by_token(session, token))
-    check_usable(state, now)
+    check_usable(state, now, completed_link_days=completed_link_days)
     invitation = state.invitation
     if invitation.claimed_at is None:
         invitation.claimed_at, invitation.telegram_chat_id = now, chat_id
@@ -184,10 +198,12 @@ async def claim_invitation(
     return state
 
 
-async def load_token_state(session: AsyncSession, token: str) -> SurveyState:
+async def load_token_state(
+    session: AsyncSession, token: str, *, completed_link_days: int | None = None
+) -> SurveyState:
     """The web page's view of an invitation (row locked), without claiming it."""
     state = await state_of(session, await _locked_by_token(session, token))
-    check_usable(state)
+    check_usable(state, completed_link_days=completed_link_days)
     if state.invitation.telegram_chat_id is not None:
         raise InvitationError("in_telegram")
     return state

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from app.commands import UserError
 from app.main import keyring_for
@@ -43,14 +43,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def bot_username(settings: Settings) -> str:
-    """The bot's username, from getMe at the configured Bot API URL."""
+    """The bot's username, from getMe at the configured Bot API URL (UserError when it fails)."""
+    where = settings.telegram_api_url
     try:
-        async with Bot(settings.telegram_token.reveal(), base_url=settings.telegram_api_url) as bot:
+        async with Bot(settings.telegram_token.reveal(), base_url=where) as bot:
             return str(bot.username)
-    except TelegramError as error:
-        raise UserError(
-            f"the Telegram Bot API at {settings.telegram_api_url} answered: {error}"
-        ) from None
+    except InvalidToken:  # its message holds the token: never print it
+        problem = f"Telegrams Bot API på {where} godtar inte SAMVERKAN_TELEGRAM_TOKEN"
+    except NetworkError as error:
+        problem = f"Telegrams Bot API på {where} svarar inte ({error})"
+    except (TelegramError, OSError) as error:
+        problem = f"Telegrams Bot API på {where} svarade med ett fel ({error})"
+    problem = " ".join(problem.replace(settings.telegram_token.reveal(), "***").split())
+    raise UserError(f"{problem}; ingen inbjudan skapades (försök igen, eller --channel web)")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage import invitations
@@ -15,6 +16,7 @@ from storage.db import Database
 from storage.models import Invitation
 from tests.factories import make_enrolled_participant, make_team
 from tests.fakes.telegram_api import FakeBotApi
+from tests.servers import free_port
 
 SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
 TOKEN = r"[A-Za-z0-9_-]{32}"
@@ -98,4 +100,28 @@ async def test_mistakes_are_reported_on_one_line(
     assert unknown[0] == 1 and unknown[2] == "samverkan: Ingen deltagare har referensen N-404.\n"
     assert no_bot[0] == 1 and "SAMVERKAN_TELEGRAM_TOKEN" in no_bot[2]
     assert both[0] == 2
+    assert await stored_token_hashes(db) == []
+
+
+@pytest.mark.parametrize("failure", ["unreachable", "server error", "wrong token"])
+async def test_when_getme_fails_invite_prints_one_line_and_creates_nothing(
+    db: Database, settings_env: dict[str, str], failure: str
+) -> None:
+    await make_team(db)
+    await make_enrolled_participant(db, "N-001")
+    async with FakeBotApi() as api:
+        env = {
+            **settings_env,
+            "SAMVERKAN_TELEGRAM_TOKEN": "1:wrong" if failure == "wrong token" else api.token,
+            "SAMVERKAN_TELEGRAM_API_URL": api.base_url,
+        }
+        if failure == "unreachable":
+            env["SAMVERKAN_TELEGRAM_API_URL"] = f"http://127.0.0.1:{free_port()}/bot"
+        api.fail_next("getMe", 500)
+        status, out, err = await samverkan(env, "invite", "N-001", "--team", "norr")
+
+    assert (status, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith("samverkan: Telegrams Bot API på http://127.0.0.1:")
+    assert "ingen inbjudan skapades" in line and "wrong" not in line
     assert await stored_token_hashes(db) == []

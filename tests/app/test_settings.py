@@ -82,3 +82,10 @@ def test_environment_wins_over_dotenv_which_wins_over_defaults(tmp_path: Path) -
 def test_plain_postgresql_urls_get_the_async_driver(tmp_path: Path) -> None:
     s = load({"SAMVERKAN_DATABASE_URL": "postgresql://u@h/db"}, tmp_path)
     assert s.database_url.reveal() == "postgresql+asyncpg://u@h/db"
+
+
+def test_a_completed_survey_link_closes_after_seven_days_unless_set(tmp_path: Path) -> None:
+    assert load({}, tmp_path).completed_link_days == 7
+    assert load({"SAMVERKAN_COMPLETED_LINK_DAYS": "30"}, tmp_path).completed_link_days == 30
+    with pytest.raises(SettingsError, match="SAMVERKAN_COMPLETED_LINK_DAYS"):
+        load({"SAMVERKAN_COMPLETED_LINK_DAYS": "0"}, tmp_path)

@@ -8,19 +8,23 @@ answers only after handling it, so replies have arrived when ``write`` or ``pres
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from app.main import create_app
 from app.settings import Secret, Settings
 from app.telegram import WEBHOOK_PATH
+from intake.context import BOT
 from storage import invitations
 from storage.db import Database
 from storage.models import Team
@@ -48,12 +52,28 @@ def bot_settings(settings: Settings, api: FakeBotApi, *, mode: str = "polling") 
     )
 
 
+async def bot_ready(app: web.Application, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait until the bot's background start-up has finished (``/healthz`` says ``bot: ok``)."""
+    deadline = time.monotonic() + timeout
+    while app[BOT].status != "ok":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bot did not start in {timeout:g} s: {app[BOT].status}")
+        await asyncio.sleep(0.01)
+
+
 @asynccontextmanager
-async def serving(settings: Settings, db: Database) -> AsyncIterator[TestServer]:
-    """The whole service on a free port until the block ends (then stopped like a process)."""
+async def serving(
+    settings: Settings, db: Database, *, wait_for_bot: bool = True
+) -> AsyncIterator[TestServer]:
+    """The whole service on a free port until the block ends (then stopped like a process).
+
+    The bot starts in the background; unless ``wait_for_bot`` is False this waits until it has.
+    """
     server = TestServer(create_app(settings, database=db))
     await server.start_server()
     try:
+        if wait_for_bot:
+            await bot_ready(server.app)
         yield server
     finally:
         await server.close()

@@ -66,6 +66,10 @@ class FakeBotApi(BotApiMethods):
         """Answer the next call of ``method`` (e.g. ``editMessageText``) with this error."""
         self._failures.setdefault(method.lower(), []).append(ApiError(status, description))
 
+    def clear_failures(self) -> None:
+        """Forget the errors queued by :meth:`fail_next`: every method answers normally again."""
+        self._failures.clear()
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port; port 0 picks a free one."""
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES)

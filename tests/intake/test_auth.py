@@ -25,7 +25,7 @@ async def test_healthz_reports_the_database(aiohttp_client, settings, db) -> Non
     client = await aiohttp_client(create_app(settings, database=db))
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {"status": "ok", "database": "ok", "bot": "off"}
 
 
 async def test_login_with_the_right_password_opens_the_team_pages(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from app.main import create_app
 from app.settings import Secret
 from app.telegram import SECRET_HEADER, WEBHOOK_PATH
+from tests.bot.conftest import bot_ready
 from tests.fakes.telegram_api import FakeBotApi
 
 WEBHOOK_SECRET = "webhook-secret-for-property-tests"
@@ -56,7 +57,9 @@ async def bot_client(aiohttp_client, settings, db) -> AsyncIterator[object]:  # 
             settings, telegram_token=Secret(api.token), telegram_api_url=api.base_url,
             telegram_mode="webhook", telegram_webhook_secret=Secret(WEBHOOK_SECRET),
         )  # fmt: skip
-        yield await aiohttp_client(create_app(webhook_settings, database=db))
+        client = await aiohttp_client(create_app(webhook_settings, database=db))
+        await bot_ready(client.app)
+        yield client
 
 
 @EXAMPLES
@@ -67,7 +70,7 @@ async def test_healthz_always_answers_the_documented_json(client, params, header
 
     assert response.status == 200
     assert response.content_type == "application/json"
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {"status": "ok", "database": "ok", "bot": "off"}
 
 
 @EXAMPLES

@@ -26,6 +26,7 @@ from app.settings import Secret
 from storage import invitations
 from storage.db import Database
 from storage.models import Answer, Referral, StaffUser, Team
+from tests.bot.conftest import bot_ready
 from tests.factories import (
     make_enrolled_participant,
     make_person_with_history,
@@ -217,6 +218,7 @@ async def world(aiohttp_server, settings, db) -> AsyncIterator[World]:  # type: 
         )  # fmt: skip
         app = create_app(full, database=db)
         server = await aiohttp_server(app)
+        await bot_ready(app)
         browsers = {role: Browser(str(server.make_url(""))) for role in ROLES}
         for role, browser in browsers.items():
             if role in USERS:
