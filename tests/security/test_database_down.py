@@ -77,13 +77,15 @@ async def test_healthz_says_503_while_down_and_everything_works_again_without_re
 ) -> None:
     token = csrf_from(await (await client.get("/remiss")).text())
     assert (await client.get("/healthz")).status == 200
+    review = await client.post("/remiss", data={"_csrf": token, **referral_form()})
+    reviewed = dict(_hidden_fields(await review.text()))
 
     await proxy.cut()
     down = await client.get("/healthz")
-    page = await client.post("/remiss", data={"_csrf": token, **referral_form()})
+    page = await client.post("/remiss/skicka", data=reviewed, allow_redirects=False)
 
     assert down.status == 503
-    assert await down.json() == {"status": "error", "database": "unreachable"}
+    assert await down.json() == {"status": "error", "database": "unreachable", "bot": "off"}
     assert page.status == 503 and "Försök igen" in await page.text()
 
     await proxy.start()
@@ -95,10 +97,14 @@ async def test_healthz_says_503_while_down_and_everything_works_again_without_re
 
 
 async def test_the_form_keeps_what_was_typed_while_the_database_is_down(client, proxy) -> None:
+    """The review needs no database (the teams are kept); sending does, and keeps every value."""
     token = csrf_from(await (await client.get("/remiss")).text())
+    review = await client.post("/remiss", data={"_csrf": token, **referral_form()})
     await proxy.cut()
 
-    page = await client.post("/remiss", data={"_csrf": token, **referral_form()})
+    page = await client.post(
+        "/remiss/skicka", data=dict(_hidden_fields(await review.text())), allow_redirects=False
+    )
 
     html = await page.text()
     assert page.status == 503 and "Försök igen" in html
