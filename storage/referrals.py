@@ -1,12 +1,15 @@
 """Referral queries: store a new referral, load one for a member of staff, record a move.
 
 The operations that use these (:mod:`services.referrals`) hold the transaction, check the
-rules and write the audit log. A member of staff sees only their own team's referrals:
+rules and write the audit log. Storing a new referral is synchronous code on a plain
+:class:`~sqlalchemy.orm.Session`, run by :meth:`storage.db.Database.run_transaction` in one
+thread hop on SQLite and through ``run_sync`` on PostgreSQL. A member of staff sees only their own team's referrals:
 another team's referral is :class:`NotFound`, as if it did not exist.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.access import Staff
 from core.clock import SWEDEN
@@ -25,12 +29,24 @@ from core.referral_form import ReferralDraft
 from core.referrals import Status
 from storage.crypto import keyring
 from storage.db import Database
-from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
+from storage.models import (
+    AuditEntry,
+    Consent,
+    OutboxMessage,
+    Participant,
+    Referral,
+    ReferralEvent,
+    StaffUser,
+    Team,
+)
+from storage.outbox import Mail
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 REFERRALS = cast(Table, Referral.__table__)
 EVENTS = cast(Table, ReferralEvent.__table__)
 CONSENTS = cast(Table, Consent.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
 #: Reference codes: no 0/O, 1/I/L, so they can be read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 #: How far ahead an enrolment may be dated (a start agreed at the introductory visit).
@@ -75,8 +91,8 @@ async def find_submission(db: Database, submission_key: str) -> StoredReferral |
     return StoredReferral(row[0], row[1], row[2], row[3], created=False) if row else None
 
 
-async def insert_referral(
-    session: AsyncSession,
+def insert_referral(
+    session: Session,
     draft: ReferralDraft,
     submission_key: str,
     language: str,
@@ -89,54 +105,70 @@ async def insert_referral(
     Plain inserts of the mapped tables (their column types still encrypt), no unit of work:
     a new referral has nothing to track, and each insert is one round trip.
     """
-    team_id, team_name, recipients = await _team_and_coordinators(session, draft.team)
+    team_id, team_name, recipients = _team_and_coordinators(session, draft.team)
     reference = new_reference()
     consents = consent_drafts(
         draft.consent, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
         now=now, versions=consent_versions,
     )  # fmt: skip
-    participant_id = await _insert(
-        session, PARTICIPANTS, _participant_row(draft, team_id, reference)
-    )
+    participant_id = _insert(session, PARTICIPANTS, _participant_row(draft, team_id, reference))
     referral = _referral_row(draft, team_id, participant_id, reference, now)
     referral.update(submission_key=submission_key, form_language=language)
-    referral_id = await _insert(session, REFERRALS, referral)
-    await session.execute(
+    referral_id = _insert(session, REFERRALS, referral)
+    session.execute(
         insert(EVENTS),
         [{"referral_id": referral_id, "to_status": Status.RECEIVED.value, "at": now}],
     )
     if consents:
         rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
-        await session.execute(insert(CONSENTS), rows)
+        session.execute(insert(CONSENTS), rows)
     return StoredReferral(
         referral_id, reference, team_id, team_name, created=True,
         participant_id=participant_id, consents=len(consents), coordinator_emails=recipients,
     )  # fmt: skip
 
 
-async def _team_and_coordinators(
-    session: AsyncSession, team_code: str
-) -> tuple[int, str, tuple[str, ...]]:
+def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, tuple[str, ...]]:
     """The team's id and name and its active coordinators' e-mails; NotFound if no such team."""
     coordinator = and_(
         StaffUser.team_id == Team.id, StaffUser.role == "coordinator", StaffUser.active
     )
-    rows = (
-        await session.execute(
-            select(Team.id, Team.name, StaffUser.email)
-            .outerjoin(StaffUser, coordinator)
-            .where(Team.code == team_code)
-            .order_by(StaffUser.email)
-        )
+    rows = session.execute(
+        select(Team.id, Team.name, StaffUser.email)
+        .outerjoin(StaffUser, coordinator)
+        .where(Team.code == team_code)
+        .order_by(StaffUser.email)
     ).all()
     if not rows:
         raise NotFound(N_("Teamet finns inte."), field="team")
     return rows[0][0], rows[0][1], tuple(row[2] for row in rows if row[2] is not None)
 
 
-async def _insert(session: AsyncSession, table: Table, row: dict[str, Any]) -> int:
+def record_submission(
+    session: Session, referral: StoredReferral, detail: Mapping[str, Any], mail: Mail,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The audit entry of a new referral and its queued e-mail, in the caller's transaction.
+
+    The same rows as :func:`storage.audit.record` and :func:`services.mail.queue_mail` write
+    (those take an async session), as plain inserts; no mail row when nobody is to be told.
+    """
+    about = {"team_id": referral.team_id, "object_type": "referral",
+             "object_id": referral.referral_id}  # fmt: skip
+    audit = {"at": now, "actor": "public", "actor_user_id": None, "action": "referral.submitted",
+             "detail": dict(detail), **about}  # fmt: skip
+    session.execute(insert(AUDIT), [audit])
+    recipients = [address for address in mail.recipients if address]
+    if recipients:
+        session.execute(insert(OUTBOX), [{
+            "kind": "referral.new", "recipients": json.dumps(recipients), "subject": mail.subject,
+            "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
+        }])  # fmt: skip
+
+
+def _insert(session: Session, table: Table, row: dict[str, Any]) -> int:
     """Insert one row into ``table``; its new id."""
-    return int((await session.execute(insert(table).returning(table.c.id), [row])).scalar_one())
+    return int(session.execute(insert(table).returning(table.c.id), [row]).scalar_one())
 
 
 def _consent_row(consent: ConsentDraft, participant_id: int, referral_id: int) -> dict[str, Any]:
