@@ -28,7 +28,7 @@ from core.referral_form import ReferralDraft
 from core.referrals import Status, check_transition, trial_period_end
 from core.translations import translate_to
 from services.mail import queue_mail
-from storage import audit
+from storage import audit, outbox
 from storage import referrals as stored
 from storage.crypto import keyring
 from storage.db import Database
@@ -95,8 +95,12 @@ def _record_submission(
     session: Session, referral: StoredReferral, language: str, public_url: str, now: datetime
 ) -> None:
     """The audit entry of a new referral and the coordinators' e-mail (no personal data)."""
-    detail = {"participant_id": referral.participant_id, "consents": referral.consents,
-              "language": language}  # fmt: skip
+    audit.record_sync(
+        session, "referral.submitted", at=now, actor="public", object_type="referral",
+        object_id=referral.referral_id, team_id=referral.team_id,
+        detail={"participant_id": referral.participant_id, "consents": referral.consents,
+                "language": language},
+    )  # fmt: skip
     link = f"{public_url.rstrip('/')}/team/remisser/{referral.referral_id}"
     mail = Mail(
         referral.coordinator_emails,
@@ -105,7 +109,12 @@ def _record_submission(
         f"Logga in och läs den här:\n{link}\n\n"
         "Meddelandet innehåller inga personuppgifter.\n",
     )
-    stored.record_submission(session, referral, detail, mail, now)
+    recipients = tuple(address for address in mail.recipients if address)
+    if recipients:  # as services.mail.queue_mail does
+        outbox.add_sync(
+            session, "referral.new", Mail(recipients, mail.subject, mail.body), now=now,
+            team_id=referral.team_id, object_type="referral", object_id=referral.referral_id,
+        )  # fmt: skip
 
 
 async def move_referral(

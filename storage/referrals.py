@@ -9,7 +9,6 @@ another team's referral is :class:`NotFound`, as if it did not exist.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,24 +28,12 @@ from core.referral_form import ReferralDraft
 from core.referrals import Status
 from storage.crypto import keyring
 from storage.db import Database
-from storage.models import (
-    AuditEntry,
-    Consent,
-    OutboxMessage,
-    Participant,
-    Referral,
-    ReferralEvent,
-    StaffUser,
-    Team,
-)
-from storage.outbox import Mail
+from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 REFERRALS = cast(Table, Referral.__table__)
 EVENTS = cast(Table, ReferralEvent.__table__)
 CONSENTS = cast(Table, Consent.__table__)
-AUDIT = cast(Table, AuditEntry.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
 #: Reference codes: no 0/O, 1/I/L, so they can be read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 #: How far ahead an enrolment may be dated (a start agreed at the introductory visit).
@@ -142,28 +129,6 @@ def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, 
     if not rows:
         raise NotFound(N_("Teamet finns inte."), field="team")
     return rows[0][0], rows[0][1], tuple(row[2] for row in rows if row[2] is not None)
-
-
-def record_submission(
-    session: Session, referral: StoredReferral, detail: Mapping[str, Any], mail: Mail,
-    now: datetime,
-) -> None:  # fmt: skip
-    """The audit entry of a new referral and its queued e-mail, in the caller's transaction.
-
-    The same rows as :func:`storage.audit.record` and :func:`services.mail.queue_mail` write
-    (those take an async session), as plain inserts; no mail row when nobody is to be told.
-    """
-    about = {"team_id": referral.team_id, "object_type": "referral",
-             "object_id": referral.referral_id}  # fmt: skip
-    audit = {"at": now, "actor": "public", "actor_user_id": None, "action": "referral.submitted",
-             "detail": dict(detail), **about}  # fmt: skip
-    session.execute(insert(AUDIT), [audit])
-    recipients = [address for address in mail.recipients if address]
-    if recipients:
-        session.execute(insert(OUTBOX), [{
-            "kind": "referral.new", "recipients": json.dumps(recipients), "subject": mail.subject,
-            "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
-        }])  # fmt: skip
 
 
 def _insert(session: Session, table: Table, row: dict[str, Any]) -> int:

@@ -24,6 +24,7 @@ from services.referrals import (
     move_referral,
     submit_referral,
 )
+from storage import audit
 from storage import referrals as referrals_module
 from storage.crypto import Keyring, install_keyring, keyring
 from storage.db import Database
@@ -228,7 +229,7 @@ async def test_a_failure_halfway_stores_nothing(db, teams, monkeypatch) -> None:
         raise RuntimeError("disk full")
 
     # after the person, the referral, its event and consents, before the audit entry and mail
-    monkeypatch.setattr(referrals_module, "record_submission", broken)
+    monkeypatch.setattr(audit, "record_sync", broken)
     with pytest.raises(RuntimeError):
         await make_referral(db)
     for model in (Participant, Referral, ReferralEvent, Consent):
