@@ -151,10 +151,11 @@ class Database:
         runs in one worker thread on a synchronous connection to the same file (same pragmas,
         BEGIN IMMEDIATE, after this process's earlier writers): one thread hop for the whole
         transaction, where an async session makes several for every statement. On PostgreSQL
-        the same function runs on an async session through ``run_sync``.
+        (and an in-memory SQLite, which a second engine would not see) the same function runs
+        in :meth:`transaction` through ``run_sync``.
         """
-        if self.dialect != "sqlite":
-            async with self.sessions() as session, session.begin():
+        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            async with self.transaction() as session:
                 return await session.run_sync(work)
         writer = self._writer()
         async with self._writers:
