@@ -122,6 +122,20 @@ class Visit:
 Scenario = Callable[[Visit], Awaitable[None]]
 
 
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Load runs made at the same time (against several servers) as one run."""
+    timings = Timings()
+    for result in results:
+        part = result.timings
+        timings.iterations += part.iterations
+        for step, took in part.steps.items():
+            timings.steps[step] += took
+        timings.errors += part.errors
+        timings.first_error = timings.first_error or part.first_error
+        timings.succeeded_total += part.succeeded_total
+    return LoadResult(sum(r.clients for r in results), results[0].seconds, timings)
+
+
 def visitor_addresses() -> Iterator[str]:
     """Loopback source addresses, one per new visitor: 127.1.0.1, 127.1.0.2, …"""
     address = FIRST_VISITOR_ADDRESS

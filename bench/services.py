@@ -72,8 +72,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def service_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a `samverkan` process: this one's, with the service's settings."""
+def service_env(
+    database_url: str, data_dir: Path, root: Path = ROOT, **extra: str
+) -> dict[str, str]:
+    """The environment of a `samverkan` process: this one's, with the service's settings.
+
+    ``root`` is the source tree the process imports (another checkout, to measure a "before").
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKAN_")}
     env.update(
         SAMVERKAN_DATABASE_URL=database_url,
@@ -81,7 +86,7 @@ def service_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, st
         SAMVERKAN_DATA_DIR=str(data_dir),
         SAMVERKAN_ENV="production",
         SAMVERKAN_PUBLIC_URL="http://127.0.0.1:8080",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
     )
     env.update(extra)
     return env

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.access import Staff
 from core.clock import today_in_sweden, utcnow
@@ -27,7 +28,7 @@ from core.referral_form import ReferralDraft
 from core.referrals import Status, check_transition, trial_period_end
 from core.translations import translate_to
 from services.mail import queue_mail
-from storage import audit
+from storage import audit, outbox
 from storage import referrals as stored
 from storage.crypto import keyring
 from storage.db import Database
@@ -60,14 +61,17 @@ async def submit_referral(
     """
     now = now or utcnow()
     key = f"{submission_key}.{_content_digest(draft)}"
+
+    def store(session: Session) -> StoredReferral:
+        referral = stored.insert_referral(
+            session, draft, key, language, consent_language, consent_versions, now
+        )
+        _record_submission(session, referral, language, public_url, now)
+        return referral
+
     for _attempt in range(3):
         try:
-            async with db.transaction() as session:
-                referral = await stored.insert_referral(
-                    session, draft, key, language, consent_language, consent_versions, now
-                )
-                await _record_submission(session, referral, language, public_url, now)
-                return _receipt(referral)
+            return _receipt(await db.run_transaction(store))
         except IntegrityError:
             existing = await stored.find_submission(db, key)
             if existing is not None:
@@ -87,13 +91,12 @@ def _receipt(referral: StoredReferral) -> Submission:
                       referral.created)  # fmt: skip
 
 
-async def _record_submission(
-    session: AsyncSession, referral: StoredReferral, language: str, public_url: str,
-    now: datetime,
-) -> None:  # fmt: skip
+def _record_submission(
+    session: Session, referral: StoredReferral, language: str, public_url: str, now: datetime
+) -> None:
     """The audit entry of a new referral and the coordinators' e-mail (no personal data)."""
-    await audit.record(
-        session, "referral.submitted", actor="public", object_type="referral",
+    audit.record_sync(
+        session, "referral.submitted", at=now, actor="public", object_type="referral",
         object_id=referral.referral_id, team_id=referral.team_id,
         detail={"participant_id": referral.participant_id, "consents": referral.consents,
                 "language": language},
@@ -106,8 +109,12 @@ async def _record_submission(
         f"Logga in och läs den här:\n{link}\n\n"
         "Meddelandet innehåller inga personuppgifter.\n",
     )
-    await queue_mail(session, "referral.new", mail, team_id=referral.team_id,
-                     object_type="referral", object_id=referral.referral_id, now=now)  # fmt: skip
+    recipients = tuple(address for address in mail.recipients if address)
+    if recipients:  # as services.mail.queue_mail does
+        outbox.add_sync(
+            session, "referral.new", Mail(recipients, mail.subject, mail.body), now=now,
+            team_id=referral.team_id, object_type="referral", object_id=referral.referral_id,
+        )  # fmt: skip
 
 
 async def move_referral(

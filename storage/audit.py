@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.models import AuditEntry
 
@@ -35,6 +36,27 @@ async def record(
             detail=dict(detail or {}),
         )
     )
+
+
+def record_sync(
+    session: Session,
+    action: str,
+    *,
+    at: datetime,
+    actor: str,
+    user_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    team_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`record` for synchronous code (``Database.run_transaction``), as a plain insert."""
+    table: Table = AuditEntry.__table__  # type: ignore[assignment]
+    session.execute(insert(table), [{
+        "at": at, "actor": actor, "actor_user_id": user_id, "action": action,
+        "object_type": object_type, "object_id": object_id, "team_id": team_id,
+        "detail": dict(detail or {}),
+    }])  # fmt: skip
 
 
 async def count_since(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,7 +20,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
 
 #: What an unreachable or failing database raises, for adapters that show a "try later" page.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
@@ -59,6 +63,30 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+def _configure_sqlite(engine: Engine) -> None:
+    """The per-connection pragmas, and BEGIN (IMMEDIATE) issued by us, on a SQLite engine."""
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # pysqlite's own transaction handling is turned off so BEGIN IMMEDIATE is ours.
+    event.listen(
+        engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None)
+    )
+    event.listen(engine, "begin", _begin)
+
+
+def _sqlite_writer(url: URL) -> sessionmaker[Session]:
+    """Synchronous sessions on the same SQLite file as ``url``, with the same settings."""
+    engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
+    _configure_sqlite(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _write_now(writer: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """``work`` in a SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
+    with writer() as session, session.begin():
+        session.connection(execution_options={IMMEDIATE: True})
+        return work(session)
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the per-connection settings this service relies on."""
     parsed = make_url(url)
@@ -66,15 +94,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        sync_engine = engine.sync_engine
-        event.listen(sync_engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling is turned off so BEGIN IMMEDIATE is ours.
-        event.listen(
-            sync_engine,
-            "connect",
-            lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None),
-        )
-        event.listen(sync_engine, "begin", _begin)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(
         url,
@@ -95,6 +115,9 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     _probe: AsyncEngine | None = field(default=None, repr=False, compare=False)
+    _sync_writer: tuple[AsyncEngine, sessionmaker[Session]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -121,6 +144,40 @@ class Database:
             await session.connection(execution_options={IMMEDIATE: True})
             yield session
 
+    async def run_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` (synchronous code) in one write transaction; committed on success.
+
+        For a short transaction whose statements need nothing from the event loop. On SQLite it
+        runs in one worker thread on a synchronous connection to the same file (same pragmas,
+        BEGIN IMMEDIATE, after this process's earlier writers): one thread hop for the whole
+        transaction, where an async session makes several for every statement. On PostgreSQL
+        (and an in-memory SQLite, which a second engine would not see) the same function runs
+        in :meth:`transaction` through ``run_sync``.
+        """
+        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            async with self.transaction() as session:
+                return await session.run_sync(work)
+        writer = self._writer()
+        async with self._writers:
+            job = asyncio.ensure_future(asyncio.to_thread(_write_now, writer, work))
+            try:
+                return await asyncio.shield(job)
+            finally:
+                if not job.done():  # cancelled: the thread still holds the write lock
+                    await asyncio.wait([job])
+
+    def _writer(self) -> sessionmaker[Session]:
+        """Synchronous sessions on this engine's SQLite file, made on first use."""
+        if self._sync_writer is None or self._sync_writer[0] is not self.engine:
+            self._close_writer()  # the engine was replaced (tests do that)
+            self._sync_writer = (self.engine, _sqlite_writer(self.engine.url))
+        return self._sync_writer[1]
+
+    def _close_writer(self) -> None:
+        if self._sync_writer is not None:
+            self._sync_writer[1].kw["bind"].dispose()
+            self._sync_writer = None
+
     async def ping(self, seconds: float = 5.0) -> bool:
         """True when the database answers ``SELECT 1`` within ``seconds``.
 
@@ -139,4 +196,5 @@ class Database:
     async def close(self) -> None:
         if self._probe is not None:
             await self._probe.dispose()
+        self._close_writer()
         await self.engine.dispose()

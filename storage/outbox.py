@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -43,6 +44,15 @@ async def add(session: AsyncSession, kind: str, mail: Mail, *, now: datetime, **
     table = OutboxMessage.__table__
     result = await session.execute(insert(OutboxMessage).returning(table.c.id), [row])
     return int(result.scalar_one())
+
+
+def add_sync(session: Session, kind: str, mail: Mail, *, now: datetime, **about: Any) -> None:
+    """:func:`add` for synchronous code (``Database.run_transaction``), as a plain insert."""
+    row = {
+        "kind": kind, "recipients": json.dumps(list(mail.recipients)), "subject": mail.subject,
+        "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
+    }  # fmt: skip
+    session.execute(insert(OutboxMessage.__table__), [row])
 
 
 async def claim_due(

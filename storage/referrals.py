@@ -1,7 +1,9 @@
 """Referral queries: store a new referral, load one for a member of staff, record a move.
 
 The operations that use these (:mod:`services.referrals`) hold the transaction, check the
-rules and write the audit log. A member of staff sees only their own team's referrals:
+rules and write the audit log. Storing a new referral is synchronous code on a plain
+:class:`~sqlalchemy.orm.Session`, run by :meth:`storage.db.Database.run_transaction` in one
+thread hop on SQLite and through ``run_sync`` on PostgreSQL. A member of staff sees only their own team's referrals:
 another team's referral is :class:`NotFound`, as if it did not exist.
 """
 
@@ -15,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.access import Staff
 from core.clock import SWEDEN
@@ -75,8 +78,8 @@ async def find_submission(db: Database, submission_key: str) -> StoredReferral |
     return StoredReferral(row[0], row[1], row[2], row[3], created=False) if row else None
 
 
-async def insert_referral(
-    session: AsyncSession,
+def insert_referral(
+    session: Session,
     draft: ReferralDraft,
     submission_key: str,
     language: str,
@@ -89,46 +92,40 @@ async def insert_referral(
     Plain inserts of the mapped tables (their column types still encrypt), no unit of work:
     a new referral has nothing to track, and each insert is one round trip.
     """
-    team_id, team_name, recipients = await _team_and_coordinators(session, draft.team)
+    team_id, team_name, recipients = _team_and_coordinators(session, draft.team)
     reference = new_reference()
     consents = consent_drafts(
         draft.consent, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
         now=now, versions=consent_versions,
     )  # fmt: skip
-    participant_id = await _insert(
-        session, PARTICIPANTS, _participant_row(draft, team_id, reference)
-    )
+    participant_id = _insert(session, PARTICIPANTS, _participant_row(draft, team_id, reference))
     referral = _referral_row(draft, team_id, participant_id, reference, now)
     referral.update(submission_key=submission_key, form_language=language)
-    referral_id = await _insert(session, REFERRALS, referral)
-    await session.execute(
+    referral_id = _insert(session, REFERRALS, referral)
+    session.execute(
         insert(EVENTS),
         [{"referral_id": referral_id, "to_status": Status.RECEIVED.value, "at": now}],
     )
     if consents:
         rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
-        await session.execute(insert(CONSENTS), rows)
+        session.execute(insert(CONSENTS), rows)
     return StoredReferral(
         referral_id, reference, team_id, team_name, created=True,
         participant_id=participant_id, consents=len(consents), coordinator_emails=recipients,
     )  # fmt: skip
 
 
-async def _team_and_coordinators(
-    session: AsyncSession, team_code: str
-) -> tuple[int, str, tuple[str, ...]]:
+def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, tuple[str, ...]]:
     """The team's id and name and who hears of a new referral (its active coordinators and
     the team's own list); NotFound if no such team, or the team takes no referrals."""
     coordinator = and_(
         StaffUser.team_id == Team.id, StaffUser.role == "coordinator", StaffUser.active
     )
-    rows = (
-        await session.execute(
-            select(Team.id, Team.name, StaffUser.email, Team.notify_emails)
-            .outerjoin(StaffUser, coordinator)
-            .where(Team.code == team_code, Team.accepts_referrals)
-            .order_by(StaffUser.email)
-        )
+    rows = session.execute(
+        select(Team.id, Team.name, StaffUser.email, Team.notify_emails)
+        .outerjoin(StaffUser, coordinator)
+        .where(Team.code == team_code, Team.accepts_referrals)
+        .order_by(StaffUser.email)
     ).all()
     if not rows:
         raise NotFound(N_("Teamet finns inte."), field="team")
@@ -137,9 +134,9 @@ async def _team_and_coordinators(
     return rows[0][0], rows[0][1], tuple(coordinators + extra)
 
 
-async def _insert(session: AsyncSession, table: Table, row: dict[str, Any]) -> int:
+def _insert(session: Session, table: Table, row: dict[str, Any]) -> int:
     """Insert one row into ``table``; its new id."""
-    return int((await session.execute(insert(table).returning(table.c.id), [row])).scalar_one())
+    return int(session.execute(insert(table).returning(table.c.id), [row]).scalar_one())
 
 
 def _consent_row(consent: ConsentDraft, participant_id: int, referral_id: int) -> dict[str, Any]:

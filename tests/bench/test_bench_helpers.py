@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bench import percentile
 from bench.intake_bench import hidden_fields, personnummer, referral_answers
-from bench.loadgen import check_loopback, visitor_addresses
+from bench.loadgen import LoadResult, Timings, check_loopback, combined, visitor_addresses
 from bench.run_all import cell
 from core.personnummer import parse_personnummer
 from core.referral_form import parse_referral_form
@@ -87,3 +87,18 @@ def test_the_load_generator_accepts_loopback_targets() -> None:
 )  # fmt: skip
 def test_table_cells_are_rounded_for_reading(value: object, shown: str) -> None:
     assert cell(value) == shown
+
+
+def test_load_runs_made_at_the_same_time_combine_into_one() -> None:
+    first, second = (
+        Timings(iterations=[0.1], errors=1, succeeded_total=3),
+        Timings(iterations=[0.2, 0.3], first_error="boom", succeeded_total=4),
+    )
+    first.steps["GET /"].append(0.1)
+    second.steps["GET /"] += [0.2, 0.3]
+    both = combined([LoadResult(25, 10.0, first), LoadResult(25, 10.0, second)])
+    assert (both.clients, both.completed, both.throughput) == (50, 3, 0.3)
+    assert (both.timings.errors, both.timings.first_error, both.timings.succeeded_total) == (
+        1, "boom", 7,
+    )  # fmt: skip
+    assert both.timings.steps["GET /"] == [0.1, 0.2, 0.3]

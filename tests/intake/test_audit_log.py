@@ -13,11 +13,11 @@ PACKAGES = ("app", "bot", "core", "intake", "reports", "services", "storage")
 
 
 def _is_audit_record(node: ast.AST) -> bool:
-    """True for a call ``audit.record(...)``."""
+    """True for a call ``audit.record(...)`` (or ``audit.record_sync(...)``)."""
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "record"
+        and node.func.attr in ("record", "record_sync")
         and isinstance(node.func.value, ast.Name)
         and node.func.value.id == "audit"
     )

@@ -225,10 +225,11 @@ async def test_protected_identity_stores_no_name_personnummer_or_phone(db, teams
 
 
 async def test_a_failure_halfway_stores_nothing(db, teams, monkeypatch) -> None:
-    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit, "record", broken)
+    # after the person, the referral, its event and consents, before the audit entry and mail
+    monkeypatch.setattr(audit, "record_sync", broken)
     with pytest.raises(RuntimeError):
         await make_referral(db)
     for model in (Participant, Referral, ReferralEvent, Consent):
