@@ -1,5 +1,6 @@
 """Shared fixtures: a migrated database (SQLite file, or PostgreSQL when
-``SAMVERKAN_TEST_DATABASE_URL`` is set), clean tables per test, settings and the web app.
+``SAMVERKAN_TEST_DATABASE_URL`` is set), clean tables per test, settings and the web app,
+and a folder of survey files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.settings import Settings, load_settings
-from storage import migrate
+from core import surveys as core
+from storage import migrate, surveys
 from storage.crypto import Keyring, install_keyring
 from storage.db import Database
 from storage.models import Base
@@ -121,3 +123,17 @@ def settings(settings_env: dict[str, str], tmp_path: Path) -> Settings:
 @pytest.fixture
 def random_email() -> str:
     return f"user-{secrets.token_hex(4)}@example.se"
+
+
+@pytest.fixture
+def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
+    default = core.default_survey_path().read_text(encoding="utf-8")
+    (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
+    reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
+    reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
+    (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
+    broken = default.replace("code: mycket_daligt", "code: uselt")
+    (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
+    return tmp_path

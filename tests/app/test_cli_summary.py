@@ -23,7 +23,7 @@ from app.commands import UserError
 from app.commands.summary import ProgressBar, check_destination
 from storage.db import Database
 from storage.models import AuditEntry, Participant
-from tests.factories import make_team
+from tests.common.teams import make_team
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ROOT / "tests" / "reports" / "data" / "records.csv"

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -14,28 +10,11 @@ from app.main import create_app
 from app.settings import load_settings
 from app.startup import check_before_serving
 from storage.models import Participant, StaffUser, Team
-from tests.app.test_invite import SAMVERKAN
-from tests.factories import PASSWORD, make_team, make_user
+from tests.common.cli import samverkan
+from tests.common.teams import PASSWORD, make_team, make_user
+from tests.common.web import csrf_from
 
 NEW_PASSWORD = "en lång mening om fjällen"
-
-
-async def samverkan(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, str, str]:
-    """Run the ``samverkan`` command; its exit status, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        SAMVERKAN, *args, env={**env, "PATH": os.environ["PATH"]},
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate(stdin.encode())
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 async def test_create_team_makes_a_team_and_refuses_a_taken_or_malformed_code(
@@ -70,11 +49,11 @@ async def test_on_an_empty_database_an_invited_staff_member_gets_to_the_board(
 
     client = await aiohttp_client(create_app(settings, database=db))
     path = link.removeprefix(settings_env["SAMVERKAN_PUBLIC_URL"])
-    token = csrf(await (await client.get(path)).text())
+    token = csrf_from(await (await client.get(path)).text())
     saved = await client.post(path, data={"_csrf": token, "password": NEW_PASSWORD,
                                           "password2": NEW_PASSWORD})  # fmt: skip
     assert saved.status == 200
-    token = csrf(await (await client.get("/team/login")).text())
+    token = csrf_from(await (await client.get("/team/login")).text())
     await client.post("/team/login", data={"_csrf": token, "email": "ny@example.se",
                                            "password": NEW_PASSWORD})  # fmt: skip
     assert (await client.get("/team/remisser", allow_redirects=False)).status == 200

@@ -9,9 +9,7 @@ The import's peak memory is read by the child process itself at exit.
 from __future__ import annotations
 
 import asyncio
-import html
 import os
-import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,14 +20,14 @@ from sqlalchemy import func, select
 from bench.import_bench import run_import, write_records
 from storage.db import Database
 from storage.models import Participant
-from tests.factories import make_team, referral_form
-from tests.security.clients import Browser, csrf_from
-from tests.servers import Server, free_port
+from tests.common.referrals import referral_form
+from tests.common.servers import Server, free_port
+from tests.common.teams import make_team
+from tests.common.web import Browser, csrf_from, hidden_fields
 
 ROWS = 20_000
 #: The import before issue 13 peaked at 267 MiB for 20 000 rows (1.1 GB for 100 000); now ~110.
 PEAK_KIB = 200 * 1024
-_HIDDEN = r'<input type="hidden" name="([^"]+)" value="([^"]*)"'
 REFUSAL = "samverkan serve kör mot samma SQLite-databas"
 
 
@@ -67,11 +65,11 @@ async def submit(browser: Browser) -> list[int]:
     """One referral, as a case worker sends it: form, review, send; each answer's status."""
     form = await browser.session.get(f"{browser.base_url}/remiss")
     page = await form.text()
-    fields = dict(re.findall(_HIDDEN, page))
+    fields = dict(hidden_fields(page))
     review = await browser.session.post(
         f"{browser.base_url}/remiss", data={**referral_form(), **fields, "_csrf": csrf_from(page)}
     )
-    hidden = [(n, html.unescape(v)) for n, v in re.findall(_HIDDEN, await review.text())]
+    hidden = hidden_fields(await review.text())
     sent = await browser.session.post(f"{browser.base_url}/remiss/skicka", data=hidden)
     await sent.read()
     return [form.status, review.status, sent.status]

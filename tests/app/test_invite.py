@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,26 +10,13 @@ from sqlalchemy import select
 from storage import invitations
 from storage.db import Database
 from storage.models import Invitation
-from tests.factories import make_enrolled_participant, make_team
+from tests.common.cli import samverkan
+from tests.common.servers import free_port
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
 from tests.fakes.telegram_api import FakeBotApi
-from tests.servers import free_port
 
-SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
 TOKEN = r"[A-Za-z0-9_-]{32}"
-
-
-async def samverkan(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run the ``samverkan`` command; its exit status, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        SAMVERKAN,
-        *args,
-        env={**env, "PATH": os.environ["PATH"]},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def stored_token_hashes(db: Database) -> list[str]:

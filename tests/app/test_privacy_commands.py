@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from pathlib import Path
 
 from sqlalchemy import select
 
 from storage.crypto import Keyring, install_keyring
 from storage.db import Database
 from storage.models import AuditEntry, Participant
+from tests.common.cli import samverkan
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team
 from tests.conftest import TEST_SECRET
-from tests.factories import make_person_with_history, make_team
 
-SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
 NEW_KEY = "a-brand-new-secret-key-" + "k" * 30
-
-
-async def samverkan(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run the ``samverkan`` command; its exit status, stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        SAMVERKAN, *args, env={**env, "PATH": os.environ["PATH"]},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_rotate_key_moves_everything_to_the_new_key(db: Database, settings_env) -> None:

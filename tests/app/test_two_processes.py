@@ -6,7 +6,6 @@ other, and what one process stores the other shows at once.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from collections.abc import AsyncIterator
@@ -15,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from tests.factories import make_team, make_user, referral_form
-from tests.security.clients import Browser, csrf_from
-from tests.servers import Server, free_port
+from tests.common.referrals import referral_form
+from tests.common.servers import Server, free_port
+from tests.common.teams import make_team, make_user
+from tests.common.web import Browser, csrf_from, hidden_fields
 
 
 @pytest.fixture
@@ -47,18 +47,17 @@ async def two_servers(
             await server.stop()
 
 
-_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 _REFERENCE = re.compile(r'<span class="reference">([^<]+)</span>')
 
 
 async def submit_referral(browser: Browser) -> str:
     """Form, review, send, receipt on ``browser``'s server; the reference on the receipt."""
     form = await (await browser.session.get(f"{browser.base_url}/remiss")).text()
-    fields = dict(_HIDDEN.findall(form))
+    fields = dict(hidden_fields(form))
     review = await browser.session.post(
         f"{browser.base_url}/remiss", data={**referral_form(), **fields, "_csrf": csrf_from(form)}
     )
-    hidden = [(n, html.unescape(v)) for n, v in _HIDDEN.findall(await review.text())]
+    hidden = hidden_fields(await review.text())
     sent = await browser.session.post(f"{browser.base_url}/remiss/skicka", data=hidden)
     match = _REFERENCE.search(await sent.text())
     assert sent.status == 200 and match, f"no receipt: {sent.status}"

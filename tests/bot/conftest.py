@@ -28,7 +28,8 @@ from intake.context import BOT
 from storage import invitations
 from storage.db import Database
 from storage.models import Team
-from tests.factories import make_enrolled_participant, make_team
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
 
 WEBHOOK_SECRET = "webhook-secret-for-tests"

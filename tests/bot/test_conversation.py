@@ -17,8 +17,8 @@ from core.translations import translate_to
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, Invitation, Response
 from tests.bot.conftest import Person, bot_settings, buttons, new_token, serving, webhook_url
+from tests.common.surveys import statements_run
 from tests.fakes.telegram_api import FakeBotApi
-from tests.storage.test_surveys import statements_run
 
 SURVEY = core.load_default_survey()
 

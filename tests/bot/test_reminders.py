@@ -19,7 +19,8 @@ from storage import invitations, surveys
 from storage.db import Database
 from storage.models import Invitation
 from tests.bot.conftest import bot_settings
-from tests.factories import make_enrolled_participant, make_team
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
 
 MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm (CET)

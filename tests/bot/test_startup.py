@@ -27,8 +27,8 @@ from tests.bot.conftest import (
     serving,
     webhook_url,
 )
+from tests.common.servers import free_port
 from tests.fakes.telegram_api import FakeBotApi
-from tests.servers import free_port
 
 
 @pytest.fixture(autouse=True)

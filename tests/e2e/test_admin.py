@@ -8,9 +8,9 @@ from typing import Any
 
 import pyotp
 
+from tests.common.teams import PASSWORD, make_team, make_user
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import PHONE
-from tests.factories import PASSWORD, make_team, make_user
 
 
 async def fits_and_is_accessible(page: Any, what: str) -> None:

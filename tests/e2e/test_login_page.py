@@ -1,7 +1,7 @@
 """The staff login page in a real browser: keyboard only, accessible on phone and desktop."""
 
+from tests.common.teams import PASSWORD, make_team, make_user
 from tests.e2e.axe import axe_violations, describe
-from tests.factories import PASSWORD, make_team, make_user
 
 
 async def test_login_page_has_no_axe_violations_on_a_phone(live_server, phone_page) -> None:

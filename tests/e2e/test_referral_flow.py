@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import today_in_sweden
+from tests.common.teams import PASSWORD, make_team, make_user
 from tests.e2e.axe import axe_violations, describe
-from tests.factories import PASSWORD, make_team, make_user
 
 SCREENSHOTS = os.environ.get("SAMVERKAN_SCREENSHOTS", "")
 

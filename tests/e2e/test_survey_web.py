@@ -10,9 +10,10 @@ from core import surveys as core
 from core.translations import translate_to
 from storage import invitations
 from storage.models import Answer, Response
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import PASSWORD, make_team, make_user
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import PHONE
-from tests.factories import PASSWORD, make_enrolled_participant, make_team, make_user
 
 SURVEY = core.load_default_survey()
 MIN_TARGET = 44  # CSS pixels: a comfortable touch target

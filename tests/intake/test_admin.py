@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from app.main import create_app
 from storage.models import AuditEntry, StaffUser, Team
-from tests.factories import logged_in, make_team, make_user
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+from tests.common.teams import make_team, make_user
+from tests.common.web import csrf_from, log_in
 
 
 async def client_as(aiohttp_client, settings, db, email: str):  # type: ignore[no-untyped-def]
     client = await aiohttp_client(create_app(settings, database=db))
-    await logged_in(client, email)
+    await log_in(client, email)
     return client
 
 
@@ -31,7 +24,7 @@ async def test_an_admin_creates_a_team_and_edits_its_settings_audited_old_and_ne
     client = await client_as(aiohttp_client, settings, db, "admin@example.se")
     page = await client.get("/team/admin/team")
     assert page.status == 200
-    token = csrf(await page.text())
+    token = csrf_from(await page.text())
 
     bad = await client.post("/team/admin/team", data={"_csrf": token, "code": "Söder!", "name": "X",
                                                       "trial_months": "3"})  # fmt: skip
@@ -74,7 +67,7 @@ async def test_a_coordinator_edits_only_their_own_team_and_cannot_create_one(
     text = await page.text()
     assert page.status == 200 and "Samverkansteam Norr" in text and "Team Syd" not in text
     assert (await client.get(f"/team/admin/team/{other.id}")).status == 404
-    created = await client.post("/team/admin/team", data={"_csrf": csrf(text), "code": "ny",
+    created = await client.post("/team/admin/team", data={"_csrf": csrf_from(text), "code": "ny",
                                                           "name": "Ny"})  # fmt: skip
     assert created.status == 403
 
@@ -98,7 +91,7 @@ async def test_a_coordinator_invites_staff_to_their_team_but_no_admin(
     page = await client.get("/team/admin/personal")
     text = await page.text()
     assert "annan@example.se" not in text
-    token = csrf(text)
+    token = csrf_from(text)
     admin = await client.post("/team/admin/personal", data={"_csrf": token, "email":
                               "chef@example.se", "role": "admin", "team": "norr"})  # fmt: skip
     other_team = await client.post("/team/admin/personal", data={"_csrf": token, "email":
@@ -117,7 +110,7 @@ async def test_an_admin_deactivates_an_account_from_the_page(aiohttp_client, set
     await make_user(db, "admin@example.se", role="admin", team=None)
     coach = await make_user(db, "coach@example.se")
     client = await client_as(aiohttp_client, settings, db, "admin@example.se")
-    token = csrf(await (await client.get("/team/admin/personal")).text())
+    token = csrf_from(await (await client.get("/team/admin/personal")).text())
     response = await client.post(f"/team/admin/personal/{coach.id}",
                                  data={"_csrf": token, "action": "deactivate"}, allow_redirects=False)  # fmt: skip
     assert response.status == 303

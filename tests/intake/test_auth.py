@@ -1,18 +1,11 @@
 """Staff login: argon2 passwords, CSRF, throttling, audit, session cookie flags."""
 
-import re
-
 from sqlalchemy import select
 
 from app.main import create_app
 from storage.models import AuditEntry
-from tests.factories import PASSWORD, make_team, make_user
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
+from tests.common.teams import PASSWORD, make_team, make_user
+from tests.common.web import csrf_from
 
 
 async def login_page_token(client) -> str:  # type: ignore[no-untyped-def]

@@ -15,14 +15,9 @@ from app.main import create_app
 from core.clock import today_in_sweden
 from storage.db import Database
 from storage.models import AuditEntry, Consent, Referral, ReferralEvent
-from tests.factories import (
-    logged_in,
-    make_referral,
-    make_referral_received_on,
-    make_team,
-    make_user,
-    table_rows,
-)
+from tests.common.referrals import make_referral, make_referral_received_on
+from tests.common.teams import make_team, make_user
+from tests.common.web import log_in, table_rows
 
 TODAY = today_in_sweden()
 
@@ -42,7 +37,7 @@ async def app(settings, db):  # type: ignore[no-untyped-def]
 async def coordinator(aiohttp_client, app):  # type: ignore[no-untyped-def]
     """A client logged in as the coordinator of norr, and its CSRF token."""
     client = await aiohttp_client(app)
-    return client, await logged_in(client, "samordnare@example.se")
+    return client, await log_in(client, "samordnare@example.se")
 
 
 async def post(client, token: str, path: str, **fields: str):  # type: ignore[no-untyped-def]
@@ -74,7 +69,7 @@ async def test_the_board_shows_a_new_referral_with_its_days_waiting(coordinator,
 async def test_staff_never_see_another_teams_referrals(aiohttp_client, app, db) -> None:
     submission = await make_referral(db)
     client = await aiohttp_client(app)
-    await logged_in(client, "coach@syd.example.se")
+    await log_in(client, "coach@syd.example.se")
     board = await (await client.get("/team/remisser?status=all")).text()
     assert submission.reference not in board
     assert (await client.get(f"/team/remisser/{submission.referral_id}")).status == 404
@@ -225,7 +220,7 @@ async def test_only_coordinators_print_a_log_extract_and_read_the_log(
 ) -> None:
     await make_referral(db)
     client = await aiohttp_client(app)
-    await logged_in(client, "coach@example.se")
+    await log_in(client, "coach@example.se")
     assert (await client.get("/team/deltagare/1/logg")).status == 403
     assert (await client.get("/team/logg")).status == 403
 
@@ -243,7 +238,7 @@ async def test_only_coordinators_see_the_links_to_the_log_extract_and_the_access
     page = f"/team/deltagare/{participant_id}"
     links = (f'href="{page}/logg"', f'href="{page}/registerutdrag"')
     coach = await aiohttp_client(app)
-    await logged_in(coach, "coach@example.se")
+    await log_in(coach, "coach@example.se")
 
     coordinators_page = await (await coordinators_client.get(page)).text()
     coachs_page = await (await coach.get(page)).text()

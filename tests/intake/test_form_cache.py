@@ -23,7 +23,7 @@ from intake.referral_fields import new_state
 from intake.referral_form import EMPTY_FORMS, TEAM_NAMES, EmptyForms
 from intake.web import request_context
 from services import referrals
-from tests.factories import make_team
+from tests.common.teams import make_team
 
 TEAM_SETS = {
     "no team": {},

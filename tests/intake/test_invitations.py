@@ -16,13 +16,9 @@ from intake.invitations import telegram_link, web_link
 from storage import invitations, surveys
 from storage.db import Database
 from storage.models import Invitation, Team
-from tests.factories import PASSWORD, make_enrolled_participant, make_team, make_user
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team, make_user
+from tests.common.web import csrf_from, log_in
 
 
 async def logged_in(aiohttp_client, settings, db, *, role="staff", bot_username=None):  # type: ignore[no-untyped-def]
@@ -31,10 +27,7 @@ async def logged_in(aiohttp_client, settings, db, *, role="staff", bot_username=
     app = create_app(settings, database=db)
     app[BOT].username = bot_username
     client = await aiohttp_client(app)
-    token = csrf_from(await (await client.get("/team/login")).text())
-    login = {"_csrf": token, "email": f"{role}@example.se", "password": PASSWORD}
-    response = await client.post("/team/login", data=login, allow_redirects=False)
-    assert response.status == 303
+    await log_in(client, f"{role}@example.se")
     return client
 
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.main import create_app
 from storage.models import AuditEntry
-from tests.factories import make_person_with_history, make_team, make_user
-from tests.security.clients import csrf_from, log_in
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team, make_user
+from tests.common.web import csrf_from, log_in
 
 
 async def test_a_coordinator_downloads_the_extract_with_the_button(

@@ -35,14 +35,10 @@ from storage.models import (
     StaffUser,
     Team,
 )
-from tests.factories import (
-    form_fields,
-    hidden_fields,
-    make_team,
-    make_user,
-    queued_mail,
-    referral_form,
-)
+from tests.common.mail import queued_mail
+from tests.common.referrals import referral_form
+from tests.common.teams import make_team, make_user
+from tests.common.web import form_fields, hidden_fields
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Mail goes through the outbox to a real SMTP server on 127.0.0.1 (aiosmtpd).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,16 +16,12 @@ from app.main import create_app
 from services.mail import Mailer, deliver_outbox
 from services.staff import deactivate_user, invite_staff
 from storage.models import AuditEntry, StaffSession
-from tests.factories import PASSWORD, make_team, make_user, staff_for
-from tests.mailbox import Inbox, free_port, link_in
+from tests.common.mail import Inbox, link_in
+from tests.common.servers import free_port
+from tests.common.teams import PASSWORD, make_team, make_user, staff_for
+from tests.common.web import csrf_from
 
 NEW_PASSWORD = "en lång mening om fjällen"
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -48,7 +43,7 @@ def mailer(settings_env: dict[str, str]) -> Mailer:
 
 
 async def log_in(client, email: str, password: str = PASSWORD, **headers: str) -> int:  # type: ignore[no-untyped-def]
-    token = csrf(await (await client.get("/team/login", headers=headers)).text())
+    token = csrf_from(await (await client.get("/team/login", headers=headers)).text())
     response = await client.post(
         "/team/login",
         data={"_csrf": token, "email": email, "password": password},
@@ -74,7 +69,7 @@ async def test_an_invited_person_sets_a_password_from_the_emailed_link_and_sees_
     page = await client.get(path)
     assert page.status == 200 and 'name="password2"' in await page.text()
     saved = await client.post(
-        path, data={"_csrf": csrf(await page.text()), "password": NEW_PASSWORD,
+        path, data={"_csrf": csrf_from(await page.text()), "password": NEW_PASSWORD,
                     "password2": NEW_PASSWORD},
     )  # fmt: skip
     assert saved.status == 200
@@ -95,7 +90,7 @@ async def test_short_common_and_different_passwords_are_refused_and_the_link_sti
                                  public_url=settings.public_url)  # fmt: skip
     path = invited.link.removeprefix(settings.public_url)
     client = await aiohttp_client(create_app(settings, database=db))
-    token = csrf(await (await client.get(path)).text())
+    token = csrf_from(await (await client.get(path)).text())
     for first, second in (("kort", "kort"), ("password1234", "password1234"),
                           (NEW_PASSWORD, NEW_PASSWORD + "x")):  # fmt: skip
         response = await client.post(path, data={"_csrf": token, "password": first,
@@ -129,7 +124,7 @@ async def test_a_forgotten_password_mail_goes_only_to_real_accounts_and_the_answ
     for email in ("coach@example.se", "ingen@example.se"):
         page = await client.get("/konto/glomt-losenord")
         response = await client.post("/konto/glomt-losenord",
-                                     data={"_csrf": csrf(await page.text()), "email": email})  # fmt: skip
+                                     data={"_csrf": csrf_from(await page.text()), "email": email})  # fmt: skip
         answers.append((response.status, await response.text()))
     assert answers[0] == answers[1]
     await deliver_outbox(db, mailer(settings_env), holder="test")
@@ -138,7 +133,7 @@ async def test_a_forgotten_password_mail_goes_only_to_real_accounts_and_the_answ
     assert [m[0] for m in inbox.messages] == [["coach@example.se"]]
 
     path = link_in(inbox.messages[0][1])
-    token = csrf(await (await client.get(path)).text())
+    token = csrf_from(await (await client.get(path)).text())
     await client.post(
         path, data={"_csrf": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
     )
@@ -155,7 +150,7 @@ async def test_a_cookie_copied_before_logout_does_not_work_afterwards(
     assert await log_in(client, "coach@example.se") == 303
     copied = {c.key: c.value for c in client.session.cookie_jar}["samverkan_session"]
     page = await (await client.get("/team/remisser")).text()
-    await client.post("/team/logout", data={"_csrf": csrf(page)})
+    await client.post("/team/logout", data={"_csrf": csrf_from(page)})
 
     client.session.cookie_jar.clear()
     replay = await client.get("/team/remisser", headers={"Cookie": f"samverkan_session={copied}"},

@@ -17,14 +17,9 @@ from reports.periods import last_half_year
 from services.importing import import_records, read_records
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, AuditEntry, Participant, Team
-from tests.factories import (
-    PASSWORD,
-    make_survey_response,
-    make_team,
-    make_user,
-    pass_second_factor,
-)
-from tests.intake.test_auth import csrf_from
+from tests.common.surveys import make_survey_response
+from tests.common.teams import make_team, make_user
+from tests.common.web import csrf_from, log_in
 
 RECORDS = Path(__file__).resolve().parents[1] / "reports" / "data" / "records.csv"
 H1_2025 = "period=egen&from=2025-01-01&to=2025-06-30"
@@ -57,15 +52,6 @@ async def person(db: Database, team: str, ref: str) -> int:
 @pytest.fixture
 async def client(aiohttp_client, settings, records: Database):  # type: ignore[no-untyped-def]
     return await aiohttp_client(create_app(settings, database=records))
-
-
-async def log_in(client, email: str = "coach@example.se") -> None:  # type: ignore[no-untyped-def]
-    token = csrf_from(await (await client.get("/team/login")).text())
-    response = await client.post(
-        "/team/login", data={"_csrf": token, "email": email, "password": PASSWORD}
-    )
-    response = await pass_second_factor(client, response)
-    assert response.status == 200
 
 
 def cells(html: str, label: str) -> list[str]:

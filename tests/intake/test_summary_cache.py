@@ -15,13 +15,10 @@ from reports.periods import Period
 from reports.summary_cache import SummaryCache
 from storage.db import Database
 from storage.models import Referral
-from tests.factories import (
-    logged_in,
-    make_referral_received_on,
-    make_survey_response,
-    make_team,
-    make_user,
-)
+from tests.common.referrals import make_referral_received_on
+from tests.common.surveys import make_survey_response
+from tests.common.teams import make_team, make_user
+from tests.common.web import log_in
 
 SPRING = Period(date(2026, 1, 1), date(2026, 6, 30))
 KEY = ("norr", SPRING, True)  # team norr, spring 2026, raw figures (no suppression)
@@ -107,7 +104,7 @@ async def test_a_theme_correction_on_the_page_gives_a_fresh_summary_at_once(
     await make_user(norr, "coach@example.se", team="norr")
     app = create_app(settings, database=norr)
     client = await aiohttp_client(app)
-    token = await logged_in(client, "coach@example.se")
+    token = await log_in(client, "coach@example.se")
     cache = app[SUMMARY_CACHE]
     assert (await cache.summary(norr, KEY))["survey"]["themes"]["social"] == 0
 

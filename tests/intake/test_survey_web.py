@@ -14,15 +14,11 @@ from core.translations import translate_to
 from storage import invitations
 from storage.db import Database
 from storage.models import Answer, Response
-from tests.factories import make_enrolled_participant, make_team
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
+from tests.common.web import csrf_from
 
 SURVEY = core.load_default_survey()
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "page has no CSRF field"
-    return match.group(1)
 
 
 def heading(html: str) -> str:

@@ -11,18 +11,13 @@ from sqlalchemy import select
 from app.main import create_app
 from app.settings import load_settings
 from storage.models import StaffUser
-from tests.factories import PASSWORD, make_team, make_user
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+from tests.common.teams import PASSWORD, make_team, make_user
+from tests.common.web import csrf_from
 
 
 async def password_step(client, email: str) -> str:  # type: ignore[no-untyped-def]
     """Log in with the password; where the login sends the person next."""
-    token = csrf(await (await client.get("/team/login")).text())
+    token = csrf_from(await (await client.get("/team/login")).text())
     response = await client.post("/team/login", allow_redirects=False,
                                  data={"_csrf": token, "email": email, "password": PASSWORD})  # fmt: skip
     assert response.status == 303
@@ -30,7 +25,7 @@ async def password_step(client, email: str) -> str:  # type: ignore[no-untyped-d
 
 
 async def post_code(client, path: str, code: str):  # type: ignore[no-untyped-def]
-    token = csrf(await (await client.get(path)).text())
+    token = csrf_from(await (await client.get(path)).text())
     return await client.post(path, data={"_csrf": token, "code": code}, allow_redirects=False)
 
 

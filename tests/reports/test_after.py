@@ -19,7 +19,7 @@ from reports.render_xlsx import render_xlsx
 from reports.summary import build_summary
 from storage.db import Database
 from storage.models import Participant, ProgressStep, Referral, Team
-from tests.factories import make_team
+from tests.common.teams import make_team
 
 YEAR_2025 = Period(date(2025, 1, 1), date(2025, 12, 31))
 

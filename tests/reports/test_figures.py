@@ -25,7 +25,8 @@ from reports.sql import medians
 from reports.survey_figures import survey_figures
 from storage.db import Database
 from storage.models import Participant, Referral, ReferralEvent, Team
-from tests.factories import make_survey_response, make_team
+from tests.common.surveys import make_survey_response
+from tests.common.teams import make_team
 
 H1_2025 = Period(date(2025, 1, 1), date(2025, 6, 30))
 

@@ -28,7 +28,7 @@ from reports.periods import Period
 from reports.summary import build_summary
 from services.importing import import_records, read_records
 from storage.db import Database
-from tests.factories import make_team
+from tests.common.teams import make_team
 
 DATA = Path(__file__).parent / "data"
 H1_2025 = Period(date(2025, 1, 1), date(2025, 6, 30))

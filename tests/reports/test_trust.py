@@ -22,7 +22,8 @@ from reports.render_md import render_markdown
 from reports.summary import build_summary, render_summary
 from storage.db import Database
 from storage.models import Answer, Participant, Referral, Response, Team
-from tests.factories import make_survey_response, make_team
+from tests.common.surveys import make_survey_response
+from tests.common.teams import make_team
 
 H1_2025 = Period(date(2025, 1, 1), date(2025, 6, 30))
 JUNE = local_midnight(date(2025, 6, 10)) + timedelta(hours=12)

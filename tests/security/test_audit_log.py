@@ -16,8 +16,9 @@ from services.retention import purge_expired
 from storage import audit, migrate
 from storage.db import Database
 from storage.models import AuditEntry
-from tests.factories import make_person_with_history, make_team, make_user
-from tests.security.clients import log_in
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team, make_user
+from tests.common.web import log_in
 
 
 async def one_entry(db: Database) -> int:

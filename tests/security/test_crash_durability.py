@@ -12,7 +12,6 @@ exactly once, with everything stored with it, and no form was stored twice.
 from __future__ import annotations
 
 import asyncio
-import html
 import os
 import re
 import time
@@ -26,16 +25,16 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import AuditEntry, Consent, Participant, Referral
-from tests.factories import make_team, referral_form
-from tests.security.clients import Browser, csrf_from
-from tests.servers import RETRYABLE, Server, free_port
+from tests.common.referrals import referral_form
+from tests.common.servers import RETRYABLE, Server, free_port
+from tests.common.teams import make_team
+from tests.common.web import Browser, csrf_from, hidden_fields
 
 CASE_WORKERS = 12
 KILLS = 3
 SECONDS_BETWEEN_KILLS = 2.5
 GIVE_UP_AFTER = 45.0  # seconds from the start: the test stays bounded even if things go wrong
 _REFERENCE = re.compile(r'<span class="reference">([^<]+)</span>')
-_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 @dataclass
@@ -76,12 +75,12 @@ class CaseWorker:
     async def send_one(self, browser: Browser) -> None:
         """Form → review → send → receipt; each step sent again after a broken connection."""
         form = await self.step(browser, "GET", "/remiss", expect=200)
-        fields = dict(_HIDDEN.findall(form))
+        fields = dict(hidden_fields(form))
         key = fields["submission_key"]
         self.outcome.attempted.add(key)
         review = await self.step(browser, "POST", "/remiss", expect=200,
                                  data={**referral_form(), **fields, "_csrf": csrf_from(form)})  # fmt: skip
-        sent_fields = [(name, html.unescape(value)) for name, value in _HIDDEN.findall(review)]
+        sent_fields = hidden_fields(review)
         await self.step(browser, "POST", "/remiss/skicka", expect=303, data=sent_fields)
         receipt = await self.step(browser, "GET", "/remiss/kvitto", expect=200)
         match = _REFERENCE.search(receipt)

@@ -19,9 +19,10 @@ from app.main import create_app
 from app.settings import Secret
 from storage.db import Database
 from storage.models import Referral
+from tests.common.referrals import referral_form
+from tests.common.teams import make_team
+from tests.common.web import csrf_from, hidden_fields
 from tests.conftest import PG_ENV
-from tests.factories import make_team, referral_form
-from tests.security.clients import csrf_from
 from tests.security.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(
@@ -59,17 +60,9 @@ async def send_referral(client, token: str) -> int:  # type: ignore[no-untyped-d
     review = await client.post("/remiss", data={"_csrf": token, **referral_form()})
     if review.status != 200:
         return review.status
-    fields = dict(_hidden_fields(await review.text()))
+    fields = dict(hidden_fields(await review.text()))
     sent = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
     return sent.status
-
-
-def _hidden_fields(html: str) -> list[tuple[str, str]]:
-    import html as html_lib
-    import re
-
-    return [(name, html_lib.unescape(value)) for name, value in
-            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)]  # fmt: skip
 
 
 async def test_healthz_says_503_while_down_and_everything_works_again_without_restart(

@@ -20,13 +20,11 @@ from core import surveys as core
 from storage import invitations, migrate, surveys
 from storage.db import Database
 from storage.models import Answer, Base, Participant, Referral
+from tests.common.people import make_person_with_history
+from tests.common.referrals import make_referral
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
 from tests.conftest import PG_ENV, clean_tables
-from tests.factories import (
-    make_enrolled_participant,
-    make_person_with_history,
-    make_referral,
-    make_team,
-)
 
 FORM = {
     "person_name": "Ylva Östergårdh", "person_phone": "073-918 27 36",

@@ -13,8 +13,8 @@ import pytest
 from app.main import create_app
 from intake import auth
 from intake.web import MAX_REQUEST_BYTES, TEMPLATES
-from tests.factories import make_team, make_user
-from tests.security.clients import csrf_from, log_in
+from tests.common.teams import make_team, make_user
+from tests.common.web import csrf_from, log_in
 
 PAGES = ["/remiss", "/team/login", "/healthz", "/metrics", "/sidan-finns-inte", "/static/app.css"]
 #: Form fields that hold personal data and so must never travel in a URL (a GET form).

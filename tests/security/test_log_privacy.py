@@ -21,15 +21,11 @@ from app.logs import JsonFormatter, configure_logging
 from app.main import create_app
 from services.mail import Mailer, deliver_outbox
 from storage.models import Referral
-from tests.factories import (
-    form_fields,
-    hidden_fields,
-    logged_in,
-    make_team,
-    make_user,
-    referral_form,
-)
-from tests.services.test_mail import Inbox, free_port
+from tests.common.mail import Inbox
+from tests.common.referrals import referral_form
+from tests.common.servers import free_port
+from tests.common.teams import make_team, make_user
+from tests.common.web import form_fields, hidden_fields, log_in
 
 SECRET_TEXTS = {
     "person_name": "Svea Loggström",
@@ -130,7 +126,7 @@ async def test_no_log_record_carries_personal_data_or_free_text(
         ).all()
 
     staff = await aiohttp_client(create_app(settings, database=db))
-    token = await logged_in(staff, "samordnare@example.se")
+    token = await log_in(staff, "samordnare@example.se")
 
     async def post(path: str, expected: int = 303, **data: str) -> None:
         response = await staff.post(path, data={"_csrf": token, **data}, allow_redirects=False)

@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from app.main import create_app
-from tests.factories import make_team, make_user
-from tests.security.clients import Browser
+from tests.common.teams import make_team, make_user
+from tests.common.web import Browser
 
 FORM = "application/x-www-form-urlencoded"
 BODIES = {

@@ -27,15 +27,12 @@ from storage import invitations
 from storage.db import Database
 from storage.models import Answer, Referral, StaffUser, Team
 from tests.bot.conftest import bot_ready
-from tests.factories import (
-    make_enrolled_participant,
-    make_person_with_history,
-    make_referral,
-    make_team,
-    make_user,
-)
+from tests.common.people import make_person_with_history
+from tests.common.referrals import make_referral
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team, make_user
+from tests.common.web import Browser
 from tests.fakes.telegram_api import FakeBotApi
-from tests.security.clients import Browser
 
 ROLES = ("anonymous", "staff_a", "coordinator_a", "staff_b", "admin")
 USERS = {"staff_a": ("a.staff@example.se", "staff", "norr"),

@@ -12,7 +12,8 @@ from services.access_export import SCHEMA, export_person, find_participant, may_
 from storage import audit
 from storage.db import Database
 from storage.models import AuditEntry
-from tests.factories import make_person_with_history, make_team
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team
 
 
 async def test_the_extract_holds_every_piece_of_personal_data_stored(db: Database) -> None:

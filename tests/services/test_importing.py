@@ -26,7 +26,8 @@ from storage.import_file import (
     stream_records,
 )
 from storage.models import AuditEntry, Participant, Referral, ReferralEvent
-from tests.factories import make_referral, make_team
+from tests.common.referrals import make_referral
+from tests.common.teams import make_team
 
 TODAY = date(2026, 1, 15)
 HEADER = ",".join(COLUMNS)

@@ -15,8 +15,8 @@ from services.invitations import (
 )
 from storage.db import Database
 from storage.models import AuditEntry, Invitation, Team
-from tests.factories import make_enrolled_participant, make_team, make_user
-from tests.storage.test_surveys import started, state_for
+from tests.common.surveys import make_enrolled_participant, started, state_for
+from tests.common.teams import make_team, make_user
 
 
 async def test_an_invitation_is_audited_with_who_made_it(db: Database) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from services.auth import LIMITS, log_in
 from storage import users
 from storage.models import AuditEntry
-from tests.factories import PASSWORD, make_team, make_user
+from tests.common.teams import PASSWORD, make_team, make_user
 
 
 async def test_a_burst_of_guesses_gets_exactly_the_allowed_number_checked(db) -> None:

@@ -10,8 +10,6 @@ import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,45 +20,13 @@ from core.referrals import Status
 from services.mail import MAX_ATTEMPTS, Mailer, deliver_outbox, retry_delay
 from services.referrals import move_referral
 from storage.db import Database
-from tests.factories import (
-    form_fields,
-    hidden_fields,
-    logged_in,
-    make_referral,
-    make_team,
-    make_user,
-    queued_mail,
-    referral_form,
-    staff_for,
-)
+from tests.common.mail import Inbox, queued_mail
+from tests.common.referrals import make_referral, referral_form
+from tests.common.servers import free_port
+from tests.common.teams import make_team, make_user, staff_for
+from tests.common.web import form_fields, hidden_fields, log_in
 
 PERSONAL_DATA = ("Sara", "Exempel", "19850312", "1231", "070-123", "Lena", "Handläggare")
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(
-            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
-        )  # type: ignore[arg-type]
-        return "250 OK"
-
-    async def wait_for(self, count: int) -> None:
-        """Wait (at most five seconds) until ``count`` messages have arrived."""
-        # The handler runs in aiosmtpd's own thread and loop, so an asyncio.Event cannot wake us.
-        async with asyncio.timeout(5):
-            while len(self.messages) < count:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -126,7 +92,7 @@ async def test_declining_mails_the_referrer_the_reason_but_never_the_team_note(
 ) -> None:
     submission = await make_referral(db)
     client = await aiohttp_client(app)
-    token = await logged_in(client, "coach@example.se")
+    token = await log_in(client, "coach@example.se")
     response = await client.post(
         f"/team/remisser/{submission.referral_id}/status",
         data={
@@ -207,7 +173,7 @@ async def test_a_message_that_keeps_failing_is_given_up_and_shown(
     [given_up] = await queued_mail(db)
     assert given_up.attempts == MAX_ATTEMPTS and given_up.failed_at is not None
     client = await aiohttp_client(create_app(settings, database=db))
-    await logged_in(client, "samordnare@example.se")
+    await log_in(client, "samordnare@example.se")
     page = await (await client.get(f"/team/remisser/{submission.referral_id}")).text()
     assert "kunde inte skickas" in page
     metrics = await (await client.get("/metrics")).text()

@@ -37,8 +37,10 @@ from storage.models import (
     ReferralEvent,
     StaffUser,
 )
+from tests.common.mail import queued_mail
+from tests.common.referrals import make_referral, referral_form
+from tests.common.teams import make_team, make_user
 from tests.conftest import TEST_SECRET
-from tests.factories import make_referral, make_team, make_user, queued_mail, referral_form
 
 TODAY = today_in_sweden()
 

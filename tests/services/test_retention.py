@@ -24,7 +24,8 @@ from storage.models import (
     Referral,
     ReferralEvent,
 )
-from tests.factories import make_person_with_history, make_team
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team
 
 TODAY = date(2026, 11, 22)  # the cutoff for 5 years is 2021-11-22
 

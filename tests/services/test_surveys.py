@@ -9,8 +9,8 @@ from core.survey_answers import AnswerError
 from services import surveys as services
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, AuditEntry, Invitation, Participant, Response
-from tests.factories import make_team
-from tests.storage.test_surveys import answer, answer_rows, started
+from tests.common.surveys import answer, answer_rows, started
+from tests.common.teams import make_team
 
 PHONE_TEXT = "Min coach var bra. Ring 070-123 45 67"
 

@@ -16,7 +16,9 @@ from services.teams import (
 )
 from storage.models import AuditEntry, Team
 from storage.referrals import team_names
-from tests.factories import make_referral, make_team, make_user, queued_mail, staff_for
+from tests.common.mail import queued_mail
+from tests.common.referrals import make_referral
+from tests.common.teams import make_team, make_user, staff_for
 
 
 async def test_a_team_code_is_lower_case_letters_digits_and_dashes_and_unique(db) -> None:

@@ -11,7 +11,8 @@ from core.themes import default_codebook
 from services.themes import correct_theme, set_quote_gloss
 from storage.db import Database
 from storage.models import Answer, AnswerTheme, AuditEntry, Team
-from tests.factories import make_enrolled_participant, make_survey_response, make_team, make_user
+from tests.common.surveys import make_enrolled_participant, make_survey_response
+from tests.common.teams import make_team, make_user
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from storage import invitations, surveys
 from storage.db import Database
 from storage.invitations import InvitationError
 from storage.models import Invitation, ProcessedUpdate
-from tests.factories import make_enrolled_participant, make_team
+from tests.common.surveys import make_enrolled_participant
+from tests.common.teams import make_team
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CHAT, OTHER_CHAT = 1001, 1002

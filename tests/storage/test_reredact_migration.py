@@ -8,7 +8,8 @@ from storage import migrate
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Answer, Participant
-from tests.factories import make_enrolled_participant, make_survey_response, make_team
+from tests.common.surveys import make_enrolled_participant, make_survey_response
+from tests.common.teams import make_team
 
 LEAKING = (
     "Anna Svensson ringde 070.123.45.67 och mejlade åsa.ström@kommun.se, "

@@ -11,8 +11,9 @@ from storage.crypto import Keyring, install_keyring
 from storage.db import Database
 from storage.models import Participant
 from storage.rotation import count_stale, encrypted_tables, rotate_keys
+from tests.common.people import make_person_with_history
+from tests.common.teams import make_team
 from tests.conftest import TEST_SECRET
-from tests.factories import make_person_with_history, make_team
 
 OLD = TEST_SECRET
 NEW = "the-new-secret-key-" + "n" * 40

@@ -1,55 +1,23 @@
 """Answering a survey: versions, the team's survey, answers as upserts, redaction, themes."""
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from core import surveys as core
 from core.errors import NotAllowed
 from storage import invitations, surveys
 from storage.db import Database
 from storage.models import (
-    Answer,
     AnswerTheme,
     Response,
     SurveyVersion,
 )
 from storage.surveys import SurveyState
-from tests.factories import make_enrolled_participant, make_team
-
-
-async def started(db: Database, person_ref: str = "N-001", language: str = "sv") -> str:
-    """An invitation claimed on the web and started in ``language``; its token."""
-    participant = await make_enrolled_participant(db, person_ref)
-    async with db.transaction() as session:
-        [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
-        state = await invitations.claim_invitation(session, new.token)
-        await surveys.start_response(session, state, language)
-    return new.token
-
-
-async def state_for(db: Database, token: str):  # type: ignore[no-untyped-def]
-    """The state read afresh, as the next page or message would."""
-    async with db.sessions() as session:
-        return await invitations.load_token_state(session, token)
-
-
-async def answer(db: Database, token: str, qid: str, raw: str | list[str]) -> None:
-    async with db.transaction() as session:
-        state = await invitations.load_token_state(session, token)
-        assert state.survey is not None
-        question = state.survey.question(qid)
-        await surveys.record_answer(session, state, question, core.parse_answer(question, raw))
-
-
-async def answer_rows(db: Database) -> list[tuple[str, object, str | None, bool, bool]]:
-    async with db.sessions() as session:
-        rows = await session.scalars(select(Answer).order_by(Answer.question_id))
-        return [(a.question_id, a.value, a.text, a.redacted, a.skipped) for a in rows]
+from tests.common.surveys import answer, answer_rows, started, state_for, statements_run
+from tests.common.teams import make_team
 
 
 @pytest.fixture
@@ -263,43 +231,7 @@ async def test_a_completed_response_takes_no_more_answers(db: Database, token: s
         await answer(db, token, core.Q_HEALTH, "daligt")
 
 
-# --- The team's own survey file ---------------------------------------------------------------
-
-
-@pytest.fixture
-def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
-    default = core.default_survey_path().read_text(encoding="utf-8")
-    (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
-    reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
-    reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
-    (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
-    broken = default.replace("code: mycket_daligt", "code: uselt")
-    (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
-    return tmp_path
-
-
 # --- What answering costs the database ---------------------------------------------------------
-
-
-@contextlib.contextmanager
-def statements_run(db: Database) -> Iterator[list[str]]:
-    """The SQL statements ``db`` runs in the block, first words only (``INSERT INTO answers``)."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        words = statement.split()
-        if words[0] in ("SELECT", "INSERT", "UPDATE", "DELETE"):
-            where = {"DELETE": 2, "INSERT": 2, "UPDATE": 1}.get(words[0])
-            table = words[words.index("FROM") + 1 if where is None else where]
-            seen.append(f"{words[0]} {table}")
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
 
 
 async def test_a_started_state_is_read_with_its_answers_in_one_query(

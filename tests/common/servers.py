@@ -1,4 +1,4 @@
-"""``samverkan serve`` as a real child process, for tests that kill, stop or run several."""
+"""Servers on loopback: a free port, and ``samverkan serve`` as a child process to kill or stop."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
-SAMVERKAN = str(Path(sys.executable).with_name("samverkan"))
+from tests.common.cli import SAMVERKAN
+
 RETRYABLE = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 
 

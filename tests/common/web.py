@@ -1,10 +1,14 @@
-"""Helpers for tests that drive the web app as a browser would: CSRF tokens and logging in."""
+"""The web app as a browser drives it: CSRF tokens, form fields, table cells, logging in."""
 
 from __future__ import annotations
 
+import html as html_module
 import re
+from typing import Any
 
-from tests.factories import PASSWORD, pass_second_factor
+import aiohttp
+
+from tests.common.teams import PASSWORD, next_recovery_code
 
 _CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
@@ -16,8 +20,55 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-async def log_in(client, email: str, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
-    """Log ``email`` in on ``client``; returns the session's CSRF token."""
+def form_fields(form: dict[str, str | list[str]]) -> list[tuple[str, str]]:
+    """A form dict as the (name, value) pairs a browser posts (one pair per ticked box)."""
+    return [
+        (name, value)
+        for name, values in form.items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+
+
+def hidden_fields(html: str) -> list[tuple[str, str]]:
+    """Every hidden input of a page, in order, unescaped."""
+    return [
+        (html_module.unescape(name), html_module.unescape(value))
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    ]
+
+
+def table_rows(html: str) -> list[dict[str, str]]:
+    """Each body row of the page's tables as {column label: cell text}, tags stripped."""
+    rows = []
+    for body in re.findall(r"<tbody[^>]*>(.*?)</tbody>", html, flags=re.S):
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S):
+            cells = re.findall(r'<td[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
+            rows.append({
+                html_module.unescape(label): html_module.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                for label, cell in cells
+            })  # fmt: skip
+    return rows
+
+
+async def pass_second_factor(client, response) -> Any:  # type: ignore[no-untyped-def]
+    """After a login answer, enter a recovery code when the code page is asked for.
+
+    ``client`` is an aiohttp test client or ClientSession; ``response`` the login's answer
+    (redirects followed or not). Returns the final answer.
+    """
+    location = response.headers.get("Location", "") if response.status == 303 else str(response.url)
+    if not location.endswith("/team/login/kod"):
+        return response
+    base = "" if hasattr(client, "server") else str(response.url).split("/team/")[0]
+    token = csrf_from(await (await client.get(base + "/team/login/kod")).text())
+    return await client.post(
+        base + "/team/login/kod", data={"_csrf": token, "code": next_recovery_code()},
+        allow_redirects=response.status != 303,
+    )  # fmt: skip
+
+
+async def log_in(client, email: str = "coach@example.se", password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
+    """Log ``email`` in on ``client`` (an aiohttp test client); returns the session's CSRF token."""
     token = csrf_from(await (await client.get("/team/login")).text())
     response = await client.post(
         "/team/login", data={"_csrf": token, "email": email, "password": password},
@@ -33,8 +84,6 @@ class Browser:
 
     def __init__(self, base_url: str, *, local_address: str | None = None) -> None:
         """``local_address`` (such as 127.0.0.7) makes the browser a different client address."""
-        import aiohttp
-
         self.base_url = base_url.rstrip("/")
         connector = aiohttp.TCPConnector(local_addr=(local_address, 0) if local_address else None)
         self.session = aiohttp.ClientSession(
