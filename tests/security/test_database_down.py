@@ -71,7 +71,7 @@ async def test_healthz_says_503_while_down_and_everything_works_again_without_re
     token = csrf_from(await (await client.get("/remiss")).text())
     assert (await client.get("/healthz")).status == 200
     review = await client.post("/remiss", data={"_csrf": token, **referral_form()})
-    reviewed = dict(_hidden_fields(await review.text()))
+    reviewed = dict(hidden_fields(await review.text()))
 
     await proxy.cut()
     down = await client.get("/healthz")
@@ -96,7 +96,7 @@ async def test_the_form_keeps_what_was_typed_while_the_database_is_down(client, 
     await proxy.cut()
 
     page = await client.post(
-        "/remiss/skicka", data=dict(_hidden_fields(await review.text())), allow_redirects=False
+        "/remiss/skicka", data=dict(hidden_fields(await review.text())), allow_redirects=False
     )
 
     html = await page.text()
