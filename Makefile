@@ -30,7 +30,7 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.dev
-	$(BIN)/mypy core reports
+	$(BIN)/mypy core reports storage services intake bot app
 
 test-sqlite: $(VENV)/.dev
 	env -u SAMVERKAN_TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider

@@ -97,7 +97,7 @@ def _instructions(language: str, question: core.Question, value: object) -> list
     t = texts.translate
     lines = []
     if question.kind == core.SCALE:
-        ends = {"min": question.min, "max": question.max}
+        ends: dict[str, object] = {"min": question.min, "max": question.max}
         ends["min_label"] = question.min_label.get(language) or question.min_label["sv"]
         ends["max_label"] = question.max_label.get(language) or question.max_label["sv"]
         lines.append(t(language, texts.SCALE_ENDS, **ends))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import NotAllowed
 from core.i18n import N_
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    """A created invitation with its token: shown once, never stored."""
+
+    invitation_id: int
+    participant_id: int
+    person_ref: str
+    token: str
+    expires_at: datetime
 
 
 class InvitationError(NotAllowed):

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from core.codes import ROLES, label
+from core.codes import END_REASONS, ROLES, label
 from core.errors import DomainError, FormErrors, NotAllowed, NotFound
 from core.i18n import N_
 from intake import auth, i18n
@@ -92,7 +92,7 @@ def _team_context(
     }  # fmt: skip
     return {
         "team": team, "values": current, "errors": errors,
-        "reasons": [(c, label(teams.END_REASONS, c, i18n.current_language()))
+        "reasons": [(c, label(END_REASONS, c, i18n.current_language()))
                     for c in teams.RESULT_REASON_CHOICES],
         "surveys": teams.survey_choices(),
     }  # fmt: skip
@@ -181,7 +181,7 @@ async def _staff_page(request: web.Request, errors: dict[str, str] | None = None
         "errors": errors or {},
         "values": values or {},
         "message": await take_flash(request),
-        "role_label": lambda role: i18n.gettext(ROLE_LABELS.get(role, role)),
+        "role_label": lambda role: i18n.gettext(ROLE_LABELS.get(role) or role),
     }
     return _render(request, "team/admin/staff.html", context, 422 if errors else 200)
 

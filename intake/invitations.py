@@ -15,12 +15,13 @@ import segno
 from aiohttp import web
 
 from core.errors import NotFound
+from core.invitations import NewInvitation
 from core.surveys import SurveyFileError
 from intake import auth, i18n
 from intake.context import BOT, CONFIG, DB
 from intake.team_pages import flash, path_id, register_globals, render, staff_of, take_flash
 from services import invitations
-from services.invitations import NewInvitation, TeamNotAllowed
+from services.invitations import TeamNotAllowed
 
 PAGE = "/team/enkater"
 

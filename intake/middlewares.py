@@ -156,7 +156,7 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-async def _form_of(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+async def _form_of(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:
     """The request's form; a body that cannot be read as one is a 400, never a 500."""
     try:
         return await request.post()

@@ -23,9 +23,9 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, String, and_, column, delete, insert, select, update, values
+from sqlalchemy import Select, String, Table, and_, column, delete, insert, select, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import local_midnight
@@ -55,9 +55,9 @@ __all__ = [
 
 #: The tables, written with Core statements: no ORM object (or identity map) per row.
 _PARTICIPANTS, _REFERRALS, _EVENTS = (
-    Participant.__table__,
-    Referral.__table__,
-    ReferralEvent.__table__,
+    cast(Table, Participant.__table__),
+    cast(Table, Referral.__table__),
+    cast(Table, ReferralEvent.__table__),
 )
 
 #: Rows stored per batch: a few statements each, memory flat, well under parameter limits.
@@ -190,7 +190,9 @@ async def _stored_records(
     return found
 
 
-def _participants_with(session: AsyncSession, team_id: int, refs: Sequence[str]) -> Select[Any]:
+def _participants_with(
+    session: AsyncSession, team_id: int, refs: Sequence[str]
+) -> Select[int, str]:
     """The query for the team's participants with these refs: (id, person_ref)."""
     query = select(Participant.id, Participant.person_ref)
     if session.get_bind().dialect.name != "postgresql":

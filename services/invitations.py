@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.access import Staff
 from core.errors import NotAllowed, NotFound
 from core.i18n import N_
+from core.invitations import NewInvitation
 from core.surveys import Survey
 from storage import audit, invitations, surveys
 from storage.db import Database
-from storage.invitations import NewInvitation
 from storage.models import Invitation, Participant, Response, Team
 
 

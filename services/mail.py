@@ -102,7 +102,8 @@ def retry_delay(attempts: int) -> timedelta | None:
     """How long to wait after the ``attempts``-th failed attempt; None: give up."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+    delay: timedelta = FIRST_RETRY * 2 ** (attempts - 1)
+    return min(delay, LONGEST_WAIT)
 
 
 @dataclass(frozen=True)

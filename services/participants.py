@@ -14,7 +14,8 @@ from core.codes import PROGRESS_STEPS, REVEAL_REASONS
 from core.consent import check_withdrawal
 from core.errors import DomainError, FormErrors, NotFound, field_error
 from core.i18n import N_
-from core.referrals import Status, clean_text
+from core.referral_form import clean_text
+from core.referrals import Status
 from storage import audit
 from storage.db import Database
 from storage.models import Consent, Participant, ProgressStep

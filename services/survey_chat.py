@@ -21,6 +21,7 @@ from core.clock import utcnow
 from core.errors import DomainError
 from core.i18n import SURVEY_LANGUAGES
 from core.invitations import InvitationError, is_closed
+from core.survey_model import AnswerValue, Question
 from services.surveys import apply_action, delete_state_answers
 from storage import invitations, surveys
 from storage.db import Database
@@ -58,8 +59,8 @@ class Show:
     text: str = ""
     notice: flow.Notice | None = None
     question_text: str = ""
-    question: flow.Question | None = None
-    answer: flow.AnswerValue | None = None
+    question: Question | None = None
+    answer: AnswerValue | None = None
 
 
 @dataclass

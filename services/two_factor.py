@@ -103,7 +103,7 @@ async def confirm_enrolment(
             )
         ).one()
         accepted = bool(stored.totp_secret) and await _check_code(session, stored, code, now)
-        full, codes = "", []
+        full, codes = "", list[str]()
         if accepted:
             full, codes = await _enrolled(session, stored, token, now)
     if not accepted:

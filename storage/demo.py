@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import luhn
 
 from core import surveys, themes
@@ -180,8 +181,8 @@ async def load_demo_data(
 
 
 async def _team_cases(
-    session, rng: random.Random, team: Team, anchor: date, counter: _Counter
-) -> None:  # type: ignore[no-untyped-def]
+    session: AsyncSession, rng: random.Random, team: Team, anchor: date, counter: _Counter
+) -> None:
     start = anchor - timedelta(days=3 * 365)
     per_month = 4.5 if team.code == "norr" else 3.0
     day = start
@@ -204,22 +205,23 @@ def _fresh_cases(anchor: date) -> list[tuple[date, list[tuple[str, date, str | N
     the board's first columns are never empty, whatever the random draws.
     """
     booked = anchor - timedelta(days=40)
-    waiting = [("received", booked, None), ("assessing", booked + timedelta(days=5), None),
+    waiting: list[tuple[str, date, str | None]] = [("received", booked, None), ("assessing", booked + timedelta(days=5), None),
                ("queued", booked + timedelta(days=12), None),
                ("visit_booked", anchor - timedelta(days=3), None)]  # fmt: skip
     yesterday = anchor - timedelta(days=1)
-    return [(booked, waiting), (yesterday, [("received", yesterday, None)])]
+    fresh: list[tuple[str, date, str | None]] = [("received", yesterday, None)]
+    return [(booked, waiting), (yesterday, fresh)]
 
 
 async def _one_case(
-    session,
+    session: AsyncSession,
     rng: random.Random,
     team: Team,
     received: date,
     anchor: date,
     number: int,
     history: list[tuple[str, date, str | None]] | None = None,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     gender = rng.choices(("kvinna", "man", "annat"), (55, 43, 2))[0]
     birth = date(
         rng.randint(anchor.year - 62, anchor.year - 18), rng.randint(1, 12), rng.randint(1, 28)
@@ -331,8 +333,12 @@ def _history(
 
 
 def _consents(
-    session, rng: random.Random, person: Participant, referral: Referral, received: date
-) -> None:  # type: ignore[no-untyped-def]
+    session: AsyncSession,
+    rng: random.Random,
+    person: Participant,
+    referral: Referral,
+    received: date,
+) -> None:
     method = rng.choices(("digital", "paper", "verbal"), (50, 40, 10))[0]
     kinds = [("information_sharing", party) for party in referral.contacts]
     if person.follow_up_consent:
@@ -358,8 +364,12 @@ def _consents(
 
 
 async def _surveys(
-    session, rng: random.Random, version: SurveyVersion, anchor: date, counter: _Counter
-) -> None:  # type: ignore[no-untyped-def]
+    session: AsyncSession,
+    rng: random.Random,
+    version: SurveyVersion,
+    anchor: date,
+    counter: _Counter,
+) -> None:
     codebook = themes.default_codebook()
     rows = (
         await session.execute(
@@ -369,6 +379,7 @@ async def _surveys(
         )
     ).all()
     for team_id, participant_id, start, end in rows:
+        assert start is not None  # (the query keeps enrolled referrals only)
         for half in range(1, 7):
             sent = anchor - timedelta(days=half * 182)
             if not (start + timedelta(days=60) <= sent and (end is None or sent <= end)):

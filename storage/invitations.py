@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.errors import NotFound
 from core.i18n import DEFAULT_LANGUAGE, N_
-from core.invitations import InvitationError
+from core.invitations import InvitationError, NewInvitation
 from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
 from storage.surveys import SurveyState, dialect_insert, state_of
@@ -38,17 +38,6 @@ def hash_token(token: str) -> str:
 
 
 # --- Creating ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewInvitation:
-    """A created invitation with its token: shown once, never stored."""
-
-    invitation_id: int
-    participant_id: int
-    person_ref: str
-    token: str
-    expires_at: datetime
 
 
 async def create_invitations(

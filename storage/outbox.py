@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def add_sync(session: Session, kind: str, mail: Mail, *, now: datetime, **about:
         "kind": kind, "recipients": json.dumps(list(mail.recipients)), "subject": mail.subject,
         "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
     }  # fmt: skip
-    session.execute(insert(OutboxMessage.__table__), [row])
+    session.execute(insert(cast(Table, OutboxMessage.__table__)), [row])
 
 
 async def claim_due(

@@ -84,7 +84,7 @@ async def count_attempt(session: AsyncSession, key: str, now: datetime, window: 
 
     A window older than ``window`` starts again at one.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stale = LoginThrottle.window_start < now - window
 

@@ -17,9 +17,10 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
+from core.invitations import NewInvitation
 from intake.invitations import telegram_link, web_link
 from services import invitations
-from services.invitations import NewInvitation, TeamNotAllowed
+from services.invitations import TeamNotAllowed
 from storage.crypto import install_keyring
 from storage.db import Database
 
