@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from html import unescape
 
 from sqlalchemy import event, select
 
@@ -23,6 +25,7 @@ from storage.models import (
     SurveyVersion,
     Team,
 )
+from tests.common.web import csrf_from
 
 
 async def make_enrolled_participant(
@@ -140,3 +143,34 @@ def statements_run(db: Database) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+def heading(html: str) -> str:
+    """The text of the page's h1, tags removed."""
+    match = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    assert match, "page has no h1"
+    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+class SurveyPage:
+    """A participant's browser on one survey link."""
+
+    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
+        self.client, self.page = client, f"/enkat/{token}"
+        self.html = ""
+        self.status = 0
+
+    async def open(self, query: str = "") -> str:
+        response = await self.client.get(self.page + query)
+        self.status, self.html = response.status, await response.text()
+        return self.html
+
+    async def submit(self, action: str = "answer", *answers: str, path: str = "") -> str:
+        """Post the form on the current page with ``answers`` and follow the redirect."""
+        data = [("_csrf", csrf_from(self.html)), ("action", action)]
+        question = re.search(r'name="question" value="([^"]+)"', self.html)
+        data += [("question", question.group(1))] if question else []
+        data += [("answer", answer) for answer in answers]
+        response = await self.client.post(self.page + path, data=data)
+        self.status, self.html = response.status, await response.text()
+        return self.html

@@ -14,57 +14,15 @@ from core.translations import translate_to
 from storage import invitations
 from storage.db import Database
 from storage.models import Answer, Response
-from tests.common.surveys import make_enrolled_participant
-from tests.common.teams import make_team
-from tests.common.web import csrf_from
+from tests.common.surveys import SurveyPage, heading
 
 SURVEY = core.load_default_survey()
 
 
-def heading(html: str) -> str:
-    """The text of the page's h1, tags removed."""
-    match = re.search(r"<h1>(.*?)</h1>", html, re.S)
-    assert match, "page has no h1"
-    return unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
-
-
-class Browser:
-    """A participant's browser on one survey link."""
-
-    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
-        self.client, self.page = client, f"/enkat/{token}"
-        self.html = ""
-        self.status = 0
-
-    async def open(self, query: str = "") -> str:
-        response = await self.client.get(self.page + query)
-        self.status, self.html = response.status, await response.text()
-        return self.html
-
-    async def submit(self, action: str = "answer", *answers: str, path: str = "") -> str:
-        """Post the form on the current page with ``answers`` and follow the redirect."""
-        data = [("_csrf", csrf_from(self.html)), ("action", action)]
-        question = re.search(r'name="question" value="([^"]+)"', self.html)
-        data += [("question", question.group(1))] if question else []
-        data += [("answer", answer) for answer in answers]
-        response = await self.client.post(self.page + path, data=data)
-        self.status, self.html = response.status, await response.text()
-        return self.html
-
-
 @pytest.fixture
-async def token(db: Database) -> str:
-    await make_team(db)
-    participant = await make_enrolled_participant(db)
-    async with db.transaction() as session:
-        [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
-    return new.token
-
-
-@pytest.fixture
-async def browser(aiohttp_client, settings, db: Database, token: str) -> Browser:  # type: ignore[no-untyped-def]
+async def browser(aiohttp_client, settings, db: Database, token: str) -> SurveyPage:  # type: ignore[no-untyped-def]
     client = await aiohttp_client(create_app(settings, database=db))
-    return Browser(client, token)
+    return SurveyPage(client, token)
 
 
 async def stored(db: Database) -> dict[str, tuple[object, str | None, bool, bool]]:
@@ -78,7 +36,7 @@ async def the_response(db: Database) -> Response | None:
         return await session.scalar(select(Response))
 
 
-async def test_the_start_page_says_why_and_that_answering_is_voluntary(browser: Browser) -> None:
+async def test_the_start_page_says_why_and_that_answering_is_voluntary(browser: SurveyPage) -> None:
     html = await browser.open()
 
     assert browser.status == 200 and heading(html) == SURVEY.title_in("sv")
@@ -86,7 +44,7 @@ async def test_the_start_page_says_why_and_that_answering_is_voluntary(browser: 
     assert 'value="start"' in html and '<html lang="sv" dir="ltr">' in html
 
 
-async def test_a_whole_survey_one_question_per_page(browser: Browser, db: Database) -> None:
+async def test_a_whole_survey_one_question_per_page(browser: SurveyPage, db: Database) -> None:
     await browser.open()
     pages = [heading(await browser.submit("start"))]
     for answers in (["enskilda_samtal", "traning"], ["Samtalen och gymmet"], ["ja_lite"],
@@ -107,7 +65,7 @@ async def test_a_whole_survey_one_question_per_page(browser: Browser, db: Databa
     assert response.completed_at is not None and response.channel == "web"
 
 
-async def test_a_missing_answer_is_shown_with_an_error_summary(browser: Browser) -> None:
+async def test_a_missing_answer_is_shown_with_an_error_summary(browser: SurveyPage) -> None:
     await browser.open()
     await browser.submit("start")
 
@@ -119,7 +77,7 @@ async def test_a_missing_answer_is_shown_with_an_error_summary(browser: Browser)
 
 
 async def test_back_shows_the_earlier_answer_and_skip_passes_over(
-    browser: Browser, db: Database
+    browser: SurveyPage, db: Database
 ) -> None:
     await browser.open()
     await browser.submit("start")
@@ -139,7 +97,7 @@ async def test_back_shows_the_earlier_answer_and_skip_passes_over(
     assert (await the_response(db)).quote_allowed is None
 
 
-async def test_a_required_question_has_no_skip_button(browser: Browser) -> None:
+async def test_a_required_question_has_no_skip_button(browser: SurveyPage) -> None:
     await browser.open()
     html = await browser.submit("start")
 
@@ -147,7 +105,7 @@ async def test_a_required_question_has_no_skip_button(browser: Browser) -> None:
 
 
 async def test_leaving_for_later_and_coming_back_resumes_at_the_same_question(
-    browser: Browser,
+    browser: SurveyPage,
 ) -> None:
     await browser.open()
     await browser.submit("start")
@@ -160,7 +118,7 @@ async def test_leaving_for_later_and_coming_back_resumes_at_the_same_question(
 
 
 async def test_personal_details_are_removed_and_the_participant_is_told(
-    browser: Browser, db: Database
+    browser: SurveyPage, db: Database
 ) -> None:
     await browser.open()
     await browser.submit("start")
@@ -177,7 +135,7 @@ async def test_personal_details_are_removed_and_the_participant_is_told(
     assert (await stored(db))[core.Q_USEFUL][2] is True
 
 
-async def test_arabic_pages_are_right_to_left(browser: Browser, db: Database) -> None:
+async def test_arabic_pages_are_right_to_left(browser: SurveyPage, db: Database) -> None:
     html = await browser.open("?lang=ar")
     assert '<html lang="ar" dir="rtl">' in html and heading(html) == SURVEY.title_in("ar")
 
@@ -190,7 +148,7 @@ async def test_arabic_pages_are_right_to_left(browser: Browser, db: Database) ->
 
 @pytest.mark.parametrize(("language", "name"), [("so", "Soomaali"), ("ti", "ትግርኛ")])
 async def test_somali_and_tigrinya_are_offered_and_shown_left_to_right(
-    browser: Browser, db: Database, language: str, name: str
+    browser: SurveyPage, db: Database, language: str, name: str
 ) -> None:
     start = await browser.open()
     assert f'href="{browser.page}?lang={language}" lang="{language}"' in start and name in start
@@ -208,7 +166,7 @@ async def test_somali_and_tigrinya_are_offered_and_shown_left_to_right(
 
 
 async def test_a_survey_language_does_not_follow_the_person_to_the_referral_form(
-    browser: Browser,
+    browser: SurveyPage,
 ) -> None:
     await browser.open("?lang=so")
 
@@ -220,7 +178,7 @@ async def test_a_survey_language_does_not_follow_the_person_to_the_referral_form
     assert 'lang="so"' not in await form.text() and 'lang="ti"' not in await asked.text()
 
 
-async def test_a_stale_form_changes_nothing(browser: Browser, db: Database) -> None:
+async def test_a_stale_form_changes_nothing(browser: SurveyPage, db: Database) -> None:
     await browser.open()
     first_page = await browser.submit("start")
     await browser.submit("answer", "traning")
@@ -232,7 +190,9 @@ async def test_a_stale_form_changes_nothing(browser: Browser, db: Database) -> N
     assert (await stored(db))[core.Q_ACTIVITIES][0] == ["traning"]
 
 
-async def test_answers_can_be_deleted_after_a_confirmation(browser: Browser, db: Database) -> None:
+async def test_answers_can_be_deleted_after_a_confirmation(
+    browser: SurveyPage, db: Database
+) -> None:
     await browser.open()
     await browser.submit("start")
     await browser.submit("answer", "traning")
@@ -246,7 +206,7 @@ async def test_answers_can_be_deleted_after_a_confirmation(browser: Browser, db:
     assert await stored(db) == {} and await the_response(db) is None
 
 
-async def test_an_unknown_link_says_so(browser: Browser) -> None:
+async def test_an_unknown_link_says_so(browser: SurveyPage) -> None:
     browser.page = "/enkat/" + "x" * 32
     html = await browser.open()
 
@@ -254,7 +214,7 @@ async def test_an_unknown_link_says_so(browser: Browser) -> None:
 
 
 async def test_a_link_opened_in_telegram_sends_the_participant_there(
-    browser: Browser, db: Database, token: str
+    browser: SurveyPage, db: Database, token: str
 ) -> None:
     async with db.transaction() as session:
         await invitations.claim_invitation(session, token, chat_id=77)
@@ -264,7 +224,9 @@ async def test_a_link_opened_in_telegram_sends_the_participant_there(
     assert browser.status == 409 and "Du har redan börjat svara i Telegram" in html
 
 
-async def test_the_token_stays_out_of_metrics_and_referrers(browser: Browser, token: str) -> None:
+async def test_the_token_stays_out_of_metrics_and_referrers(
+    browser: SurveyPage, token: str
+) -> None:
     response = await browser.client.get(browser.page)
     metrics = await (await browser.client.get("/metrics")).text()
 
@@ -276,12 +238,12 @@ async def test_the_token_stays_out_of_metrics_and_referrers(browser: Browser, to
 async def test_on_another_device_the_survey_goes_on_in_the_language_chosen(
     aiohttp_client, settings, db: Database, token: str
 ) -> None:
-    first = Browser(await aiohttp_client(create_app(settings, database=db)), token)
+    first = SurveyPage(await aiohttp_client(create_app(settings, database=db)), token)
     await first.open("?lang=ar")
     await first.submit("start")
     await first.submit("answer", "traning")
 
-    other = Browser(await aiohttp_client(create_app(settings, database=db)), token)
+    other = SurveyPage(await aiohttp_client(create_app(settings, database=db)), token)
     html = await other.open()
     assert '<html lang="ar" dir="rtl">' in html
     await other.submit("answer", "Gymmet")

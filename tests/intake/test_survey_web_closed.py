@@ -16,15 +16,15 @@ from app.main import create_app
 from core.clock import utcnow
 from storage.db import Database
 from storage.models import Answer, Response
-from tests.intake.test_survey_web import Browser, csrf_from, heading
-from tests.intake.test_survey_web import token as token  # noqa: F401 - the fixture
+from tests.common.surveys import SurveyPage, heading
+from tests.common.web import csrf_from
 
 ANSWERS = (["traning"], ["Samtalen och gymmet"], ["ja_lite"], ["bra"], ["Fler grupper"], ["ja"])
 
 
-async def completed_browser(client, token: str, db: Database, days_ago: float) -> Browser:  # type: ignore[no-untyped-def]
+async def completed_browser(client, token: str, db: Database, days_ago: float) -> SurveyPage:  # type: ignore[no-untyped-def]
     """A browser that answered the whole survey, completed ``days_ago`` days ago."""
-    browser = Browser(client, token)
+    browser = SurveyPage(client, token)
     await browser.open()
     await browser.submit("start")
     for answers in ANSWERS:
