@@ -12,7 +12,7 @@ from app.settings import Settings
 from intake.context import BOT, DB, METRICS, BotInfo, WebConfig
 from intake.web import build_web_app
 from services.mail import Mailer
-from storage.crypto import Keyring, install_keyring
+from storage.crypto import Keyring
 from storage.db import Database
 
 
@@ -43,8 +43,7 @@ def web_config(settings: Settings) -> WebConfig:
 def create_app(settings: Settings, *, database: Database | None = None) -> web.Application:
     """The whole service as one aiohttp application (web, bot when a token is set, jobs)."""
     keys = keyring_for(settings)
-    install_keyring(keys)
-    db = database or Database.from_url(settings.database_url.reveal())
+    db = database or Database.from_url(settings.database_url.reveal(), keys)
     bot = BotInfo()
     app = build_web_app(
         web_config(settings),

@@ -21,7 +21,7 @@ FIRST_ADMIN_HINT = (
 async def check_before_serving(settings: Settings) -> str | None:
     """Raise UserError when the data is under an unknown key; a hint to print, or None."""
     ring = keyring_for(settings)
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), ring)
     try:
         try:
             unknown = await stored_key_ids(db) - set(ring.keys)

@@ -114,11 +114,12 @@ class WriteProbe:
 async def prepare(url: str) -> None:
     """Migrate the database and add the team ``ost``."""
     from storage import migrate
+    from storage.crypto import Keyring
     from storage.db import Database
     from storage.models import Team
 
     await asyncio.to_thread(migrate.upgrade, url)
-    db = Database.from_url(url)
+    db = Database.from_url(url, Keyring(SECRET, []))
     async with db.transaction() as session:
         session.add(Team(code="ost", name="Samverkansteam Öst", forbund="Exempel"))
     await db.close()
@@ -126,9 +127,7 @@ async def prepare(url: str) -> None:
 
 def measure(url: str, rows: int, folder: Path, sqlite_path: Path | None) -> list[str]:
     """Two imports of the same file (new, then updates); one table row each."""
-    from storage.crypto import Keyring, install_keyring
 
-    install_keyring(Keyring(SECRET, []))
     asyncio.run(prepare(url))
     folder.mkdir(exist_ok=True)
     records = folder / "records.csv"

@@ -162,10 +162,12 @@ async def say_hello(visit: Visit) -> None:
 
 async def count_referrals(database_url: str) -> int:
     """How many referrals the database holds."""
+    from bench.services import BENCH_SECRET
+    from storage.crypto import Keyring
     from storage.db import Database
     from storage.models import Referral
 
-    db = Database.from_url(database_url)
+    db = Database.from_url(database_url, Keyring(BENCH_SECRET))
     try:
         async with db.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(Referral)) or 0)

@@ -187,17 +187,16 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 async def bench_database(kind: str, folder: Path) -> AsyncIterator[Database]:
     """A migrated, empty database in this process: ``sqlite`` (a file) or ``postgresql``."""
     from storage import migrate
-    from storage.crypto import Keyring, install_keyring
+    from storage.crypto import Keyring
     from storage.db import Database
 
-    install_keyring(Keyring(BENCH_SECRET))
     async with contextlib.AsyncExitStack() as stack:
         if kind == "sqlite":
             url = f"sqlite+aiosqlite:///{folder}/bench-{kind}.db"
         else:
             url = await stack.enter_async_context(postgres_database())
         await asyncio.to_thread(migrate.upgrade, url)
-        db = Database.from_url(url)
+        db = Database.from_url(url, Keyring(BENCH_SECRET))
         try:
             yield db
         finally:

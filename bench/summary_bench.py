@@ -59,13 +59,12 @@ async def generate(url: str, participants: int, answers: int) -> dict[str, Any]:
     from sqlalchemy import insert
 
     from storage import migrate
-    from storage.crypto import Keyring, install_keyring
+    from storage.crypto import Keyring
     from storage.db import Database
     from storage.models import Base, SurveyVersion, Team
 
     await asyncio.to_thread(migrate.upgrade, url)
-    install_keyring(Keyring(SECRET))
-    db, began, written = Database.from_url(url), time.perf_counter(), 0
+    db, began, written = Database.from_url(url, Keyring(SECRET)), time.perf_counter(), 0
     tables = Base.metadata.tables
     async with db.engine.begin() as conn:
         await conn.execute(
@@ -110,19 +109,18 @@ async def measure(url: str) -> dict[str, Any]:
     """Build the förbund's summary of 2025: cold, warm, then traced for Python's peak."""
     from reports.periods import parse_period
     from reports.summary import build_summary
-    from storage.crypto import Keyring, install_keyring
+    from storage.crypto import Keyring
     from storage.db import Database
 
-    install_keyring(Keyring(SECRET))
     period = parse_period(*PERIOD)
     timings = []
     for _ in range(2):
-        db = Database.from_url(url)
+        db = Database.from_url(url, Keyring(SECRET))
         began = time.perf_counter()
         summary = await build_summary(db, period)
         timings.append(time.perf_counter() - began)
         await db.close()
-    db = Database.from_url(url)
+    db = Database.from_url(url, Keyring(SECRET))
     tracemalloc.start()
     await build_summary(db, period)
     traced_peak = tracemalloc.get_traced_memory()[1]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Staff
 from core.referrals import QUEUE_STATUSES, Status, trial_period_end
-from storage.crypto import keyring
+from storage.crypto import session_keyring
 from storage.db import Database
 from storage.models import Participant, ProgressStep, Referral, Team
 
@@ -216,7 +216,7 @@ async def possible_duplicates(session: AsyncSession, people: Iterable[Participan
     wanted: dict[tuple[int, str], set[int]] = {}
     for person in people:
         if person.personnummer:
-            for index in keyring().blind_indexes(person.personnummer):
+            for index in session_keyring(session).blind_indexes(person.personnummer):
                 wanted.setdefault((person.team_id, index), set()).add(person.id)
     team_ids = {team_id for team_id, _ in wanted}
     indexes = sorted({index for _, index in wanted})

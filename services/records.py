@@ -22,7 +22,7 @@ from core.personnummer import Personnummer, mask
 from core.referrals import ALLOWED_TRANSITIONS, Status, trial_period_end
 from services.board import Period, days_waiting, queue_positions
 from storage import audit, outbox
-from storage.crypto import keyring
+from storage.crypto import session_keyring
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -235,7 +235,7 @@ async def _duplicates(session: AsyncSession, participant: Participant) -> tuple[
     """References of the team's other referrals for the same personnummer, under any key."""
     if not participant.personnummer:
         return ()
-    indexes = keyring().blind_indexes(participant.personnummer)
+    indexes = session_keyring(session).blind_indexes(participant.personnummer)
     rows = await session.scalars(
         select(Referral.reference)
         .join(Participant, Participant.id == Referral.participant_id)

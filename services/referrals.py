@@ -30,7 +30,7 @@ from core.translations import translate_to
 from services.mail import queue_mail
 from storage import audit, outbox
 from storage import referrals as stored
-from storage.crypto import keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Referral, Team
 from storage.outbox import Mail
@@ -60,7 +60,7 @@ async def submit_referral(
     that referral as new instead of answering with the first one's receipt.
     """
     now = now or utcnow()
-    key = f"{submission_key}.{_content_digest(draft)}"
+    key = f"{submission_key}.{_content_digest(draft, db.keyring)}"
 
     def store(session: Session) -> StoredReferral:
         referral = stored.insert_referral(
@@ -80,10 +80,10 @@ async def submit_referral(
     raise RuntimeError("could not store the referral after three attempts")
 
 
-def _content_digest(draft: ReferralDraft) -> str:
+def _content_digest(draft: ReferralDraft, keyring: Keyring) -> str:
     """A keyed digest of everything the form says (no personal data can be read from it)."""
     content = json.dumps(dataclasses.asdict(draft), sort_keys=True, default=str)
-    return keyring().blind_index(content)[:24]
+    return keyring.blind_index(content)[:24]
 
 
 def _receipt(referral: StoredReferral) -> Submission:

@@ -6,8 +6,9 @@ it was made with (``enc1:<key id>:<base64>``), so after a key change old values 
 decrypt with ``SAMVERKAN_PREVIOUS_SECRET_KEYS`` until ``samverkan rotate-key`` has
 re-encrypted every row under the new key.
 
-The active :class:`Keyring` is installed once per process by the composition root
-(``install_keyring``); the column types in :mod:`storage.types` use it.
+There is no process-wide keyring: the composition root builds a :class:`Keyring` from the
+settings and hands it to ``Database.from_url``, which attaches it to the database's engines
+(:func:`attach_keyring`); the column types in :mod:`storage.types` read it from there.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 PREFIX = "enc1:"
 
@@ -107,17 +111,28 @@ class Keyring:
         return self.current.session
 
 
-_keyring: Keyring | None = None
+#: Where an engine's dialect carries its keyring (each engine has a dialect of its own).
+_ATTRIBUTE = "samverkan_keyring"
 
 
-def install_keyring(keyring: Keyring) -> None:
-    """Make ``keyring`` the one the encrypted column types use in this process."""
-    global _keyring
-    _keyring = keyring
+def attach_keyring(engine: Engine | AsyncEngine, keyring: Keyring) -> None:
+    """Give ``engine`` the keyring its encrypted columns use (see :mod:`storage.types`).
+
+    There is no process-wide keyring: each database handle carries the keys the composition
+    root gave it, so two databases (or a rotation's old and new keys) never mix.
+    """
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    setattr(sync.dialect, _ATTRIBUTE, keyring)
 
 
-def keyring() -> Keyring:
-    """The installed keyring; fails loudly if the composition root forgot it."""
-    if _keyring is None:
-        raise RuntimeError("no keyring installed: call storage.crypto.install_keyring first")
-    return _keyring
+def keyring_of(dialect: Dialect) -> Keyring:
+    """The keyring attached to the engine of ``dialect``; fails loudly when there is none."""
+    keyring = getattr(dialect, _ATTRIBUTE, None)
+    if not isinstance(keyring, Keyring):
+        raise RuntimeError("this database was opened without a keyring (Database.from_url)")
+    return keyring
+
+
+def session_keyring(session: Session | AsyncSession) -> Keyring:
+    """The keyring of the database ``session`` talks to."""
+    return keyring_of(session.get_bind().dialect)

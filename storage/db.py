@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from storage.crypto import Keyring, attach_keyring
+
 T = TypeVar("T")
 
 #: What an unreachable or failing database raises, for adapters that show a "try later" page.
@@ -73,10 +75,11 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "begin", _begin)
 
 
-def _sqlite_writer(url: URL) -> sessionmaker[Session]:
+def _sqlite_writer(url: URL, keyring: Keyring) -> sessionmaker[Session]:
     """Synchronous sessions on the same SQLite file as ``url``, with the same settings."""
     engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
     _configure_sqlite(engine)
+    attach_keyring(engine, keyring)
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -113,6 +116,8 @@ class Database:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    #: The keys of the encrypted columns; attached to every engine of this handle.
+    keyring: Keyring
     _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     _probe: AsyncEngine | None = field(default=None, repr=False, compare=False)
     _sync_writer: tuple[AsyncEngine, sessionmaker[Session]] | None = field(
@@ -120,9 +125,11 @@ class Database:
     )
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
+    def from_url(cls, url: str, keyring: Keyring) -> Database:
+        """A handle on the database at ``url`` whose encrypted columns use ``keyring``."""
         engine = create_engine(url)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
+        attach_keyring(engine, keyring)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False), keyring)
 
     @property
     def dialect(self) -> str:
@@ -170,7 +177,7 @@ class Database:
         """Synchronous sessions on this engine's SQLite file, made on first use."""
         if self._sync_writer is None or self._sync_writer[0] is not self.engine:
             self._close_writer()  # the engine was replaced (tests do that)
-            self._sync_writer = (self.engine, _sqlite_writer(self.engine.url))
+            self._sync_writer = (self.engine, _sqlite_writer(self.engine.url, self.keyring))
         return self._sync_writer[1]
 
     def _close_writer(self) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from storage.crypto import Keyring
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -19,9 +21,15 @@ def alembic_config(url: str, *, configure_logging: bool = False) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` up to ``revision``; call from a thread inside async code."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, keyring: Keyring | None = None) -> None:
+    """Bring the schema at ``url`` up to ``revision``; call from a thread inside async code.
+
+    ``keyring``: the keys of the encrypted columns, for data migrations that rewrite them
+    (0004 re-redacts stored answers); a database without such rows needs none.
+    """
+    config = alembic_config(url)
+    config.attributes["keyring"] = keyring
+    command.upgrade(config, revision)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -26,7 +26,7 @@ from core.errors import NotFound
 from core.i18n import N_
 from core.referral_form import ReferralDraft
 from core.referrals import Status
-from storage.crypto import keyring
+from storage.crypto import Keyring, session_keyring
 from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
 
@@ -58,11 +58,6 @@ class StoredReferral:
 def new_reference() -> str:
     """A random, readable reference code such as ``R-K7M2QX``."""
     return "R-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-
-
-def personnummer_index(digits: str) -> str:
-    """The blind index of a personnummer (12 digits), for finding the same person again."""
-    return keyring().blind_index(digits)
 
 
 async def find_submission(db: Database, submission_key: str) -> StoredReferral | None:
@@ -98,7 +93,8 @@ def insert_referral(
         draft.consent, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
         now=now, versions=consent_versions,
     )  # fmt: skip
-    participant_id = _insert(session, PARTICIPANTS, _participant_row(draft, team_id, reference))
+    person = _participant_row(draft, team_id, reference, session_keyring(session))
+    participant_id = _insert(session, PARTICIPANTS, person)
     referral = _referral_row(draft, team_id, participant_id, reference, now)
     referral.update(submission_key=submission_key, form_language=language)
     referral_id = _insert(session, REFERRALS, referral)
@@ -150,7 +146,9 @@ def _consent_row(consent: ConsentDraft, participant_id: int, referral_id: int) -
     }  # fmt: skip
 
 
-def _participant_row(draft: ReferralDraft, team_id: int, reference: str) -> dict[str, Any]:
+def _participant_row(
+    draft: ReferralDraft, team_id: int, reference: str, keyring: Keyring
+) -> dict[str, Any]:
     """The person of a referral; identity fields stay empty with protected identity."""
     person = draft.person
     digits = person.personnummer.digits if person.personnummer else None
@@ -161,7 +159,8 @@ def _participant_row(draft: ReferralDraft, team_id: int, reference: str) -> dict
         "protected_identity": person.protected_identity,
         "name": person.name,
         "personnummer": digits,
-        "personnummer_hash": personnummer_index(digits) if digits else None,
+        # the blind index, for finding the same person again
+        "personnummer_hash": keyring.blind_index(digits) if digits else None,
         "phone": person.phone,
         "contact_channel": person.contact_channel,
         "language": person.language or None,

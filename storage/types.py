@@ -9,20 +9,20 @@ from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from storage.crypto import keyring
+from storage.crypto import keyring_of
 
 
 class EncryptedText(TypeDecorator[str]):
-    """Text encrypted at rest with the installed keyring (AES-256-GCM); None stays NULL."""
+    """Text encrypted at rest with the engine's keyring (AES-256-GCM); None stays NULL."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().encrypt(value)
+        return None if value is None else keyring_of(dialect).encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().decrypt(value)
+        return None if value is None else keyring_of(dialect).decrypt(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

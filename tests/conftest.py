@@ -9,7 +9,7 @@ import asyncio
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from app.settings import Settings, load_settings
 from core import surveys as core
 from storage import migrate, surveys
-from storage.crypto import Keyring, install_keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Base
 
@@ -67,9 +67,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def keyring() -> Keyring:
-    ring = Keyring(TEST_SECRET)
-    install_keyring(ring)
-    return ring
+    """The keys of the test database's encrypted columns."""
+    return Keyring(TEST_SECRET)
+
+
+@pytest.fixture
+async def reopen(database_url: str) -> AsyncIterator[Callable[[Keyring], Database]]:
+    """Open the test database again with other keys (a process after a key change)."""
+    opened: list[Database] = []
+
+    def with_keys(keyring: Keyring) -> Database:
+        opened.append(Database.from_url(database_url, keyring))
+        return opened[-1]
+
+    yield with_keys
+    for database in opened:
+        await database.close()
 
 
 async def clean_tables(db: Database) -> None:
@@ -96,7 +109,7 @@ async def clean_tables(db: Database) -> None:
 @pytest.fixture
 async def db(database_url: str, keyring: Keyring) -> AsyncIterator[Database]:
     """The test database with empty tables."""
-    database = Database.from_url(database_url)
+    database = Database.from_url(database_url, keyring)
     await clean_tables(database)
     yield database
     await database.close()

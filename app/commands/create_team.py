@@ -7,7 +7,6 @@ import argparse
 from app.main import keyring_for
 from app.settings import Settings
 from services.teams import create_team
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "create-team"
@@ -22,8 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         team = await create_team(
             db, None, args.code, name=args.name, trial_months=args.trial_months,

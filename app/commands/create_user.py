@@ -18,7 +18,6 @@ from core.passwords import password_problem
 from services.mail import Mailer, deliver_outbox
 from services.staff import invite_staff
 from storage import users
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "create-user"
@@ -64,8 +63,7 @@ async def _invite(args: argparse.Namespace, settings: Settings, db: Database) ->
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.invite:
-        install_keyring(keyring_for(settings))
-        db = Database.from_url(settings.database_url.reveal())
+        db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
         try:
             return await _invite(args, settings, db)
         finally:
@@ -74,8 +72,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     problem = password_problem(password, args.email)
     if problem is not None:
         raise UserError(problem.render())
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         async with db.transaction() as session:
             user = await users.create_user(

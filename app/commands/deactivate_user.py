@@ -7,7 +7,6 @@ import argparse
 from app.main import keyring_for
 from app.settings import Settings
 from services.staff import deactivate_user
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "deactivate-user"
@@ -19,8 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         user_id = await deactivate_user(db, None, email=args.email)
     finally:

@@ -7,7 +7,6 @@ from datetime import date
 
 from app.main import keyring_for
 from app.settings import Settings
-from storage.crypto import install_keyring
 from storage.db import Database
 from storage.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 
@@ -23,8 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         counts = await load_demo_data(db, anchor=args.anchor, seed=args.seed)
     except ValueError:

@@ -15,7 +15,6 @@ from app.main import keyring_for
 from app.settings import Settings
 from core.errors import NotFound
 from services.access_export import export_person, find_participant
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "export-person"
@@ -46,8 +45,7 @@ def _write(text: str, out: Path | None) -> None:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.ref is not None and not args.team:
         raise UserError("--ref needs --team CODE")
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         async with db.sessions() as session:
             participant_id = await find_participant(

@@ -21,7 +21,6 @@ from app.settings import Settings
 from core.clock import today_in_sweden
 from services.importing import ImportRejected, check_file, import_records, stream_records
 from storage import heartbeats
-from storage.crypto import install_keyring
 from storage.csv_stream import shown
 from storage.db import Database
 from storage.models import Team
@@ -57,8 +56,7 @@ def _open(path: Path) -> BinaryIO:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check every row, then store them all in one transaction."""
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         with _open(args.file) as stream:
             await _refuse_beside_live_server(db)

@@ -21,7 +21,6 @@ from core.invitations import NewInvitation
 from intake.invitations import telegram_link, web_link
 from services import invitations
 from services.invitations import TeamNotAllowed
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "invite"
@@ -69,8 +68,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.all_active and not args.team:
         raise UserError("--all-active needs --team CODE")
     username = await bot_username(settings) if channel == "telegram" else ""
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         created = await _invite(db, args, channel, settings.invitation_days)
     finally:

@@ -17,9 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import keyring_for
     from storage import migrate  # Alembic is imported only when migrating, not by every command
-    from storage.crypto import install_keyring
 
-    install_keyring(keyring_for(settings))  # migration 0004 re-redacts encrypted answers
-    migrate.upgrade(settings.database_url.reveal(), args.revision)
+    # migration 0004 re-redacts encrypted answers: it needs the keys
+    migrate.upgrade(settings.database_url.reveal(), args.revision, keyring=keyring_for(settings))
     print(f"database is at revision {args.revision}")
     return 0

@@ -13,7 +13,6 @@ from app.main import keyring_for
 from app.settings import Settings
 from core.clock import today_in_sweden
 from services.retention import PurgeReport, find_expired, purge_expired
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "purge"
@@ -36,8 +35,7 @@ def _listing(report: PurgeReport) -> list[str]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     today, years = today_in_sweden(), settings.retention_years
     try:
         if args.dry_run:

@@ -13,7 +13,6 @@ from app.commands import UserError
 from app.main import keyring_for
 from app.settings import Settings
 from storage import audit
-from storage.crypto import install_keyring
 from storage.db import Database
 from storage.rotation import DEFAULT_BATCH_SIZE, RotationReport, count_stale, rotate_keys
 
@@ -48,10 +47,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch_size < 1:
         raise UserError("--batch-size: must be at least 1")
     ring = keyring_for(settings)
-    install_keyring(ring)
     if not settings.previous_secret_keys:
         print("note: SAMVERKAN_PREVIOUS_SECRET_KEYS is empty; only checking", file=sys.stderr)
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), ring)
     try:
         report = await rotate_keys(
             db, ring, batch_size=args.batch_size,

@@ -21,7 +21,6 @@ from app.settings import Settings
 from reports.periods import parse_period
 from reports.summary import FORMATS, build_summary, render_summary
 from storage import audit
-from storage.crypto import install_keyring
 from storage.db import Database
 
 NAME = "summary"
@@ -108,8 +107,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build, render and write the summary; the export is recorded in the audit log."""
     period = parse_period(args.first, args.last)
     check_destination(args.format, args.out, sys.stdout.isatty())
-    install_keyring(keyring_for(settings))
-    db = Database.from_url(settings.database_url.reveal())
+    db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
         summary = await build_summary(

@@ -8,6 +8,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
+from storage.crypto import attach_keyring
 from storage.models import Base
 
 config = context.config
@@ -46,6 +47,9 @@ async def run_async_migrations() -> None:
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )
+    keyring = config.attributes.get("keyring")
+    if keyring is not None:  # data migrations that read encrypted columns need the keys
+        attach_keyring(engine, keyring)
     async with engine.connect() as connection:
         await connection.run_sync(_run_sync)
         await connection.commit()

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from storage.crypto import Keyring, install_keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import AuditEntry, Participant
 from tests.common.cli import samverkan
@@ -17,7 +17,9 @@ from tests.conftest import TEST_SECRET
 NEW_KEY = "a-brand-new-secret-key-" + "k" * 30
 
 
-async def test_rotate_key_moves_everything_to_the_new_key(db: Database, settings_env) -> None:
+async def test_rotate_key_moves_everything_to_the_new_key(
+    db: Database, reopen, settings_env
+) -> None:
     await make_team(db)
     person = await make_person_with_history(db)
     rotating = {**settings_env, "SAMVERKAN_SECRET_KEY": NEW_KEY,
@@ -38,7 +40,7 @@ async def test_rotate_key_moves_everything_to_the_new_key(db: Database, settings
     assert rotated[0] == 0 and "participants: 1 rows checked" in rotated[2]
     assert "participants.name 1" in rotated[1] and "recomputed 1 blind indexes" in rotated[1]
     assert again[0] == 0 and "re-encrypted 0 values" in again[1]
-    install_keyring(Keyring(NEW_KEY))
+    db = reopen(Keyring(NEW_KEY))
     async with db.sessions() as session:
         stored = (
             await session.execute(select(Participant.name, Participant.personnummer_hash))

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.scheduler import Job, Scheduler
+from storage.crypto import Keyring
 from storage.db import Database
+from tests.conftest import TEST_SECRET
 
 INTERVAL = 0.5
 
@@ -22,7 +24,7 @@ async def two_databases(
     db: Database, database_url: str
 ) -> AsyncIterator[tuple[Database, Database]]:
     """The engines of two app processes on the same database."""
-    other = Database.from_url(database_url)
+    other = Database.from_url(database_url, Keyring(TEST_SECRET))
     yield db, other
     await other.close()
 

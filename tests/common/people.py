@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from core.clock import utcnow
-from storage.crypto import keyring
 from storage.db import Database
 from storage.models import (
     Answer,
@@ -65,7 +64,7 @@ async def make_person_with_history(
         team_id = await session.scalar(select(Team.id).where(Team.code == team))
         participant = Participant(
             team_id=team_id, person_ref=f"P-{n}", name=s.name, personnummer=s.personnummer,
-            personnummer_hash=keyring().blind_index(s.personnummer), phone=s.phone,
+            personnummer_hash=db.keyring.blind_index(s.personnummer), phone=s.phone,
             contact_channel="telefon", language="arabiska", gender="kvinna",
             birth_date=date(1985, 3, 12), birth_year=1985, follow_up_consent=True,
         )  # fmt: skip

@@ -224,7 +224,7 @@ Client = TestClient[web.Request, web.Application]
 @asynccontextmanager
 async def database_unreachable(db: Database, tmp_path: Path) -> AsyncIterator[None]:
     """The app's database pointed at a file SQLite cannot open (a directory), then back."""
-    unreachable = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}")
+    unreachable = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}", db.keyring)
     working = db.engine, db.sessions
     db.engine, db.sessions = unreachable.engine, unreachable.sessions
     try:

@@ -47,7 +47,9 @@ async def client(aiohttp_client, settings, db, database_url, proxy):  # type: ig
     through_proxy = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
     url = through_proxy.render_as_string(hide_password=False)
     app_settings = dataclasses.replace(settings, database_url=Secret(url))
-    return await aiohttp_client(create_app(app_settings, database=Database.from_url(url)))
+    return await aiohttp_client(
+        create_app(app_settings, database=Database.from_url(url, db.keyring))
+    )
 
 
 async def referral_count(db: Database) -> int:

@@ -50,7 +50,7 @@ async def database(tmp_path: Path, database_url: str, keyring) -> AsyncIterator[
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'at-rest.db'}"
         await asyncio.to_thread(migrate.upgrade, url)
-    db = Database.from_url(url)
+    db = Database.from_url(url, keyring)
     await clean_tables(db)
     yield db
     await db.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.main import create_app
 from app.settings import Secret, load_settings
+from storage.crypto import Keyring
 from storage.db import Database
 
 
@@ -47,7 +48,7 @@ def test_a_generated_secret_key_and_a_new_database_are_readable_by_their_owner_o
     data = tmp_path / "data"
     load_settings({"SAMVERKAN_DATA_DIR": str(data)}, dotenv_path=tmp_path / "none.env")
     database = data / "samverkan.db"
-    Database.from_url(f"sqlite+aiosqlite:///{database}")
+    Database.from_url(f"sqlite+aiosqlite:///{database}", Keyring("k" * 40))
     for path in (data / "secret.key", database):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(data.stat().st_mode) == 0o700

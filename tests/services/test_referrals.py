@@ -26,7 +26,7 @@ from services.referrals import (
 )
 from storage import audit
 from storage import referrals as referrals_module
-from storage.crypto import Keyring, install_keyring, keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -105,7 +105,7 @@ async def test_a_submitted_referral_stores_person_case_event_consents_and_audit(
         "198503121231",
         "man",
     )
-    assert person.personnummer_hash == keyring().blind_index("198503121231")
+    assert person.personnummer_hash == db.keyring.blind_index("198503121231")
     assert [(e.from_status, e.to_status) for e in events] == [(None, "received")]
     assert [(c.kind, c.party) for c in consents] == [
         ("information_sharing", "af"),
@@ -506,10 +506,10 @@ async def test_the_same_personnummer_twice_is_flagged_as_a_possible_duplicate(
 
 
 async def test_a_duplicate_split_across_the_old_and_new_key_is_flagged_during_a_rotation(
-    db: Database, coordinator: Staff
+    db: Database, reopen, coordinator: Staff
 ) -> None:
     first = await make_referral(db)  # under the key in use before the rotation
-    install_keyring(Keyring("the-new-secret-key-" + "n" * 40, [TEST_SECRET]))
+    db = reopen(Keyring("the-new-secret-key-" + "n" * 40, [TEST_SECRET]))
     second = await make_referral(db, personnummer="198503121231")
     other_person = await make_referral(db, personnummer="19900214-1233")
     await make_referral(db, team="syd")  # the same person in another team is not a duplicate

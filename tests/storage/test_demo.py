@@ -16,7 +16,7 @@ from core.codes import END_REASONS
 from core.referrals import ALLOWED_TRANSITIONS, Status
 from reports.periods import Period
 from reports.summary import build_summary
-from storage.crypto import Keyring, install_keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.demo import DEMO_USERS, load_demo_data
 from storage.models import (
@@ -38,10 +38,9 @@ def demo_counts(database_url: str) -> dict[str, int]:
     """Demo data of seed 2026 as on 30 November 2026, loaded once for this module's tests
     (which only read it, or put the same data back); the counts it reported.
     """
-    install_keyring(Keyring(TEST_SECRET))
 
     async def load() -> dict[str, int]:
-        db = Database.from_url(database_url)
+        db = Database.from_url(database_url, Keyring(TEST_SECRET))
         try:
             await clean_tables(db)
             return await load_demo_data(db, anchor=ANCHOR, seed=2026)
@@ -56,7 +55,7 @@ async def demo(
     demo_counts: dict[str, int], database_url: str, keyring: Keyring
 ) -> AsyncIterator[tuple[Database, dict[str, int]]]:
     """The database with the demo data (not emptied first), and the counts reported."""
-    db = Database.from_url(database_url)
+    db = Database.from_url(database_url, Keyring(TEST_SECRET))
     yield db, demo_counts
     await db.close()
 

@@ -9,14 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from storage import leases
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import JobLease
+from tests.conftest import TEST_SECRET
 
 
 @pytest.fixture
 async def other_process(db: Database, database_url: str) -> AsyncIterator[Database]:
     """A second engine on the same database, as a second app process has."""
-    other = Database.from_url(database_url)
+    other = Database.from_url(database_url, Keyring(TEST_SECRET))
     yield other
     await other.close()
 

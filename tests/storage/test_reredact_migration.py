@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from storage import migrate
 from storage.crypto import Keyring
@@ -29,9 +30,9 @@ async def test_stored_answers_are_redacted_again_and_marked(
     answer_id = await make_survey_response(db, participant.id, completed=None, useful=LEAKING)
     await asyncio.to_thread(migrate.downgrade, database_url, "0002")
     try:
-        await asyncio.to_thread(migrate.upgrade, database_url)
-    finally:
-        await asyncio.to_thread(migrate.upgrade, database_url)  # head again for other tests
+        await asyncio.to_thread(partial(migrate.upgrade, database_url, keyring=keyring))
+    finally:  # head again for other tests
+        await asyncio.to_thread(partial(migrate.upgrade, database_url, keyring=keyring))
 
     async with db.sessions() as session:
         answer = await session.get(Answer, answer_id)

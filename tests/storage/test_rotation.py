@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import Text, insert, select, type_coerce, update
 
-from storage.crypto import Keyring, install_keyring
+from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Participant
 from storage.rotation import count_stale, encrypted_tables, rotate_keys
@@ -39,14 +39,15 @@ async def insert_under_key(db: Database, ring: Keyring, team_id: int, n: int) ->
 
 async def test_every_encrypted_value_is_reencrypted_and_readable_with_only_the_new_key(
     db: Database,
+    reopen,
 ) -> None:
     await make_team(db)
     people = [await make_person_with_history(db, n) for n in range(1, 6)]
-    install_keyring(Keyring(NEW, [OLD]))
+    db = reopen(Keyring(NEW, [OLD]))
 
     report = await rotate_keys(db, Keyring(NEW, [OLD]), batch_size=2)
 
-    install_keyring(Keyring(NEW))
+    db = reopen(Keyring(NEW))
     assert await count_stale(db, Keyring(NEW)) == {}
     expected = {p.name: Keyring(NEW).blind_index(p.personnummer) for p in people}
     assert await names_and_hashes(db) == expected
@@ -70,11 +71,12 @@ async def test_the_test_person_fills_every_encrypted_column(db: Database) -> Non
 
 async def test_rows_written_during_the_rotation_stay_readable_and_nothing_is_lost(
     db: Database,
+    reopen,
 ) -> None:
     team = await make_team(db)
     people = [await make_person_with_history(db, n) for n in range(1, 31)]
     rotating = Keyring(NEW, [OLD])
-    install_keyring(rotating)
+    db = reopen(rotating)
     first_batch_done = asyncio.Event()
     seen_mid_rotation: list[int] = []
 
@@ -97,7 +99,7 @@ async def test_rows_written_during_the_rotation_stay_readable_and_nothing_is_los
     await asyncio.gather(rotation, app_keeps_working())
     await rotate_keys(db, rotating)  # the run an operator repeats: picks up late old-key writes
 
-    install_keyring(Keyring(NEW))
+    db = reopen(Keyring(NEW))
     assert await count_stale(db, Keyring(NEW)) == {}
     names = set(await names_and_hashes(db))
     assert names == (
@@ -111,12 +113,12 @@ async def test_rows_written_during_the_rotation_stay_readable_and_nothing_is_los
     assert {f"070-000 00 {n:02d}" for n in range(10)} <= phones
 
 
-async def test_an_interrupted_rotation_carries_on_where_it_stopped(db: Database) -> None:
+async def test_an_interrupted_rotation_carries_on_where_it_stopped(db: Database, reopen) -> None:
     await make_team(db)
     for n in range(1, 8):
         await make_person_with_history(db, n)
     rotating = Keyring(NEW, [OLD])
-    install_keyring(rotating)
+    db = reopen(rotating)
 
     class Crash(Exception):
         pass
@@ -135,12 +137,14 @@ async def test_an_interrupted_rotation_carries_on_where_it_stopped(db: Database)
     assert await count_stale(db, rotating) == {}
 
 
-async def test_a_value_under_an_unknown_key_is_reported_and_left_as_it_was(db: Database) -> None:
+async def test_a_value_under_an_unknown_key_is_reported_and_left_as_it_was(
+    db: Database, reopen
+) -> None:
     team = await make_team(db)
     unknown = Keyring("a-key-nobody-configured-" + "x" * 30)
     await insert_under_key(db, unknown, team.id, 1)
     rotating = Keyring(NEW, [OLD])
-    install_keyring(rotating)
+    db = reopen(rotating)
 
     report = await rotate_keys(db, rotating)
 
@@ -154,11 +158,12 @@ async def test_a_value_under_an_unknown_key_is_reported_and_left_as_it_was(db: D
 
 async def test_a_change_the_app_commits_while_its_row_is_being_rotated_is_kept(
     db: Database,
+    reopen,
 ) -> None:
     await make_team(db)
     await make_person_with_history(db, 1)
     rotating = Keyring(NEW, [OLD])
-    install_keyring(rotating)
+    db = reopen(rotating)
 
     async with db.sessions() as app, app.begin():
         await app.execute(update(Participant).values(phone="070-999 99 99"))  # holds the row

@@ -45,9 +45,9 @@ def _reredact(connection: sa.Connection) -> None:
     rows = connection.execute(_ANSWERS).all()
     if not rows:
         return  # a new database: no keyring is needed
-    from storage.crypto import keyring  # installed by the composition root (samverkan migrate)
+    from storage.crypto import keyring_of  # attached by storage.migrate.upgrade(keyring=...)
 
-    ring = keyring()
+    ring = keyring_of(connection.dialect)
     for answer_id, stored, stored_name in rows:
         text = ring.decrypt(stored)
         names = [ring.decrypt(stored_name)] if stored_name else []
