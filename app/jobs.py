@@ -38,12 +38,16 @@ def retention_job(settings: Settings, db: Database) -> Job:
 
     async def purge() -> None:
         report = await purge_expired(
-            db, today=today_in_sweden(), retention_years=settings.retention_years,
+            db,
+            today=today_in_sweden(),
+            retention_years=settings.retention_years,
             actor="scheduler",
-        )  # fmt: skip
+        )
         forgotten = await forget_old_mail(db)
-        log.info("retention.purged", extra={"participants": report.counts["participants"],
-                                            "mail": forgotten})  # fmt: skip
+        log.info(
+            "retention.purged",
+            extra={"participants": report.counts["participants"], "mail": forgotten},
+        )
 
     return Job("retention.purge", DAY, purge)
 

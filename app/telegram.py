@@ -116,9 +116,13 @@ async def start_with_retries(
             reason = reason.replace(settings.telegram_token.reveal(), "***")
             log.warning(
                 "bot.start_failed",
-                extra={"attempt": attempt, "error": type(error).__name__, "reason": reason,
-                       "retry_in": delay},
-            )  # fmt: skip
+                extra={
+                    "attempt": attempt,
+                    "error": type(error).__name__,
+                    "reason": reason,
+                    "retry_in": delay,
+                },
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
             attempt += 1

@@ -115,8 +115,14 @@ def build_bot(api: Any, db: Any, *, rate_limited: bool) -> Any:
     settings = bench_settings(api, str(db.engine.url) if db else "sqlite+aiosqlite:///unused")
     if rate_limited:
         return build_application(settings)
-    return (Application.builder().token(api.token).base_url(api.base_url).updater(None)
-            .job_queue(None).build())  # fmt: skip
+    return (
+        Application.builder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .updater(None)
+        .job_queue(None)
+        .build()
+    )
 
 
 async def echo(update: Any, context: Any) -> None:
@@ -144,9 +150,14 @@ async def measure_echo(participants: int, *, rate_limited: bool) -> dict[str, An
 
             seconds, cpu = await in_chats(chats, chatter)
         replies = len(api.sent)
-    return {"updates": participants * steps, "seconds": seconds, "cpu_s": cpu,
-            "latencies": latencies, "failed": sum(c.failed for c in chats),
-            "replies": replies}  # fmt: skip
+    return {
+        "updates": participants * steps,
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "latencies": latencies,
+        "failed": sum(c.failed for c in chats),
+        "replies": replies,
+    }
 
 
 async def invite(db: Any, people: list[Any]) -> list[str]:
@@ -190,9 +201,16 @@ async def measure_survey(kind: str, participants: int, *, rate_limited: bool) ->
             async with db.sessions() as session:
                 stored = int(await session.scalar(select(func.count()).select_from(Answer)) or 0)
             replies = len(api.sent) - replies_before
-    return {"updates": participants * len(steps), "seconds": seconds, "cpu_s": cpu,
-            "latencies": latencies, "failed": sum(c.failed for c in chats), "replies": replies,
-            "answers_stored": stored, "answers_expected": participants * 6}  # fmt: skip
+    return {
+        "updates": participants * len(steps),
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "latencies": latencies,
+        "failed": sum(c.failed for c in chats),
+        "replies": replies,
+        "answers_stored": stored,
+        "answers_expected": participants * 6,
+    }
 
 
 async def run(quick: bool) -> Report:
@@ -231,8 +249,18 @@ def bot_report(
     results: dict[str, dict[str, Any]], limited: dict[str, dict[str, Any]], notes: list[str]
 ) -> Report:
     """Tables and goals: updates per second and the ratio to the echo handler."""
-    columns = ["handler", "updates", "seconds", "updates/s", "ratio to echo", "p50 ms", "p99 ms",
-               "messages sent", "answers stored", "failed"]  # fmt: skip
+    columns = [
+        "handler",
+        "updates",
+        "seconds",
+        "updates/s",
+        "ratio to echo",
+        "p50 ms",
+        "p99 ms",
+        "messages sent",
+        "answers stored",
+        "failed",
+    ]
     report = Report("bot", "Survey answers through the bot", notes=notes)
     for title, group in (
         (f"Without PTB's rate limiter ({CHATS_AT_ONCE} chats at a time)", results),
@@ -243,12 +271,20 @@ def bot_report(
         for name, result in group.items():
             f = figures(result, baseline)
             stored = result.get("answers_stored")
-            table.rows.append([
-                name, result["updates"], result["seconds"], f["updates_per_s"],
-                f["ratio_to_echo"], f["p50_ms"], f["p99_ms"], result["replies"],
-                "—" if stored is None else f"{stored} / {result['answers_expected']}",
-                result["failed"],
-            ])  # fmt: skip
+            table.rows.append(
+                [
+                    name,
+                    result["updates"],
+                    result["seconds"],
+                    f["updates_per_s"],
+                    f["ratio_to_echo"],
+                    f["p50_ms"],
+                    f["p99_ms"],
+                    result["replies"],
+                    "—" if stored is None else f"{stored} / {result['answers_expected']}",
+                    result["failed"],
+                ]
+            )
             report.raw[name] = {k: v for k, v in result.items() if k != "latencies"} | f
             if group is results and stored is not None:
                 ratio = f["ratio_to_echo"]

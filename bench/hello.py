@@ -20,8 +20,14 @@ def main(port: int) -> None:
     """Serve ``hello`` at / on 127.0.0.1:``port`` until SIGTERM."""
     app = web.Application()
     app.router.add_get("/", hello)
-    web.run_app(app, host="127.0.0.1", port=port, shutdown_timeout=30, access_log=None,
-                print=lambda msg: print(msg.splitlines()[0], flush=True))  # fmt: skip
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=port,
+        shutdown_timeout=30,
+        access_log=None,
+        print=lambda msg: print(msg.splitlines()[0], flush=True),
+    )
 
 
 if __name__ == "__main__":

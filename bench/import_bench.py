@@ -33,9 +33,18 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "import.md"
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 COLUMNS = (
-    "person_ref", "gender", "birth_date", "birth_year", "referrer", "income_source",
-    "referral_date", "start_date", "end_date", "end_reason", "team",
-)  # fmt: skip
+    "person_ref",
+    "gender",
+    "birth_date",
+    "birth_year",
+    "referrer",
+    "income_source",
+    "referral_date",
+    "start_date",
+    "end_date",
+    "end_reason",
+    "team",
+)
 #: Runs ``samverkan ARGS`` and prints the process's peak memory (KiB) as its last stderr line.
 #: The child reports its own peak from /proc (VmHWM): ``ru_maxrss`` would also count the
 #: parent's memory at the fork, which Linux carries over the exec (a big pytest process would
@@ -61,11 +70,21 @@ def write_records(path: Path, rows: int, *, team: str = "ost") -> None:
             referral = date(2019, 1, 1) + timedelta(days=i % 1800)
             start = referral + timedelta(days=20) if i % 3 else None
             end = start + timedelta(days=100) if start and i % 3 == 2 else None
-            writer.writerow((
-                f"P{i:07d}", genders[i % 3], "", str(1960 + i % 40), referrers[i % 4], "",
-                referral.isoformat(), start.isoformat() if start else "",
-                end.isoformat() if end else "", "arbete" if end else "", team,
-            ))  # fmt: skip
+            writer.writerow(
+                (
+                    f"P{i:07d}",
+                    genders[i % 3],
+                    "",
+                    str(1960 + i % 40),
+                    referrers[i % 4],
+                    "",
+                    referral.isoformat(),
+                    start.isoformat() if start else "",
+                    end.isoformat() if end else "",
+                    "arbete" if end else "",
+                    team,
+                )
+            )
 
 
 def run_import(env: dict[str, str], *args: str) -> tuple[int, float, int, str]:
@@ -73,9 +92,12 @@ def run_import(env: dict[str, str], *args: str) -> tuple[int, float, int, str]:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", MEASURED, "import", *args],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.monotonic() - started
     lines = done.stderr.strip().splitlines()
     peak = int(lines[-1].removeprefix("maxrss_kib=")) if lines else 0
@@ -132,8 +154,12 @@ def measure(url: str, rows: int, folder: Path, sqlite_path: Path | None) -> list
     folder.mkdir(exist_ok=True)
     records = folder / "records.csv"
     write_records(records, rows)
-    env = {"SAMVERKAN_DATABASE_URL": url, "SAMVERKAN_SECRET_KEY": SECRET,
-           "SAMVERKAN_DATA_DIR": str(folder / "data"), "SAMVERKAN_ENV": "test"}  # fmt: skip
+    env = {
+        "SAMVERKAN_DATABASE_URL": url,
+        "SAMVERKAN_SECRET_KEY": SECRET,
+        "SAMVERKAN_DATA_DIR": str(folder / "data"),
+        "SAMVERKAN_ENV": "test",
+    }
     lines = []
     for kind in ("new", "updated"):
         if sqlite_path is not None:

@@ -176,16 +176,30 @@ async def count_referrals(database_url: str) -> int:
 
 
 async def under_load(
-    services: list[Service], scenario: Scenario, seconds: float, warmup: float, *,
-    clients: int = CLIENTS, new_visitor: bool,
-) -> Measured:  # fmt: skip
+    services: list[Service],
+    scenario: Scenario,
+    seconds: float,
+    warmup: float,
+    *,
+    clients: int = CLIENTS,
+    new_visitor: bool,
+) -> Measured:
     """Run ``scenario`` from ``clients`` clients, shared evenly between ``services``.
 
     Also the CPU seconds all the server processes use in the measuring window.
     """
     share = clients // len(services)
-    loads = [run_load(s.base_url, scenario, clients=share, seconds=seconds, warmup=warmup,
-                      new_visitor=new_visitor) for s in services]  # fmt: skip
+    loads = [
+        run_load(
+            s.base_url,
+            scenario,
+            clients=share,
+            seconds=seconds,
+            warmup=warmup,
+            new_visitor=new_visitor,
+        )
+        for s in services
+    ]
     cpus = [cpu_in_window(s.process.pid, warmup, seconds) for s in services]
     measured = await asyncio.gather(*loads, *cpus)
     loads_done = [m for m in measured if isinstance(m, LoadResult)]
@@ -198,8 +212,9 @@ async def measure_hello(work: Path, timing: Timing) -> Measured:
     port = free_port()
     env = service_env("sqlite+aiosqlite:///unused.db", work)
     async with served(hello_command(port), env, work, port, "/") as hello:
-        return await under_load([hello], say_hello, timing.seconds, timing.warmup,
-                                new_visitor=False)  # fmt: skip
+        return await under_load(
+            [hello], say_hello, timing.seconds, timing.warmup, new_visitor=False
+        )
 
 
 async def measure_service(
@@ -230,9 +245,13 @@ async def measure_service(
         )
         if processes == 1:
             measured["human pace"] = await under_load(
-                services, submit_at_human_pace, timing.human_seconds, HUMAN_PAUSE * 3,
-                clients=HUMAN_CLIENTS, new_visitor=True,
-            )  # fmt: skip
+                services,
+                submit_at_human_pace,
+                timing.human_seconds,
+                HUMAN_PAUSE * 3,
+                clients=HUMAN_CLIENTS,
+                new_visitor=True,
+            )
     stored = await count_referrals(database_url) - before
     succeeded = sum(m.load.timings.succeeded_total for k, m in measured.items() if k != "form page")
     measured["submissions"] = dataclasses.replace(
@@ -249,8 +268,11 @@ def trees() -> list[tuple[str, Path]]:
 
 async def run(quick: bool) -> Report:
     """Hello; then each tree on SQLite and on PostgreSQL; then two processes on PostgreSQL."""
-    timing = (Timing(warmup=1.0, seconds=5.0, human_seconds=20.0) if quick
-              else Timing(warmup=3.0, seconds=20.0, human_seconds=40.0))  # fmt: skip
+    timing = (
+        Timing(warmup=1.0, seconds=5.0, human_seconds=20.0)
+        if quick
+        else Timing(warmup=3.0, seconds=20.0, human_seconds=40.0)
+    )
     results: dict[tuple[str, str], dict[str, Measured]] = {}
     notes = []
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as tmp:
@@ -292,12 +314,25 @@ def intake_report(
     overall = Table(
         f"Referral intake: {CLIENTS} clients ({HUMAN_CLIENTS} at a human pace), "
         f"{timing.seconds:g} s ({timing.human_seconds:g} s) after a warm-up",
-        ["tree", "server", "scenario", "completed", "per s", "ratio to hello req/s", "p50 ms",
-         "p99 ms", "server CPU ms each", "CPU ÷ hello's per request", "errors",
-         "stored / succeeded"],
-    )  # fmt: skip
-    steps = Table("Referral intake: latency of each step",
-                  ["tree", "server", "scenario", "step", "p50 ms", "p99 ms", "count"])  # fmt: skip
+        [
+            "tree",
+            "server",
+            "scenario",
+            "completed",
+            "per s",
+            "ratio to hello req/s",
+            "p50 ms",
+            "p99 ms",
+            "server CPU ms each",
+            "CPU ÷ hello's per request",
+            "errors",
+            "stored / succeeded",
+        ],
+    )
+    steps = Table(
+        "Referral intake: latency of each step",
+        ["tree", "server", "scenario", "step", "p50 ms", "p99 ms", "count"],
+    )
     report = Report("intake", "Referral intake", tables=[overall, steps])
     hello_cpu = hello.cpu_ms_per_iteration()
     overall.rows.append(_row("—", "aiohttp hello (baseline)", "GET /", hello, hello, hello_cpu))
@@ -354,12 +389,23 @@ def service_goals(
         ]
     if (flat := scenarios.get("submissions")) and "human pace" in scenarios:
         cpu = flat.cpu_ms_per_iteration() / hello_cpu
-        goals.append(Goal(f"{server}: CPU per submission ≤ 100 × hello's per request",
-                          f"{cpu:.0f} ×", cpu <= 100))  # fmt: skip
+        goals.append(
+            Goal(
+                f"{server}: CPU per submission ≤ 100 × hello's per request",
+                f"{cpu:.0f} ×",
+                cpu <= 100,
+            )
+        )
     if human := scenarios.get("human pace"):
         worst = max(human.load.latency_ms(99, step) for step in STEPS)
-        goals.append(Goal(f"{server}: {HUMAN_CLIENTS} case workers at a human pace, p99 of "
-                          "every step < 50 ms", f"{worst:.0f} ms", worst < 50))  # fmt: skip
+        goals.append(
+            Goal(
+                f"{server}: {HUMAN_CLIENTS} case workers at a human pace, p99 of "
+                "every step < 50 ms",
+                f"{worst:.0f} ms",
+                worst < 50,
+            )
+        )
     return goals
 
 

@@ -49,10 +49,11 @@ async def add_due_reminders(db, count: int, now: datetime) -> None:  # type: ign
         await invitations.create_invitations(session, people, channel="telegram", days=30, now=now)
         await session.execute(
             update(Invitation).values(
-                claimed_at=now - timedelta(days=10), language="sv",
+                claimed_at=now - timedelta(days=10),
+                language="sv",
                 telegram_chat_id=FIRST_CHAT + Invitation.id,
             )
-        )  # fmt: skip
+        )
 
 
 def bench_settings(api, database_url: str):  # type: ignore[no-untyped-def]
@@ -60,10 +61,13 @@ def bench_settings(api, database_url: str):  # type: ignore[no-untyped-def]
     from app.settings import Secret, Settings
 
     return Settings(
-        database_url=Secret(database_url), secret_key=Secret(BENCH_SECRET),
-        telegram_token=Secret(api.token), telegram_api_url=api.base_url,
-        telegram_mode="webhook", telegram_webhook_secret=Secret("bench-webhook-secret"),
-    )  # fmt: skip
+        database_url=Secret(database_url),
+        secret_key=Secret(BENCH_SECRET),
+        telegram_token=Secret(api.token),
+        telegram_api_url=api.base_url,
+        telegram_mode="webhook",
+        telegram_webhook_secret=Secret("bench-webhook-secret"),
+    )
 
 
 async def reminders_stored(db) -> Counter[int]:  # type: ignore[no-untyped-def]
@@ -103,21 +107,45 @@ async def run(quick: bool) -> Report:
 
 
 def reminder_report(
-    count: int, seconds: float, per_chat: Counter[int], stored: Counter[int], rejected: int,
+    count: int,
+    seconds: float,
+    per_chat: Counter[int],
+    stored: Counter[int],
+    rejected: int,
     failed: int,
-) -> Report:  # fmt: skip
+) -> Report:
     """The table and goals of one reminder run."""
     minimum = count / RATE
     lost = count - len(per_chat)
     twice = sum(n - 1 for n in per_chat.values() if n > 1)
     table = Table(
         f"{count} reminders at {RATE} messages/s (429 with retry_after 1 s above that)",
-        ["reminders", "seconds", "minimum s", "ratio", "sent/s", "429s", "lost", "sent twice",
-         "DB: one each"],
-    )  # fmt: skip
+        [
+            "reminders",
+            "seconds",
+            "minimum s",
+            "ratio",
+            "sent/s",
+            "429s",
+            "lost",
+            "sent twice",
+            "DB: one each",
+        ],
+    )
     ratio = seconds / minimum
-    table.rows.append([count, seconds, minimum, ratio, sum(per_chat.values()) / seconds,
-                       rejected, lost, twice, stored.get(1, 0) == count])  # fmt: skip
+    table.rows.append(
+        [
+            count,
+            seconds,
+            minimum,
+            ratio,
+            sum(per_chat.values()) / seconds,
+            rejected,
+            lost,
+            twice,
+            stored.get(1, 0) == count,
+        ]
+    )
     report = Report("reminder", "Reminders to many participants", tables=[table])
     report.goals += [
         Goal("total time within 1.1 × the minimum", f"{ratio:.3f}", ratio <= 1.1),
@@ -126,7 +154,14 @@ def reminder_report(
     ]  # fmt: skip
     if failed:
         report.notes.append(f"{failed} reminders were given back for a later run.")
-    report.raw = {"count": count, "seconds": seconds, "minimum_s": minimum,
-                  "rejected_429": rejected, "lost": lost, "sent_twice": twice, "failed": failed,
-                  "db_reminders_sent": dict(stored)}  # fmt: skip
+    report.raw = {
+        "count": count,
+        "seconds": seconds,
+        "minimum_s": minimum,
+        "rejected_429": rejected,
+        "lost": lost,
+        "sent_twice": twice,
+        "failed": failed,
+        "db_reminders_sent": dict(stored),
+    }
     return report

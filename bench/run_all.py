@@ -49,8 +49,12 @@ def cell(value: Any) -> str:
 
 def markdown_table(table: Table) -> str:
     """One table in GitHub Markdown."""
-    lines = [f"**{table.title}**", "", "| " + " | ".join(table.columns) + " |",
-             "|" + "|".join("---" for _ in table.columns) + "|"]  # fmt: skip
+    lines = [
+        f"**{table.title}**",
+        "",
+        "| " + " | ".join(table.columns) + " |",
+        "|" + "|".join("---" for _ in table.columns) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.rows]
     return "\n".join(lines)
 
@@ -84,17 +88,23 @@ def run_one(name: str, quick: bool) -> tuple[Report, dict[str, Any]]:
     except Exception as crashed:  # noqa: BLE001 - one benchmark's crash must not stop the rest
         report = Report(name, name.capitalize(), notes=[f"Crashed: {crashed!r}"])
         report.raw["crashed"] = traceback.format_exc()
-    load = {"before": before, "after": machine_load(),
-            "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+    load = {
+        "before": before,
+        "after": machine_load(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     return report, load
 
 
 def environment() -> dict[str, Any]:
     """Where and when the figures were taken."""
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
         cwd=RESULTS.parent.parent,
-    ).stdout.strip()  # fmt: skip
+    ).stdout.strip()
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit or None,
@@ -118,9 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         report, load = run_one(name, args.quick)
         section = markdown_report(report, load)
         print("\n" + section, flush=True)
-        results[name] = {"environment": env, "load": load, "markdown": section,
-                         "goals": [g.__dict__ for g in report.goals], "notes": report.notes,
-                         "raw": report.raw}  # fmt: skip
+        results[name] = {
+            "environment": env,
+            "load": load,
+            "markdown": section,
+            "goals": [g.__dict__ for g in report.goals],
+            "notes": report.notes,
+            "raw": report.raw,
+        }
     write_results("quick" if args.quick else "latest", results)
     return 1 if any("crashed" in r["raw"] for r in results.values()) else 0
 

@@ -95,9 +95,12 @@ def service_env(
 async def run_command(args: list[str], env: Mapping[str, str], cwd: Path) -> None:
     """Run one command to completion; raise with its output when it fails."""
     process = await asyncio.create_subprocess_exec(
-        *args, env=dict(env), cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        *args,
+        env=dict(env),
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     output, _ = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed: {output.decode()[-2000:]}")
@@ -211,8 +214,9 @@ async def add_participants(db: Database, count: int) -> list[Participant]:
         team = Team(code="bench", name="Benchteamet")
         session.add(team)
         await session.flush()
-        people = [Participant(team_id=team.id, person_ref=f"B-{n}", gender="kvinna")
-                  for n in range(count)]  # fmt: skip
+        people = [
+            Participant(team_id=team.id, person_ref=f"B-{n}", gender="kvinna") for n in range(count)
+        ]
         session.add_all(people)
         await session.flush()
         session.add_all(
@@ -224,7 +228,7 @@ async def add_participants(db: Database, count: int) -> list[Participant]:
                 received_date=date(2026, 1, 5),
                 referrer_code="af",
                 start_date=date(2026, 2, 1),
-            )  # fmt: skip
+            )
             for p in people
         )
     return people

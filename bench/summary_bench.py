@@ -71,8 +71,18 @@ async def generate(url: str, participants: int, answers: int) -> dict[str, Any]:
             insert(Team),
             [{"id": i, "code": c, "name": f"Team {c}"} for i, c in enumerate(TEAMS, 1)],
         )
-        await conn.execute(insert(SurveyVersion), [{"id": 1, "code": "default", "version": "1",
-                                                    "content_hash": "0" * 64, "definition": {}}])  # fmt: skip
+        await conn.execute(
+            insert(SurveyVersion),
+            [
+                {
+                    "id": 1,
+                    "code": "default",
+                    "version": "1",
+                    "content_hash": "0" * 64,
+                    "definition": {},
+                }
+            ],
+        )
     survey = SurveyRows(seed=participants)
     batch: dict[str, list[dict[str, Any]]] = {}
     for n, (person, referral) in enumerate(people(participants, seed=participants), start=1):
@@ -96,8 +106,15 @@ async def generate(url: str, participants: int, answers: int) -> dict[str, Any]:
 
 async def _write(db: Any, tables: Any, batch: dict[str, list[dict[str, Any]]]) -> int:
     """Insert a batch, parents first; the number of rows."""
-    order = ("participants", "referrals", "referral_events", "invitations", "responses", "answers",
-             "answer_themes")  # fmt: skip
+    order = (
+        "participants",
+        "referrals",
+        "referral_events",
+        "invitations",
+        "responses",
+        "answers",
+        "answer_themes",
+    )
     async with db.engine.begin() as conn:
         for name in order:
             if batch.get(name):
@@ -128,16 +145,25 @@ async def measure(url: str) -> dict[str, Any]:
     await db.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
     survey = summary["survey"]
-    return {"cold": timings[0], "warm": timings[1], "traced_peak": traced_peak, "max_rss": rss,
-            "responses": survey["responses"], "ended": summary["outcomes"]["ended"]}  # fmt: skip
+    return {
+        "cold": timings[0],
+        "warm": timings[1],
+        "traced_peak": traced_peak,
+        "max_rss": rss,
+        "responses": survey["responses"],
+        "ended": summary["outcomes"]["ended"],
+    }
 
 
 def _child(args: list[str]) -> dict[str, Any]:
     """Run this module as a child process with ``args``; its JSON result."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.summary_bench", *args], cwd=ROOT, capture_output=True,
-        text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "bench.summary_bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"child {args[0]} failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -166,8 +192,14 @@ async def run(quick: bool, postgres: bool = False) -> Report:
             finally:
                 if postgres:
                     await _drop(url)
-            results.append({"participants": participants, "answers": made["answers"],
-                            "generated_s": made["seconds"], **measured})  # fmt: skip
+            results.append(
+                {
+                    "participants": participants,
+                    "answers": made["answers"],
+                    "generated_s": made["seconds"],
+                    **measured,
+                }
+            )
     return _report(results, "PostgreSQL" if postgres else "SQLite")
 
 
@@ -206,8 +238,16 @@ def _report(results: list[dict[str, Any]], database: str) -> Report:
         ["participants", "answers", "cold s", "warm s", "Python peak MiB", "process peak MiB"],
     )
     for r in results:
-        table.rows.append([r["participants"], r["answers"], round(r["cold"], 2), round(r["warm"], 2),
-                           round(r["traced_peak"] / 2**20, 1), round(r["max_rss"] / 2**20, 1)])  # fmt: skip
+        table.rows.append(
+            [
+                r["participants"],
+                r["answers"],
+                round(r["cold"], 2),
+                round(r["warm"], 2),
+                round(r["traced_peak"] / 2**20, 1),
+                round(r["max_rss"] / 2**20, 1),
+            ]
+        )
     answers = [r["answers"] for r in results]
     time_growth = _exponent(answers, [r["cold"] for r in results])
     memory_growth = _exponent(answers, [r["traced_peak"] for r in results])
@@ -247,10 +287,16 @@ def markdown(report: Report) -> str:
     """The report as Markdown: its tables, notes and goals."""
     lines = [f"# {report.title}", ""]
     for table in report.tables:
-        lines += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |",
-                  "|" + "---:|" * len(table.columns)]  # fmt: skip
-        lines += ["| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |"
-                  for row in table.rows]  # fmt: skip
+        lines += [
+            f"## {table.title}",
+            "",
+            "| " + " | ".join(table.columns) + " |",
+            "|" + "---:|" * len(table.columns),
+        ]
+        lines += [
+            "| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |"
+            for row in table.rows
+        ]
         lines.append("")
     lines += [*report.notes, ""]
     lines += [

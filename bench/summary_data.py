@@ -70,20 +70,40 @@ def people(count: int, seed: int) -> Iterator[tuple[dict[str, Any], dict[str, An
         team = 1 + n % len(TEAMS)
         born = date(1960, 1, 1) + timedelta(days=rng.randrange(17_000))
         yield (
-            {"id": n, "team_id": team, "person_ref": f"B{n}", "gender": rng.choice(("kvinna", "man", "annat")),
-             "birth_date": born if n % 5 else None, "birth_year": born.year},
-            {"id": n, "reference": f"B-{n}", "team_id": team, "participant_id": n,
-             "status": "ended" if end else "enrolled" if start else "queued", "received_date": received,
-             "received_at": _at(received), "referrer_code": rng.choice(_REFERRERS),
-             "income_source": rng.choice(_INCOMES), "start_date": start, "end_date": end,
-             "end_reason": reason, "trial_months": 3, "imported": True},
-        )  # fmt: skip
+            {
+                "id": n,
+                "team_id": team,
+                "person_ref": f"B{n}",
+                "gender": rng.choice(("kvinna", "man", "annat")),
+                "birth_date": born if n % 5 else None,
+                "birth_year": born.year,
+            },
+            {
+                "id": n,
+                "reference": f"B-{n}",
+                "team_id": team,
+                "participant_id": n,
+                "status": "ended" if end else "enrolled" if start else "queued",
+                "received_date": received,
+                "received_at": _at(received),
+                "referrer_code": rng.choice(_REFERRERS),
+                "income_source": rng.choice(_INCOMES),
+                "start_date": start,
+                "end_date": end,
+                "end_reason": reason,
+                "trial_months": 3,
+                "imported": True,
+            },
+        )
 
 
 def history(referral: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The status events of one referral."""
-    steps = [("queued", referral["received_date"]), ("enrolled", referral["start_date"]),
-             ("ended", referral["end_date"])]  # fmt: skip
+    steps = [
+        ("queued", referral["received_date"]),
+        ("enrolled", referral["start_date"]),
+        ("ended", referral["end_date"]),
+    ]
     for status, day in steps:
         if day is not None:
             yield {"referral_id": referral["id"], "to_status": status, "at": _at(day)}
@@ -113,16 +133,39 @@ class SurveyRows:
             return 0
         self.invitation += 1
         n, person, team = self.invitation, referral["participant_id"], referral["team_id"]
-        self.add("invitations", {"id": n, "participant_id": person, "team_id": team,
-                                 "token_hash": f"{n:064x}", "channel": "telegram",
-                                 "created_at": _at(day, 9), "expires_at": _at(day + timedelta(days=30))})  # fmt: skip
+        self.add(
+            "invitations",
+            {
+                "id": n,
+                "participant_id": person,
+                "team_id": team,
+                "token_hash": f"{n:064x}",
+                "channel": "telegram",
+                "created_at": _at(day, 9),
+                "expires_at": _at(day + timedelta(days=30)),
+            },
+        )
         if rng.random() < 0.2:
             return 0
-        self.add("responses", {"id": n, "invitation_id": n, "participant_id": person, "team_id": team,
-                               "survey_version_id": 1, "channel": "telegram",
-                               "completed_at": _at(day, 15), "quote_allowed": rng.random() < 0.6})  # fmt: skip
-        values = {"aktiviteter": rng.sample(_ACTIVITIES, rng.randrange(1, 4)),
-                  "narmare_arbete": rng.choice(_CLOSER), "halsa": rng.choice(_HEALTH), "citat": True}  # fmt: skip
+        self.add(
+            "responses",
+            {
+                "id": n,
+                "invitation_id": n,
+                "participant_id": person,
+                "team_id": team,
+                "survey_version_id": 1,
+                "channel": "telegram",
+                "completed_at": _at(day, 15),
+                "quote_allowed": rng.random() < 0.6,
+            },
+        )
+        values = {
+            "aktiviteter": rng.sample(_ACTIVITIES, rng.randrange(1, 4)),
+            "narmare_arbete": rng.choice(_CLOSER),
+            "halsa": rng.choice(_HEALTH),
+            "citat": True,
+        }
         for question, value in values.items():
             self._answer(n, question, value=value)
         useful = self._answer(n, "nytta", text=rng.choice(_TEXTS))
@@ -136,7 +179,15 @@ class SurveyRows:
     def _answer(self, response: int, question: str, **columns: Any) -> int:
         """Keep an answer row; its id."""
         self.answer += 1
-        self.add("answers", {"id": self.answer, "response_id": response, "question_id": question,
-                             "value": columns.get("value"), "text": columns.get("text"),
-                             "skipped": columns.get("skipped", False)})  # fmt: skip
+        self.add(
+            "answers",
+            {
+                "id": self.answer,
+                "response_id": response,
+                "question_id": question,
+                "value": columns.get("value"),
+                "text": columns.get("text"),
+                "skipped": columns.get("skipped", False),
+            },
+        )
         return self.answer

@@ -109,11 +109,22 @@ PHONE_CHANNELS = frozenset({"telefon", "sms"})
 #: Private mailboxes refused as the referrer's work e-mail (replies may concern the person).
 PRIVATE_MAIL_DOMAINS = frozenset(
     {
-        "gmail.com", "googlemail.com", "hotmail.com", "hotmail.se", "outlook.com", "live.se",
-        "live.com", "msn.com", "yahoo.com", "yahoo.se", "icloud.com", "me.com", "protonmail.com",
+        "gmail.com",
+        "googlemail.com",
+        "hotmail.com",
+        "hotmail.se",
+        "outlook.com",
+        "live.se",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.se",
+        "icloud.com",
+        "me.com",
+        "protonmail.com",
         "proton.me",
     }
-)  # fmt: skip
+)
 #: An address whose local part has no characters with a meaning in mail headers (``,<>"();:``).
 _EMAIL = re.compile(
     r"[\w.!#$%&'*+/=?^`{|}~-]+@(?P<domain>(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,})"

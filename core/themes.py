@@ -197,8 +197,10 @@ _CLAUSE_WORDS = _set("men but لكن")
 _POST_STOP = _set("som att och eller när that and or who which")
 _ENGLISH = _set("the and my to with of is was have it me for an feel been got")
 _SWEDISH = _set("och att jag det som med har mig en är på av för till var min mitt")
-_STEMMERS = {lang: snowballstemmer.stemmer(name) for lang, name in
-             (("sv", "swedish"), ("en", "english"), ("ar", "arabic"))}  # fmt: skip
+_STEMMERS = {
+    lang: snowballstemmer.stemmer(name)
+    for lang, name in (("sv", "swedish"), ("en", "english"), ("ar", "arabic"))
+}
 
 
 def _stem(word: str, language: str) -> str:

@@ -41,8 +41,9 @@ def _render(
     return response
 
 
-async def _teams_page(request: web.Request, errors: dict[str, str] | None = None,
-                      values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _teams_page(
+    request: web.Request, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> web.Response:
     staff = staff_of(request)
     context = {
         "teams": await teams.list_teams(request.app[DB], staff),
@@ -67,8 +68,13 @@ async def create_team(request: web.Request) -> web.StreamResponse:
     values = {k: str(form.get(k, "")) for k in ("code", "name", "trial_months")}
     try:
         months = int(values["trial_months"] or 3)
-        team = await teams.create_team(request.app[DB], staff_of(request), values["code"].strip(),
-                                       name=values["name"], trial_months=months)  # fmt: skip
+        team = await teams.create_team(
+            request.app[DB],
+            staff_of(request),
+            values["code"].strip(),
+            name=values["name"],
+            trial_months=months,
+        )
     except ValueError:
         return await _teams_page(
             request, {"trial_months": i18n.gettext("Prövotiden är 2 eller 3 månader.")}, values
@@ -111,8 +117,10 @@ async def team_page(request: web.Request) -> web.StreamResponse:
 
 def _settings(form: MultiDictProxy[Any]) -> tuple[teams.TeamSettings, dict[str, Any]]:
     """The team form parsed; raises FormErrors for what cannot be read."""
-    values: dict[str, Any] = {k: str(form.get(k, "")) for k in
-                              ("name", "trial_months", "goals", "survey_file", "notify_emails", "places")}  # fmt: skip
+    values: dict[str, Any] = {
+        k: str(form.get(k, ""))
+        for k in ("name", "trial_months", "goals", "survey_file", "notify_emails", "places")
+    }
     values["result_reasons"] = [str(r) for r in form.getall("result_reasons", [])]
     values["accepts_referrals"] = form.get("accepts_referrals") == "1"
     errors: dict[str, DomainError] = {}
@@ -132,12 +140,15 @@ def _settings(form: MultiDictProxy[Any]) -> tuple[teams.TeamSettings, dict[str, 
     if errors:
         raise _Invalid(FormErrors(errors), values)
     settings = teams.TeamSettings(
-        name=values["name"], trial_months=int(values["trial_months"]) if values["trial_months"].isdigit() else 0,
-        result_reasons=values["result_reasons"], goals=goals,
+        name=values["name"],
+        trial_months=int(values["trial_months"]) if values["trial_months"].isdigit() else 0,
+        result_reasons=values["result_reasons"],
+        goals=goals,
         survey_file=values["survey_file"] or None,
         notify_emails=[e.strip().lower() for e in values["notify_emails"].split() if e.strip()],
-        accepts_referrals=values["accepts_referrals"], places=places,
-    )  # fmt: skip
+        accepts_referrals=values["accepts_referrals"],
+        places=places,
+    )
     return settings, values
 
 
@@ -159,17 +170,26 @@ async def save_team(request: web.Request) -> web.StreamResponse:
         settings, values = _settings(form)
         await teams.update_team(request.app[DB], staff, team_id, settings)
     except _Invalid as invalid:
-        return _render(request, "team/admin/team.html",
-                       _team_context(team, _errors(invalid.error), invalid.values) | {"message": ""}, 422)  # fmt: skip
+        return _render(
+            request,
+            "team/admin/team.html",
+            _team_context(team, _errors(invalid.error), invalid.values) | {"message": ""},
+            422,
+        )
     except DomainError as error:
-        return _render(request, "team/admin/team.html",
-                       _team_context(team, _errors(error), values) | {"message": ""}, 422)  # fmt: skip
+        return _render(
+            request,
+            "team/admin/team.html",
+            _team_context(team, _errors(error), values) | {"message": ""},
+            422,
+        )
     await flash(request, i18n.gettext("Inställningarna är sparade."))
     raise web.HTTPSeeOther(f"{TEAMS}/{team_id}")
 
 
-async def _staff_page(request: web.Request, errors: dict[str, str] | None = None,
-                      values: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+async def _staff_page(
+    request: web.Request, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> web.Response:
     staff = staff_of(request)
     db = request.app[DB]
     context = {
@@ -199,10 +219,14 @@ async def invite(request: web.Request) -> web.StreamResponse:
     values = {k: str(form.get(k, "")).strip() for k in ("email", "role", "team", "name")}
     try:
         await accounts.invite_staff(
-            request.app[DB], staff_of(request), values["email"], role=values["role"],
-            team_code=values["team"] or None, public_url=request.app[CONFIG].public_url,
+            request.app[DB],
+            staff_of(request),
+            values["email"],
+            role=values["role"],
+            team_code=values["team"] or None,
+            public_url=request.app[CONFIG].public_url,
             display_name=values["name"],
-        )  # fmt: skip
+        )
     except DomainError as error:
         return await _staff_page(request, _errors(error), values)
     await flash(request, i18n.gettext("Inbjudan är skickad."))

@@ -91,9 +91,11 @@ async def log_page(request: web.Request) -> web.StreamResponse:
     """GET /team/logg: the newest entries of the coordinator's team."""
     filters = _filters(request)
     lines = await records.team_log(
-        request.app[DB], staff_of(request), period=period_of(request.query),
+        request.app[DB],
+        staff_of(request),
+        period=period_of(request.query),
         action=filters["action"],
-    )  # fmt: skip
+    )
     context = {
         "lines": lines,
         "filters": filters,
@@ -108,16 +110,25 @@ async def log_export(request: web.Request) -> web.StreamResponse:
     """GET /team/logg.csv: the same entries as a CSV file (the export is logged)."""
     filters = _filters(request)
     lines = await records.team_log(
-        request.app[DB], staff_of(request), period=period_of(request.query),
-        action=filters["action"], exported=True,
-    )  # fmt: skip
+        request.app[DB],
+        staff_of(request),
+        period=period_of(request.query),
+        action=filters["action"],
+        exported=True,
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for line in lines:
         detail = ";".join(f"{key}={value}" for key, value in line.detail.items())
-        row = (line.at.isoformat(), line.by, line.action, line.object_type or "",
-               line.object_id or "", detail)  # fmt: skip
+        row = (
+            line.at.isoformat(),
+            line.by,
+            line.action,
+            line.object_type or "",
+            line.object_id or "",
+            detail,
+        )
         writer.writerow([safe_cell(str(value)) for value in row])
     return web.Response(
         body=buffer.getvalue().encode("utf-8-sig"),

@@ -89,9 +89,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = client_address(request, request.app[CONFIG].trusted_proxies)
     config = request.app[CONFIG]
     result = await sessions.log_in(
-        request.app[DB], email, password, address=address,
+        request.app[DB],
+        email,
+        password,
+        address=address,
         totp_for_everyone=config.totp_for_everyone,
-    )  # fmt: skip
+    )
     if result.user is None or result.token is None:
         if result.throttled:
             error = _("För många misslyckade inloggningar. Vänta 15 minuter och försök igen.")

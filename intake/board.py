@@ -45,9 +45,13 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     staff, query = staff_of(request), request.query
     status = query.get("status", "open")
     result = await board.referral_board(
-        request.app[DB], staff, status=status, team=query.get("team") or None,
-        period=period_of(query), today=today_in_sweden(),
-    )  # fmt: skip
+        request.app[DB],
+        staff,
+        status=status,
+        team=query.get("team") or None,
+        period=period_of(query),
+        today=today_in_sweden(),
+    )
     context = {
         "board": result,
         "teams": await board.visible_teams(request.app[DB], staff),
@@ -76,10 +80,13 @@ async def change_status(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text=i18n.gettext("Välj en status i listan.")) from None
     try:
         await referrals.move_referral(
-            request.app[DB], staff_of(request), referral_id, target,
+            request.app[DB],
+            staff_of(request),
+            referral_id,
+            target,
             note=str(form.get("note", "")),
             decline_reason=str(form.get("decline_reason", "")) or None,
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -99,10 +106,12 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     referral_id, form = path_id(request), await request.post()
     try:
         trial_end = await referrals.enrol_participant(
-            request.app[DB], staff_of(request), referral_id,
+            request.app[DB],
+            staff_of(request),
+            referral_id,
             start_date=parse_date(str(form.get("start_date", ""))),
             note=str(form.get("note", "")),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:

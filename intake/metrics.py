@@ -15,9 +15,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 #: Event names the service counts (``samverkan_events_total{event=...}``).
 EVENTS = (
-    "referral_submitted", "referral_moved", "participant_enrolled", "participant_ended",
-    "mail_sent", "mail_retried", "mail_given_up", "survey_answered", "login_failed",
-)  # fmt: skip
+    "referral_submitted",
+    "referral_moved",
+    "participant_enrolled",
+    "participant_ended",
+    "mail_sent",
+    "mail_retried",
+    "mail_given_up",
+    "survey_answered",
+    "login_failed",
+)
 
 
 class Metrics:
@@ -26,29 +33,41 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "samverkan_http_requests", "HTTP requests by route, method and status.",
-            ["route", "method", "status"], registry=self.registry,
-        )  # fmt: skip
+            "samverkan_http_requests",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "samverkan_http_request_duration_seconds", "Request latency by route.",
-            ["route"], buckets=BUCKETS, registry=self.registry,
-        )  # fmt: skip
+            "samverkan_http_request_duration_seconds",
+            "Request latency by route.",
+            ["route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.events = Counter(
-            "samverkan_events", "Operations and deliveries, by event.", ["event"],
+            "samverkan_events",
+            "Operations and deliveries, by event.",
+            ["event"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.outbox = Gauge(
-            "samverkan_mail_outbox", "E-mail in the outbox by state (failed: given up).",
-            ["state"], registry=self.registry,
-        )  # fmt: skip
-        self.bot = Gauge(
-            "samverkan_bot_up", "1 when the Telegram bot is started; 0 while start-up is"
-            " retrying (degraded) or when the bot is off.", registry=self.registry,
-        )  # fmt: skip
-        started = Gauge(
-            "samverkan_process_start_time_seconds", "When this process started.",
+            "samverkan_mail_outbox",
+            "E-mail in the outbox by state (failed: given up).",
+            ["state"],
             registry=self.registry,
-        )  # fmt: skip
+        )
+        self.bot = Gauge(
+            "samverkan_bot_up",
+            "1 when the Telegram bot is started; 0 while start-up is"
+            " retrying (degraded) or when the bot is off.",
+            registry=self.registry,
+        )
+        started = Gauge(
+            "samverkan_process_start_time_seconds",
+            "When this process started.",
+            registry=self.registry,
+        )
         started.set(time.time())
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

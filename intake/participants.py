@@ -38,9 +38,12 @@ async def participant_list(request: web.Request) -> web.StreamResponse:
     staff, query = staff_of(request), request.query
     status = query.get("status", "active")
     rows = await board.participant_list(
-        request.app[DB], staff, status=status, team=query.get("team") or None,
+        request.app[DB],
+        staff,
+        status=status,
+        team=query.get("team") or None,
         period=period_of(query),
-    )  # fmt: skip
+    )
     context = {
         "rows": rows,
         "teams": await board.visible_teams(request.app[DB], staff),
@@ -61,9 +64,11 @@ async def reveal(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         shown = await participants.reveal_personnummer(
-            request.app[DB], staff_of(request), path_id(request),
+            request.app[DB],
+            staff_of(request),
+            path_id(request),
             reason=str(form.get("reason", "")),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -79,10 +84,12 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     name = f"withdraw-{consent_id}"
     try:
         await participants.withdraw_consent(
-            request.app[DB], staff_of(request), int(consent_id) if consent_id.isdigit() else 0,
+            request.app[DB],
+            staff_of(request),
+            int(consent_id) if consent_id.isdigit() else 0,
             channel=str(form.get("channel", "")),
             at=moment_of(parse_date(str(form.get("at", "")))),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -99,11 +106,13 @@ async def record_step(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         await participants.record_step(
-            request.app[DB], staff_of(request), _referral_in(form),
+            request.app[DB],
+            staff_of(request),
+            _referral_in(form),
             step=str(form.get("step", "")),
             recorded_on=parse_date(str(form.get("recorded_on", ""))),
             note=str(form.get("note", "")),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -118,12 +127,14 @@ async def end(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         await referrals.end_participation(
-            request.app[DB], staff_of(request), _referral_in(form),
+            request.app[DB],
+            staff_of(request),
+            _referral_in(form),
             end_date=parse_date(str(form.get("end_date", ""))),
             end_reason=str(form.get("end_reason", "")) or None,
             income_source_after=str(form.get("income_source_after", "")),
             note=str(form.get("note", "")),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -144,9 +155,11 @@ async def log_extract(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except NotAllowed:
         raise web.HTTPForbidden() from None
-    return render(request, "team/participant_log.html",
+    return render(
+        request,
+        "team/participant_log.html",
         {"record": record, "lines": lines, "printed": today_in_sweden().isoformat()},
-    )  # fmt: skip
+    )
 
 
 def _referral_in(form) -> int:  # type: ignore[no-untyped-def]
@@ -163,9 +176,11 @@ async def _render(
     """The participant page, with the form that failed (if any) or the revealed number."""
     try:
         record = await records.participant_record(
-            request.app[DB], staff_of(request), path_id(request),
+            request.app[DB],
+            staff_of(request),
+            path_id(request),
             today=today_in_sweden(),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     context = {

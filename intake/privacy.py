@@ -41,9 +41,12 @@ async def access_export_file(request: web.Request) -> web.StreamResponse:
     user = request[auth.USER]
     try:
         extract = await export_person(
-            request.app[DB], participant_id, actor=f"user:{user.id}", user_id=user.id,
+            request.app[DB],
+            participant_id,
+            actor=f"user:{user.id}",
+            user_id=user.id,
             team_ids=auth.visible_team_ids(user),
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     name = f"registerutdrag-{participant_id}-{today_in_sweden().isoformat()}.json"

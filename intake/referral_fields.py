@@ -228,8 +228,11 @@ def _yes_no(value: bool) -> str:
 def _person_rows(draft: ReferralDraft, language: str) -> list[SummaryRow]:
     """The review rows about the person (identity only without protected identity)."""
     _, person = i18n.gettext, draft.person
-    rows = [SummaryRow(_("Skyddade personuppgifter"), _yes_no(person.protected_identity),
-                       "protected_identity")]  # fmt: skip
+    rows = [
+        SummaryRow(
+            _("Skyddade personuppgifter"), _yes_no(person.protected_identity), "protected_identity"
+        )
+    ]
     if person.protected_identity:
         rows.append(SummaryRow(_("Födelseår"), str(person.birth_year or "–"), "birth_year"))
     else:

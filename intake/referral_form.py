@@ -126,8 +126,12 @@ class EmptyForms:
 
     def page(self, request: web.Request, state: FormState, teams: dict[str, str]) -> str:
         """The empty form for this request: its CSRF token and submission key filled in."""
-        key = (i18n.current_language(), tuple(teams.items()),
-               tuple(state.consent_versions.items()), tuple(sorted(state.values.items())))  # fmt: skip
+        key = (
+            i18n.current_language(),
+            tuple(teams.items()),
+            tuple(state.consent_versions.items()),
+            tuple(sorted(state.values.items())),
+        )
         page = self._pages.get(key)
         if page is None:
             if len(self._pages) >= self.LIMIT:
@@ -261,10 +265,14 @@ async def _submit(
     """Store the referral once for the form's submission key, in the form's language."""
     language = i18n.current_language()
     return await referrals.submit_referral(
-        request.app[DB], draft, submission_key=state.submission_key, language=language,
-        consent_language=consent_language(language), consent_versions=state.consent_versions,
+        request.app[DB],
+        draft,
+        submission_key=state.submission_key,
+        language=language,
+        consent_language=consent_language(language),
+        consent_versions=state.consent_versions,
         public_url=request.app[CONFIG].public_url,
-    )  # fmt: skip
+    )
 
 
 def _throttled(request: web.Request, limit: Literal["posts", "submissions"]) -> float | None:
@@ -330,9 +338,13 @@ def _render_form(
 
 
 def _render_review(
-    request: web.Request, state: FormState, draft: ReferralDraft, teams: dict[str, str], *,
+    request: web.Request,
+    state: FormState,
+    draft: ReferralDraft,
+    teams: dict[str, str],
+    *,
     status: int = 200,
-) -> web.Response:  # fmt: skip
+) -> web.Response:
     """The review page: every answer with a way back to change it."""
     sections = summary(draft, teams[draft.team], i18n.current_language(), state.consent_versions)
     context = {"state": state, "sections": sections, "language_switch": False}

@@ -71,8 +71,12 @@ class Selection:
     def query(self) -> str:
         """The selection as a query string, for links to charts, downloads and review."""
         assert self.period is not None
-        values = {"period": "egen", "from": self.period.first_day.isoformat(),
-                  "to": self.period.last_day.isoformat(), "team": self.team or ""}  # fmt: skip
+        values = {
+            "period": "egen",
+            "from": self.period.first_day.isoformat(),
+            "to": self.period.last_day.isoformat(),
+            "team": self.team or "",
+        }
         return urlencode(values | ({"sma_tal": "visa"} if self.raw else {}))
 
 
@@ -124,9 +128,11 @@ async def _selection(request: web.Request) -> tuple[Selection, list[board.TeamCh
     teams = await board.visible_teams(request.app[DB], staff)
     try:
         selection = read_selection(
-            request.query, today=today_in_sweden(), team_codes=[t.code for t in teams],
+            request.query,
+            today=today_in_sweden(),
+            team_codes=[t.code for t in teams],
             whole_forbund=staff.team_ids is None,
-        )  # fmt: skip
+        )
     except NotFound:
         raise web.HTTPNotFound() from None
     return selection, teams
@@ -144,8 +150,13 @@ async def _chosen(request: web.Request) -> Selection:
 async def summary_page(request: web.Request) -> web.StreamResponse:
     """GET /team/sammanstallning: the drafted report of the chosen period and team."""
     selection, teams = await _selection(request)
-    context: dict[str, Any] = {"selection": selection, "teams": teams, "presets": PRESETS,
-                               "sections": [], "flash": await take_flash(request)}  # fmt: skip
+    context: dict[str, Any] = {
+        "selection": selection,
+        "teams": teams,
+        "presets": PRESETS,
+        "sections": [],
+        "flash": await take_flash(request),
+    }
     if selection.period is None:
         return render(request, "team/summaries.html", context, status=422)
     summary = await request.app[SUMMARY_CACHE].summary(request.app[DB], selection.key)
@@ -183,17 +194,23 @@ async def download(request: web.Request) -> web.StreamResponse:
     assert selection.period is not None
     content = await request.app[SUMMARY_CACHE].rendered(request.app[DB], selection.key, fmt)
     await summaries.record_summary_export(
-        request.app[DB], staff_of(request), team=selection.team, period=selection.period,
-        fmt=fmt, raw=selection.raw,
-    )  # fmt: skip
+        request.app[DB],
+        staff_of(request),
+        team=selection.team,
+        period=selection.period,
+        fmt=fmt,
+        raw=selection.raw,
+    )
     period = selection.period
     team = re.sub(r"[^A-Za-z0-9_-]", "", selection.team or "forbundet")
     name = f"sammanstallning-{team}-{period.first_day}-{period.last_day}"
     text = fmt in ("md", "json")
     return web.Response(
-        body=content, content_type=DOWNLOADS[fmt][1], charset="utf-8" if text else None,
+        body=content,
+        content_type=DOWNLOADS[fmt][1],
+        charset="utf-8" if text else None,
         headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
-    )  # fmt: skip
+    )
 
 
 @auth.require_role("staff")
@@ -204,9 +221,14 @@ async def theme_review(request: web.Request) -> web.StreamResponse:
     everything, page = request.query.get("visa") == "alla", _page_number(request.query)
     codebook = default_codebook()
     review = await summaries.review_answers(
-        request.app[DB], staff_of(request), team=selection.team, period=selection.period,
-        codebook=codebook, unthemed_only=not everything, page=page,
-    )  # fmt: skip
+        request.app[DB],
+        staff_of(request),
+        team=selection.team,
+        period=selection.period,
+        codebook=codebook,
+        unthemed_only=not everything,
+        page=page,
+    )
     answers, total = review.answers, review.total
     language = i18n.current_language()
     context = {

@@ -131,11 +131,19 @@ def _add_group(figures: dict[str, Any], row: RowMapping, flags: Iterable[str]) -
 def _in_interface_order(figures: dict[str, Any]) -> dict[str, Any]:
     """The participant figures in the order of INTERFACES.md."""
     order = (
-        "active_at_start", "new", "ended", "active_at_end",
-        "new_by_referrer", "new_by_income_source",
-        "active_at_end_by_referrer", "active_at_end_by_income_source",
-        "new_by_gender", "active_at_end_by_gender", "mean_age_at_end", "share_young_at_end",
-    )  # fmt: skip
+        "active_at_start",
+        "new",
+        "ended",
+        "active_at_end",
+        "new_by_referrer",
+        "new_by_income_source",
+        "active_at_end_by_referrer",
+        "active_at_end_by_income_source",
+        "new_by_gender",
+        "active_at_end_by_gender",
+        "mean_age_at_end",
+        "share_young_at_end",
+    )
     return {key: figures[key] for key in order}
 
 

@@ -92,7 +92,7 @@ async def answers_for_review(
             bool(fixed),
             language or "sv",
             gloss or "",
-        )  # fmt: skip
+        )
         for answer_id, team, done, text, fixed, language, gloss in found
     ]
     return answers, int(total or 0)

@@ -50,9 +50,12 @@ def _fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
 
 
 async def find_participant(
-    session: AsyncSession, *, participant_id: int | None = None,
-    person_ref: str | None = None, team_code: str | None = None,
-) -> int:  # fmt: skip
+    session: AsyncSession,
+    *,
+    participant_id: int | None = None,
+    person_ref: str | None = None,
+    team_code: str | None = None,
+) -> int:
     """The id of the participant given by id, or by the team's own reference and team code."""
     query = select(Participant.id)
     if participant_id is not None:
@@ -103,19 +106,38 @@ async def export_person(
             "access_log": await _access_log(session, participant_id),
         }
         await audit.record(
-            session, "participant.exported", actor=actor, user_id=user_id,
-            object_type="participant", object_id=participant_id, team_id=person.team_id,
+            session,
+            "participant.exported",
+            actor=actor,
+            user_id=user_id,
+            object_type="participant",
+            object_id=participant_id,
+            team_id=person.team_id,
             detail={"referrals": len(referrals), "responses": len(survey["responses"])},
-        )  # fmt: skip
+        )
     return extract
 
 
 def _person(person: Participant) -> dict[str, Any]:
-    return _fields(person, (
-        "person_ref", "name", "personnummer", "protected_identity", "phone", "contact_channel",
-        "language", "interpreter", "gender", "birth_date", "birth_year", "follow_up_consent",
-        "created_at", "purged_at",
-    ))  # fmt: skip
+    return _fields(
+        person,
+        (
+            "person_ref",
+            "name",
+            "personnummer",
+            "protected_identity",
+            "phone",
+            "contact_channel",
+            "language",
+            "interpreter",
+            "gender",
+            "birth_date",
+            "birth_year",
+            "follow_up_consent",
+            "created_at",
+            "purged_at",
+        ),
+    )
 
 
 async def _staff_names(session: AsyncSession) -> dict[int, str]:
@@ -126,9 +148,11 @@ async def _staff_names(session: AsyncSession) -> dict[int, str]:
 async def _referrals(session: AsyncSession, participant_id: int) -> list[dict[str, Any]]:
     """Every referral of the person, with its status history and steps towards work."""
     names = await _staff_names(session)
-    referrals = (await session.scalars(
-        select(Referral).where(Referral.participant_id == participant_id).order_by(Referral.id)
-    )).all()  # fmt: skip
+    referrals = (
+        await session.scalars(
+            select(Referral).where(Referral.participant_id == participant_id).order_by(Referral.id)
+        )
+    ).all()
     found = []
     for referral in referrals:
         events = await session.scalars(
@@ -141,19 +165,54 @@ async def _referrals(session: AsyncSession, participant_id: int) -> list[dict[st
             .where(ProgressStep.referral_id == referral.id)
             .order_by(ProgressStep.recorded_on)
         )
-        found.append({
-            **_fields(referral, (
-                "reference", "status", "received_at", "received_date", "referrer_code",
-                "referrer_name", "referrer_email", "referrer_phone", "income_source",
-                "income_source_after", "contacts", "help_wanted", "practical_needs",
-                "form_language", "start_date", "trial_months", "end_date", "end_reason",
-            )),
-            "events": [{**_fields(e, ("at", "from_status", "to_status", "reason", "note",
-                                      "referrer_message")), "by": names.get(e.user_id or 0)}
-                       for e in events],
-            "progress": [{**_fields(s, ("recorded_on", "step", "note")),
-                          "by": names.get(s.user_id or 0)} for s in steps],
-        })  # fmt: skip
+        found.append(
+            {
+                **_fields(
+                    referral,
+                    (
+                        "reference",
+                        "status",
+                        "received_at",
+                        "received_date",
+                        "referrer_code",
+                        "referrer_name",
+                        "referrer_email",
+                        "referrer_phone",
+                        "income_source",
+                        "income_source_after",
+                        "contacts",
+                        "help_wanted",
+                        "practical_needs",
+                        "form_language",
+                        "start_date",
+                        "trial_months",
+                        "end_date",
+                        "end_reason",
+                    ),
+                ),
+                "events": [
+                    {
+                        **_fields(
+                            e,
+                            (
+                                "at",
+                                "from_status",
+                                "to_status",
+                                "reason",
+                                "note",
+                                "referrer_message",
+                            ),
+                        ),
+                        "by": names.get(e.user_id or 0),
+                    }
+                    for e in events
+                ],
+                "progress": [
+                    {**_fields(s, ("recorded_on", "step", "note")), "by": names.get(s.user_id or 0)}
+                    for s in steps
+                ],
+            }
+        )
     return found
 
 
@@ -161,18 +220,37 @@ async def _consents(session: AsyncSession, participant_id: int) -> list[dict[str
     consents = await session.scalars(
         select(Consent).where(Consent.participant_id == participant_id).order_by(Consent.id)
     )
-    return [_fields(c, (
-        "kind", "party", "information_kinds", "purpose", "text_version", "language", "method",
-        "recorded_by", "given_at", "withdrawn_at", "withdrawal_channel",
-    )) for c in consents]  # fmt: skip
+    return [
+        _fields(
+            c,
+            (
+                "kind",
+                "party",
+                "information_kinds",
+                "purpose",
+                "text_version",
+                "language",
+                "method",
+                "recorded_by",
+                "given_at",
+                "withdrawn_at",
+                "withdrawal_channel",
+            ),
+        )
+        for c in consents
+    ]
 
 
 async def _survey(session: AsyncSession, participant_id: int) -> dict[str, Any]:
     """Invitations (never their tokens) and responses with every answer and its themes."""
-    invitations = await session.scalars(select(Invitation).where(
-        Invitation.participant_id == participant_id).order_by(Invitation.id))  # fmt: skip
-    responses = await session.scalars(select(Response).where(
-        Response.participant_id == participant_id).order_by(Response.id))  # fmt: skip
+    invitations = await session.scalars(
+        select(Invitation)
+        .where(Invitation.participant_id == participant_id)
+        .order_by(Invitation.id)
+    )
+    responses = await session.scalars(
+        select(Response).where(Response.participant_id == participant_id).order_by(Response.id)
+    )
     return {
         "invitations": [_fields(i, (
             "channel", "created_at", "expires_at", "claimed_at", "language", "telegram_chat_id",
@@ -186,12 +264,17 @@ async def _survey(session: AsyncSession, participant_id: int) -> dict[str, Any]:
 
 
 async def _answers(session: AsyncSession, response_id: int) -> list[dict[str, Any]]:
-    answers = (await session.scalars(
-        select(Answer).where(Answer.response_id == response_id).order_by(Answer.id)
-    )).all()  # fmt: skip
+    answers = (
+        await session.scalars(
+            select(Answer).where(Answer.response_id == response_id).order_by(Answer.id)
+        )
+    ).all()
     themes: dict[int, list[str]] = {}
-    rows = await session.execute(select(AnswerTheme.answer_id, AnswerTheme.theme).where(
-        AnswerTheme.answer_id.in_([a.id for a in answers])).order_by(AnswerTheme.id))  # fmt: skip
+    rows = await session.execute(
+        select(AnswerTheme.answer_id, AnswerTheme.theme)
+        .where(AnswerTheme.answer_id.in_([a.id for a in answers]))
+        .order_by(AnswerTheme.id)
+    )
     for answer_id, theme in rows.all():
         themes.setdefault(answer_id, []).append(theme)
     return [{
@@ -206,11 +289,16 @@ async def _access_log(session: AsyncSession, participant_id: int) -> list[dict[s
     rows = await session.execute(
         select(AuditEntry, StaffUser.display_name)
         .outerjoin(StaffUser, StaffUser.id == AuditEntry.actor_user_id)
-        .where(or_(
-            (AuditEntry.object_type == "participant") & (AuditEntry.object_id == participant_id),
-            (AuditEntry.object_type == "referral") & AuditEntry.object_id.in_(referral_ids),
-        ))
+        .where(
+            or_(
+                (AuditEntry.object_type == "participant")
+                & (AuditEntry.object_id == participant_id),
+                (AuditEntry.object_type == "referral") & AuditEntry.object_id.in_(referral_ids),
+            )
+        )
         .order_by(AuditEntry.at, AuditEntry.id)
-    )  # fmt: skip
-    return [{"at": _plain(e.at), "action": e.action, "by": name or e.actor, "detail": e.detail}
-            for e, name in rows.all()]  # fmt: skip
+    )
+    return [
+        {"at": _plain(e.at), "action": e.action, "by": name or e.actor, "detail": e.detail}
+        for e, name in rows.all()
+    ]

@@ -83,20 +83,31 @@ def throttle_keys(email: str, address: str) -> dict[str, str]:
 
 
 async def log_in(
-    db: Database, email: str, password: str, *, address: str, now: datetime | None = None,
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    address: str,
+    now: datetime | None = None,
     totp_for_everyone: bool = False,
-) -> LoginResult:  # fmt: skip
+) -> LoginResult:
     """Check ``email`` and ``password`` and start a session; audited either way."""
     now = now or utcnow()
     keys = throttle_keys(email, address)
     async with db.transaction() as session:
-        counts = {kind: await sessions.count_attempt(session, key, now, WINDOW)
-                  for kind, key in keys.items()}  # fmt: skip
+        counts = {
+            kind: await sessions.count_attempt(session, key, now, WINDOW)
+            for kind, key in keys.items()
+        }
         throttled = any(counts[kind] > LIMITS[kind] for kind in LIMITS)
         user = None if throttled else await users.find_by_email(session, email)
         if throttled:
-            await audit.record(session, "login.throttled", actor="anonymous",
-                               detail={"email_key": users.email_key(email)})  # fmt: skip
+            await audit.record(
+                session,
+                "login.throttled",
+                actor="anonymous",
+                detail={"email_key": users.email_key(email)},
+            )
     if throttled:
         return LoginResult(None, throttled=True)
     stored = user.password_hash if user is not None and user.active else users.dummy_hash()
@@ -106,8 +117,12 @@ async def log_in(
     new_hash = await asyncio.to_thread(users.HASHER.hash, password) if rehash else None
     async with db.transaction() as session:
         if not ok or user is None:
-            await audit.record(session, "login.failed", actor="anonymous",
-                               detail={"email_key": users.email_key(email)})  # fmt: skip
+            await audit.record(
+                session,
+                "login.failed",
+                actor="anonymous",
+                detail={"email_key": users.email_key(email)},
+            )
             return LoginResult(None)
         fresh = await session.get(StaffUser, user.id)
         if fresh is None or not fresh.active or fresh.password_hash != stored:
@@ -119,8 +134,14 @@ async def log_in(
         await sessions.delete_idle_sessions(session, now - STALE_AFTER)
         stage = stage_after_password(fresh, everyone=totp_for_everyone)
         token = await start_session(session, fresh.id, now, stage=stage)
-        await audit.record(session, "login.succeeded", actor=f"user:{fresh.id}", user_id=fresh.id,
-                           team_id=fresh.team_id, detail={"stage": stage})  # fmt: skip
+        await audit.record(
+            session,
+            "login.succeeded",
+            actor=f"user:{fresh.id}",
+            user_id=fresh.id,
+            team_id=fresh.team_id,
+            detail={"stage": stage},
+        )
     return LoginResult(fresh, token, stage=stage)
 
 

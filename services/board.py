@@ -128,16 +128,24 @@ def _scoped(query: Select, staff: Staff, team: str | None, period: Period, colum
 
 
 async def referral_board(
-    db: Database, staff: Staff, *, status: str = "open", team: str | None = None,
-    period: Period | None = None, today: date,
-) -> Board:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    *,
+    status: str = "open",
+    team: str | None = None,
+    period: Period | None = None,
+    today: date,
+) -> Board:
     """The referrals ``staff`` may see, oldest first, with queue position and days waiting."""
     statuses, period = STATUS_FILTERS.get(status, OPEN_STATUSES), period or Period()
     async with db.sessions() as session:
         base = _scoped(
             select(Referral, Team.code).join(Team, Team.id == Referral.team_id),
-            staff, team, period, Referral.received_date,
-        )  # fmt: skip
+            staff,
+            team,
+            period,
+            Referral.received_date,
+        )
         found = (
             await session.execute(
                 base.where(Referral.status.in_(statuses)).order_by(
@@ -147,8 +155,11 @@ async def referral_board(
         ).all()
         counted = _scoped(
             select(Referral.status, func.count(Referral.id)).group_by(Referral.status),
-            staff, team, period, Referral.received_date,
-        )  # fmt: skip
+            staff,
+            team,
+            period,
+            Referral.received_date,
+        )
         counts = {row[0]: int(row[1]) for row in (await session.execute(counted)).all()}
         positions = await queue_positions(session, {referral.team_id for referral, _ in found})
         duplicates = await possible_duplicates(session, [r.participant for r, _ in found])
@@ -159,9 +170,12 @@ async def referral_board(
 
 
 def _board_row(
-    referral: Referral, team_code: str, today: date, positions: dict[int, int],
+    referral: Referral,
+    team_code: str,
+    today: date,
+    positions: dict[int, int],
     duplicates: set[int],
-) -> BoardRow:  # fmt: skip
+) -> BoardRow:
     """A board row from a referral and the team-wide queue and duplicate facts."""
     person = referral.participant
     return BoardRow(
@@ -234,17 +248,24 @@ async def possible_duplicates(session: AsyncSession, people: Iterable[Participan
 
 
 async def participant_list(
-    db: Database, staff: Staff, *, status: str = "active", team: str | None = None,
+    db: Database,
+    staff: Staff,
+    *,
+    status: str = "active",
+    team: str | None = None,
     period: Period | None = None,
-) -> tuple[ParticipantRow, ...]:  # fmt: skip
+) -> tuple[ParticipantRow, ...]:
     """Enrolled and ended participants, newest start first, with their latest step."""
     statuses = PARTICIPATION_FILTERS.get(status, PARTICIPATION_FILTERS["active"])
     period = period or Period()
     async with db.sessions() as session:
         query = _scoped(
             select(Referral, Team.code).join(Team, Team.id == Referral.team_id),
-            staff, team, Period(None, period.end), Referral.start_date,
-        ).where(Referral.status.in_(statuses))  # fmt: skip
+            staff,
+            team,
+            Period(None, period.end),
+            Referral.start_date,
+        ).where(Referral.status.in_(statuses))
         if period.start:
             query = query.where((Referral.end_date.is_(None)) | (Referral.end_date >= period.start))
         found = (

@@ -85,17 +85,28 @@ class Mailer:
 
 
 async def queue_mail(
-    session: AsyncSession, kind: str, mail: Mail, *, team_id: int | None = None,
-    object_type: str | None = None, object_id: int | None = None, now: datetime | None = None,
-) -> int | None:  # fmt: skip
+    session: AsyncSession,
+    kind: str,
+    mail: Mail,
+    *,
+    team_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    now: datetime | None = None,
+) -> int | None:
     """Queue ``mail`` in the caller's transaction (nothing when it has no recipients)."""
     recipients = tuple(address for address in mail.recipients if address)
     if not recipients:
         return None
     return await outbox.add(
-        session, kind, Mail(recipients, mail.subject, mail.body), now=now or utcnow(),
-        team_id=team_id, object_type=object_type, object_id=object_id,
-    )  # fmt: skip
+        session,
+        kind,
+        Mail(recipients, mail.subject, mail.body),
+        now=now or utcnow(),
+        team_id=team_id,
+        object_type=object_type,
+        object_id=object_id,
+    )
 
 
 def retry_delay(attempts: int) -> timedelta | None:
@@ -134,8 +145,15 @@ async def deliver_outbox(
                 db, message.id, holder, error=str(error), retry_at=retry_at, now=now
             )
             given_up, retried = given_up + (delay is None), retried + (delay is not None)
-            log.warning("mail.failed", extra={"mail_id": message.id, "kind": message.kind,
-                                              "error": str(error), "given_up": delay is None})  # fmt: skip
+            log.warning(
+                "mail.failed",
+                extra={
+                    "mail_id": message.id,
+                    "kind": message.kind,
+                    "error": str(error),
+                    "given_up": delay is None,
+                },
+            )
             continue
         await outbox.mark_sent(db, message.id, holder, now=utcnow())
         sent += 1

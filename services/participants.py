@@ -25,9 +25,15 @@ NOTE_MAX_LENGTH = 2000
 
 
 async def record_step(
-    db: Database, staff: Staff, referral_id: int, *, step: str, recorded_on: date | None,
-    note: str = "", today: date | None = None,
-) -> None:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    referral_id: int,
+    *,
+    step: str,
+    recorded_on: date | None,
+    note: str = "",
+    today: date | None = None,
+) -> None:
     """Record an enrolled participant's current step on the way to work."""
     today = today or today_in_sweden()
     async with db.transaction() as session:
@@ -43,19 +49,36 @@ async def record_step(
         note = _clean_note(note, errors)
         if errors or recorded_on is None:
             raise FormErrors(errors)
-        session.add(ProgressStep(referral_id=referral.id, recorded_on=recorded_on, step=step,
-                                 note=note or None, user_id=staff.user_id))  # fmt: skip
+        session.add(
+            ProgressStep(
+                referral_id=referral.id,
+                recorded_on=recorded_on,
+                step=step,
+                note=note or None,
+                user_id=staff.user_id,
+            )
+        )
         await audit.record(
-            session, "participant.progress_recorded", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            session,
+            "participant.progress_recorded",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="referral",
+            object_id=referral.id,
+            team_id=referral.team_id,
             detail={"participant_id": referral.participant_id, "step": step},
-        )  # fmt: skip
+        )
 
 
 async def withdraw_consent(
-    db: Database, staff: Staff, consent_id: int, *, channel: str, at: datetime | None,
+    db: Database,
+    staff: Staff,
+    consent_id: int,
+    *,
+    channel: str,
+    at: datetime | None,
     now: datetime | None = None,
-) -> Consent:  # fmt: skip
+) -> Consent:
     """Record that a consent was withdrawn: sharing on it stops at once."""
     now = now or utcnow()
     async with db.transaction() as session:
@@ -65,18 +88,32 @@ async def withdraw_consent(
             raise NotFound(N_("Samtycket finns inte, eller så hör det till ett annat team."))
         if at is None:
             raise field_error("at", N_("Ange när samtycket återkallades, till exempel i dag."))
-        withdrawal = check_withdrawal(given_at=consent.given_at, withdrawn_at=consent.withdrawn_at,
-                                      channel=channel, at=at, now=now)  # fmt: skip
+        withdrawal = check_withdrawal(
+            given_at=consent.given_at,
+            withdrawn_at=consent.withdrawn_at,
+            channel=channel,
+            at=at,
+            now=now,
+        )
         consent.withdrawn_at, consent.withdrawal_channel = withdrawal.at, withdrawal.channel
         consent.withdrawn_by_user_id = staff.user_id
         if consent.kind == "follow_up":
             participant.follow_up_consent = False
         await audit.record(
-            session, "consent.withdrawn", actor=staff.actor, user_id=staff.user_id,
-            object_type="participant", object_id=participant.id, team_id=participant.team_id,
-            detail={"consent_id": consent.id, "kind": consent.kind, "party": consent.party,
-                    "channel": withdrawal.channel},
-        )  # fmt: skip
+            session,
+            "consent.withdrawn",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="participant",
+            object_id=participant.id,
+            team_id=participant.team_id,
+            detail={
+                "consent_id": consent.id,
+                "kind": consent.kind,
+                "party": consent.party,
+                "channel": withdrawal.channel,
+            },
+        )
     return consent
 
 
@@ -93,10 +130,15 @@ async def reveal_personnummer(
         if not participant.personnummer:
             raise field_error("reason", N_("Det finns inget personnummer registrerat."))
         await audit.record(
-            session, "participant.personnummer_revealed", actor=staff.actor,
-            user_id=staff.user_id, object_type="participant", object_id=participant.id,
-            team_id=participant.team_id, detail={"reason": reason},
-        )  # fmt: skip
+            session,
+            "participant.personnummer_revealed",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="participant",
+            object_id=participant.id,
+            team_id=participant.team_id,
+            detail={"reason": reason},
+        )
         digits = participant.personnummer
     return f"{digits[:8]}-{digits[8:]}"
 

@@ -99,9 +99,10 @@ class PersonRecord:
         return tuple(
             consent.party
             for consent in self.consents
-            if consent.kind == "information_sharing" and consent.withdrawn_at is None
+            if consent.kind == "information_sharing"
+            and consent.withdrawn_at is None
             and consent.party
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,15 @@ async def _viewed(
     """Load a person's record and write the audit entry for the view."""
     record = await _load_record(session, staff, participant_id, today)
     await audit.record(
-        session, "participant.viewed", actor=staff.actor, user_id=staff.user_id,
-        object_type="participant", object_id=participant_id, team_id=record.team.id,
+        session,
+        "participant.viewed",
+        actor=staff.actor,
+        user_id=staff.user_id,
+        object_type="participant",
+        object_id=participant_id,
+        team_id=record.team.id,
         detail={"page": page},
-    )  # fmt: skip
+    )
     return record
 
 
@@ -187,9 +193,12 @@ async def _load_record(
 
 
 async def _case(
-    session: AsyncSession, referral: Referral, positions: dict[int, int],
-    names: dict[int, str], today: date,
-) -> Case:  # fmt: skip
+    session: AsyncSession,
+    referral: Referral,
+    positions: dict[int, int],
+    names: dict[int, str],
+    today: date,
+) -> Case:
     """One referral's history, steps and next statuses."""
     events = await session.scalars(
         select(ReferralEvent)
@@ -278,16 +287,25 @@ async def person_log_extract(
         )
         lines = await _log_lines(session, query.order_by(AuditEntry.at, AuditEntry.id))
         await audit.record(
-            session, "participant.log_extracted", actor=staff.actor, user_id=staff.user_id,
-            object_type="participant", object_id=participant_id, team_id=record.team.id,
-        )  # fmt: skip
+            session,
+            "participant.log_extracted",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="participant",
+            object_id=participant_id,
+            team_id=record.team.id,
+        )
     return record, lines
 
 
 async def team_log(
-    db: Database, staff: Staff, *, period: Period | None = None, action: str = "",
+    db: Database,
+    staff: Staff,
+    *,
+    period: Period | None = None,
+    action: str = "",
     exported: bool = False,
-) -> tuple[LogLine, ...]:  # fmt: skip
+) -> tuple[LogLine, ...]:
     """The newest audit entries of the teams ``staff`` sees; coordinators only.
 
     ``exported`` records that the list left the service as a file.
@@ -309,10 +327,13 @@ async def team_log(
         lines = await _log_lines(session, query)
         if exported:
             await audit.record(
-                session, "audit.exported", actor=staff.actor, user_id=staff.user_id,
+                session,
+                "audit.exported",
+                actor=staff.actor,
+                user_id=staff.user_id,
                 team_id=next(iter(staff.team_ids), None) if staff.team_ids else None,
                 detail={"entries": len(lines)},
-            )  # fmt: skip
+            )
     return lines
 
 

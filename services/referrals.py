@@ -48,10 +48,16 @@ class Submission:
 
 
 async def submit_referral(
-    db: Database, draft: ReferralDraft, *, submission_key: str, language: str,
-    consent_language: str, public_url: str, consent_versions: Mapping[str, int] | None = None,
+    db: Database,
+    draft: ReferralDraft,
+    *,
+    submission_key: str,
+    language: str,
+    consent_language: str,
+    public_url: str,
+    consent_versions: Mapping[str, int] | None = None,
     now: datetime | None = None,
-) -> Submission:  # fmt: skip
+) -> Submission:
     """Store a referral with its person, consents and audit entry; tell the coordinators.
 
     Idempotent per form and content: sending the same form again (a double click, a reload)
@@ -87,8 +93,9 @@ def _content_digest(draft: ReferralDraft, keyring: Keyring) -> str:
 
 
 def _receipt(referral: StoredReferral) -> Submission:
-    return Submission(referral.referral_id, referral.reference, referral.team_name,
-                      referral.created)  # fmt: skip
+    return Submission(
+        referral.referral_id, referral.reference, referral.team_name, referral.created
+    )
 
 
 def _record_submission(
@@ -96,11 +103,19 @@ def _record_submission(
 ) -> None:
     """The audit entry of a new referral and the coordinators' e-mail (no personal data)."""
     audit.record_sync(
-        session, "referral.submitted", at=now, actor="public", object_type="referral",
-        object_id=referral.referral_id, team_id=referral.team_id,
-        detail={"participant_id": referral.participant_id, "consents": referral.consents,
-                "language": language},
-    )  # fmt: skip
+        session,
+        "referral.submitted",
+        at=now,
+        actor="public",
+        object_type="referral",
+        object_id=referral.referral_id,
+        team_id=referral.team_id,
+        detail={
+            "participant_id": referral.participant_id,
+            "consents": referral.consents,
+            "language": language,
+        },
+    )
     link = f"{public_url.rstrip('/')}/team/remisser/{referral.referral_id}"
     mail = Mail(
         referral.coordinator_emails,
@@ -112,15 +127,26 @@ def _record_submission(
     recipients = tuple(address for address in mail.recipients if address)
     if recipients:  # as services.mail.queue_mail does
         outbox.add_sync(
-            session, "referral.new", Mail(recipients, mail.subject, mail.body), now=now,
-            team_id=referral.team_id, object_type="referral", object_id=referral.referral_id,
-        )  # fmt: skip
+            session,
+            "referral.new",
+            Mail(recipients, mail.subject, mail.body),
+            now=now,
+            team_id=referral.team_id,
+            object_type="referral",
+            object_id=referral.referral_id,
+        )
 
 
 async def move_referral(
-    db: Database, staff: Staff, referral_id: int, target: Status, *, note: str = "",
-    decline_reason: str | None = None, now: datetime | None = None,
-) -> Status:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    referral_id: int,
+    target: Status,
+    *,
+    note: str = "",
+    decline_reason: str | None = None,
+    now: datetime | None = None,
+) -> Status:
     """Move a referral on (assessing, queued, visit booked, declined, withdrawn), with a note.
 
     Declining queues the e-mail that tells the referrer the reason (never the team's notes).
@@ -134,13 +160,25 @@ async def move_referral(
         change = check_transition(
             Status(referral.status), target, note=note, decline_reason=decline_reason
         )
-        stored.move(session, referral, staff, target, now, note=change.note,
-                    referrer_message=change.decline_reason)  # fmt: skip
+        stored.move(
+            session,
+            referral,
+            staff,
+            target,
+            now,
+            note=change.note,
+            referrer_message=change.decline_reason,
+        )
         await audit.record(
-            session, "referral.transitioned", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            session,
+            "referral.transitioned",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="referral",
+            object_id=referral.id,
+            team_id=referral.team_id,
             detail={"from": change.from_status.value, "to": target.value},
-        )  # fmt: skip
+        )
         if target is Status.DECLINED:
             await _queue_decline_mail(session, referral, change.decline_reason or "", now)
     return target
@@ -160,17 +198,34 @@ async def _queue_decline_mail(
         "Hej!\n\n{team} har gått igenom remissen {reference} som du skickade {date} och kan "
         "tyvärr inte ta emot personen.\n\nSkäl:\n{reason}\n\nKontakta teamet om du har frågor. "
         "Ange referensnumret {reference}.\n"
-    ).format(team=team.name, reference=referral.reference,
-             date=referral.received_date.isoformat(), reason=reason)  # fmt: skip
+    ).format(
+        team=team.name,
+        reference=referral.reference,
+        date=referral.received_date.isoformat(),
+        reason=reason,
+    )
     mail = Mail((referral.referrer_email or "",), subject, body)
-    await queue_mail(session, "referral.declined", mail, team_id=referral.team_id,
-                     object_type="referral", object_id=referral.id, now=now)  # fmt: skip
+    await queue_mail(
+        session,
+        "referral.declined",
+        mail,
+        team_id=referral.team_id,
+        object_type="referral",
+        object_id=referral.id,
+        now=now,
+    )
 
 
 async def enrol_participant(
-    db: Database, staff: Staff, referral_id: int, *, start_date: date | None, note: str = "",
-    today: date | None = None, now: datetime | None = None,
-) -> date:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    referral_id: int,
+    *,
+    start_date: date | None,
+    note: str = "",
+    today: date | None = None,
+    now: datetime | None = None,
+) -> date:
     """Enrol the participant from ``start_date``; returns the day the trial period ends."""
     today, now = today or today_in_sweden(), now or utcnow()
     async with db.transaction() as session:
@@ -181,26 +236,40 @@ async def enrol_participant(
         if start_date < referral.received_date or start_date > today + MAX_START_AHEAD:
             raise field_error(
                 "start_date",
-                N_("Startdatum kan inte vara före remissen kom in ({received}) eller mer än "
-                   "30 dagar fram i tiden."),
+                N_(
+                    "Startdatum kan inte vara före remissen kom in ({received}) eller mer än "
+                    "30 dagar fram i tiden."
+                ),
                 received=referral.received_date.isoformat(),
-            )  # fmt: skip
+            )
         team = await session.get_one(Team, referral.team_id)
         referral.start_date, referral.trial_months = start_date, team.trial_months
         stored.move(session, referral, staff, Status.ENROLLED, now, note=change.note)
         await audit.record(
-            session, "participant.enrolled", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            session,
+            "participant.enrolled",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="referral",
+            object_id=referral.id,
+            team_id=referral.team_id,
             detail={"participant_id": referral.participant_id, "trial_months": team.trial_months},
-        )  # fmt: skip
+        )
     return trial_period_end(start_date, team.trial_months)
 
 
 async def end_participation(
-    db: Database, staff: Staff, referral_id: int, *, end_date: date | None,
-    end_reason: str | None, income_source_after: str, note: str = "",
-    today: date | None = None, now: datetime | None = None,
-) -> None:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    referral_id: int,
+    *,
+    end_date: date | None,
+    end_reason: str | None,
+    income_source_after: str,
+    note: str = "",
+    today: date | None = None,
+    now: datetime | None = None,
+) -> None:
     """End an enrolled participant's participation with an end reason and income after."""
     today, now = today or today_in_sweden(), now or utcnow()
     async with db.transaction() as session:
@@ -216,13 +285,19 @@ async def end_participation(
             raise FormErrors(errors)
         referral.end_date, referral.end_reason = end_date, change.end_reason
         referral.income_source_after = income_source_after
-        stored.move(session, referral, staff, Status.ENDED, now, note=change.note,
-                    reason=change.end_reason)  # fmt: skip
+        stored.move(
+            session, referral, staff, Status.ENDED, now, note=change.note, reason=change.end_reason
+        )
         await audit.record(
-            session, "participant.ended", actor=staff.actor, user_id=staff.user_id,
-            object_type="referral", object_id=referral.id, team_id=referral.team_id,
+            session,
+            "participant.ended",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="referral",
+            object_id=referral.id,
+            team_id=referral.team_id,
             detail={"participant_id": referral.participant_id, "end_reason": change.end_reason},
-        )  # fmt: skip
+        )
 
 
 def _end_errors(

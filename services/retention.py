@@ -100,8 +100,9 @@ def _closed_before(cutoff: date) -> ColumnElement[bool]:
 def _expired(cutoff: date) -> ColumnElement[bool]:
     """The participant is not yet purged and every referral of theirs closed before cutoff."""
     any_referral = exists().where(Referral.participant_id == Participant.id)
-    still_kept = exists().where(Referral.participant_id == Participant.id,
-                                not_(_closed_before(cutoff)))  # fmt: skip
+    still_kept = exists().where(
+        Referral.participant_id == Participant.id, not_(_closed_before(cutoff))
+    )
     cutoff_at = datetime.combine(cutoff, time(0), tzinfo=UTC)
     return and_(
         Participant.purged_at.is_(None),
@@ -136,11 +137,18 @@ async def purge_expired(
             for people in _by_team(batch):
                 counts = await _purge(session, [p.participant_id for p in people])
                 await audit.record(
-                    session, "retention.purged", actor=actor, object_type="team",
-                    team_id=people[0].team_id, object_id=people[0].team_id,
-                    detail={**counts, "cutoff": report.cutoff.isoformat(),
-                            "retention_years": retention_years},
-                )  # fmt: skip
+                    session,
+                    "retention.purged",
+                    actor=actor,
+                    object_type="team",
+                    team_id=people[0].team_id,
+                    object_id=people[0].team_id,
+                    detail={
+                        **counts,
+                        "cutoff": report.cutoff.isoformat(),
+                        "retention_years": retention_years,
+                    },
+                )
                 report.counts.update(counts)
         if not batch:
             return report

@@ -73,9 +73,16 @@ async def list_staff(db: Database, staff: Staff) -> list[StaffUser]:
 
 
 async def invite_staff(
-    db: Database, staff: Staff | None, email: str, *, role: str, team_code: str | None,
-    public_url: str, display_name: str = "", now: datetime | None = None,
-) -> Invited:  # fmt: skip
+    db: Database,
+    staff: Staff | None,
+    email: str,
+    *,
+    role: str,
+    team_code: str | None,
+    public_url: str,
+    display_name: str = "",
+    now: datetime | None = None,
+) -> Invited:
     """Create an account without a password and e-mail a link to set one."""
     now = now or utcnow()
     if role not in ROLES:
@@ -86,22 +93,36 @@ async def invite_staff(
             raise field_error("team", N_("Okänt team: {team}"), team=team_code)
         _may_manage(staff, team_id, role)
         try:
-            user = await users.create_user(session, email, None, role=role, team_code=team_code,
-                                           display_name=display_name)  # fmt: skip
+            user = await users.create_user(
+                session, email, None, role=role, team_code=team_code, display_name=display_name
+            )
         except DomainError as error:
             raise field_error(error.field or "email", error.message, **error.params) from error
         token = secrets.token_urlsafe(32)
         await users.add_password_token(session, token, user.id, "invite", now, INVITATION_VALID)
         link = f"{public_url.rstrip('/')}/konto/losenord/{token}"
-        await audit.record(session, "user.invited", actor=_actor(staff),
-                           user_id=staff.user_id if staff else None, object_type="staff_user",
-                           object_id=user.id, team_id=team_id, detail={"role": role})  # fmt: skip
+        await audit.record(
+            session,
+            "user.invited",
+            actor=_actor(staff),
+            user_id=staff.user_id if staff else None,
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=team_id,
+            detail={"role": role},
+        )
         body = (
             "Hej!\n\nDu har fått ett konto i Samverkan. Välj ditt lösenord här "
             f"(länken gäller i 72 timmar och kan användas en gång):\n\n{link}\n"
         )
-        await queue_mail(session, "staff.invitation", Mail((user.email,), "Ditt konto i Samverkan", body),
-                         team_id=team_id, object_type="staff_user", object_id=user.id)  # fmt: skip
+        await queue_mail(
+            session,
+            "staff.invitation",
+            Mail((user.email,), "Ditt konto i Samverkan", body),
+            team_id=team_id,
+            object_type="staff_user",
+            object_id=user.id,
+        )
     return Invited(user.id, link)
 
 
@@ -137,9 +158,16 @@ async def set_password(
         user.password_hash = new_hash
         await users.use_password_tokens_of(session, user.id, now)
         await sessions.delete_sessions_of(session, user.id)
-        await audit.record(session, "user.password_set", actor=f"user:{user.id}", user_id=user.id,
-                           object_type="staff_user", object_id=user.id, team_id=user.team_id,
-                           detail={"via": link.purpose})  # fmt: skip
+        await audit.record(
+            session,
+            "user.password_set",
+            actor=f"user:{user.id}",
+            user_id=user.id,
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=user.team_id,
+            detail={"via": link.purpose},
+        )
     return user.id
 
 
@@ -155,15 +183,27 @@ async def request_password_reset(
         token = secrets.token_urlsafe(32)
         await users.add_password_token(session, token, user.id, "reset", now, RESET_VALID)
         link = f"{public_url.rstrip('/')}/konto/losenord/{token}"
-        await audit.record(session, "user.password_reset_requested", actor="anonymous",
-                           object_type="staff_user", object_id=user.id, team_id=user.team_id)  # fmt: skip
+        await audit.record(
+            session,
+            "user.password_reset_requested",
+            actor="anonymous",
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=user.team_id,
+        )
         body = (
             "Hej!\n\nNågon bad om ett nytt lösenord till ditt konto i Samverkan. Välj ett nytt "
             f"här (länken gäller i 2 timmar):\n\n{link}\n\nBad du inte om det kan du bortse från "
             "det här brevet.\n"
         )
-        await queue_mail(session, "staff.password_reset", Mail((user.email,), "Nytt lösenord i Samverkan", body),
-                         team_id=user.team_id, object_type="staff_user", object_id=user.id)  # fmt: skip
+        await queue_mail(
+            session,
+            "staff.password_reset",
+            Mail((user.email,), "Nytt lösenord i Samverkan", body),
+            team_id=user.team_id,
+            object_type="staff_user",
+            object_id=user.id,
+        )
 
 
 async def change_role(db: Database, staff: Staff | None, user_id: int, role: str) -> None:
@@ -177,9 +217,16 @@ async def change_role(db: Database, staff: Staff | None, user_id: int, role: str
             raise field_error("role", N_("Välj först ett team för kontot."))
         old, user.role = user.role, role
         await sessions.delete_sessions_of(session, user.id)
-        await audit.record(session, "user.role_changed", actor=_actor(staff),
-                           user_id=staff.user_id if staff else None, object_type="staff_user",
-                           object_id=user.id, team_id=user.team_id, detail={"old": old, "new": role})  # fmt: skip
+        await audit.record(
+            session,
+            "user.role_changed",
+            actor=_actor(staff),
+            user_id=staff.user_id if staff else None,
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=user.team_id,
+            detail={"old": old, "new": role},
+        )
 
 
 async def change_team(db: Database, staff: Staff | None, user_id: int, team_id: int | None) -> None:
@@ -194,15 +241,26 @@ async def change_team(db: Database, staff: Staff | None, user_id: int, team_id: 
             raise field_error("team", N_("Välj ett team."))
         old, user.team_id = user.team_id, team_id
         await sessions.delete_sessions_of(session, user.id)
-        await audit.record(session, "user.team_changed", actor=_actor(staff),
-                           user_id=staff.user_id if staff else None, object_type="staff_user",
-                           object_id=user.id, team_id=team_id, detail={"old": old, "new": team_id})  # fmt: skip
+        await audit.record(
+            session,
+            "user.team_changed",
+            actor=_actor(staff),
+            user_id=staff.user_id if staff else None,
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=team_id,
+            detail={"old": old, "new": team_id},
+        )
 
 
 async def deactivate_user(
-    db: Database, staff: Staff | None, *, user_id: int | None = None, email: str | None = None,
+    db: Database,
+    staff: Staff | None,
+    *,
+    user_id: int | None = None,
+    email: str | None = None,
     now: datetime | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """The account can no longer log in and its open sessions end at once (audited)."""
     async with db.transaction() as session:
         if user_id is None:
@@ -217,7 +275,14 @@ async def deactivate_user(
         user.deactivated_at = now or utcnow()
         ended = await sessions.delete_sessions_of(session, user.id)
         await users.use_password_tokens_of(session, user.id, user.deactivated_at)
-        await audit.record(session, "user.deactivated", actor=_actor(staff),
-                           user_id=staff.user_id if staff else None, object_type="staff_user",
-                           object_id=user.id, team_id=user.team_id, detail={"sessions_ended": ended})  # fmt: skip
+        await audit.record(
+            session,
+            "user.deactivated",
+            actor=_actor(staff),
+            user_id=staff.user_id if staff else None,
+            object_type="staff_user",
+            object_id=user.id,
+            team_id=user.team_id,
+            detail={"sessions_ended": ended},
+        )
     return user.id

@@ -25,10 +25,14 @@ async def record_summary_export(
     async with db.transaction() as session:
         scope = await load_scope(await session.connection(), team)
         await audit.record(
-            session, "summary.exported", actor=staff.actor, user_id=staff.user_id,
-            object_type="summary", team_id=scope.team.id if scope.team else None,
+            session,
+            "summary.exported",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="summary",
+            team_id=scope.team.id if scope.team else None,
             detail={"format": fmt, "team": team, **period.as_json(), "suppressed": not raw},
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,15 @@ class AnswersToReview:
 
 
 async def review_answers(
-    db: Database, staff: Staff, *, team: str | None, period: Period, codebook: Codebook,
-    unthemed_only: bool, page: int,
-) -> AnswersToReview:  # fmt: skip
+    db: Database,
+    staff: Staff,
+    *,
+    team: str | None,
+    period: Period,
+    codebook: Codebook,
+    unthemed_only: bool,
+    page: int,
+) -> AnswersToReview:
     """One page of answers to review; the answers shown are audited as viewed by ``staff``."""
     async with db.engine.connect() as conn:
         scope = await load_scope(conn, team)
@@ -51,8 +61,12 @@ async def review_answers(
         )
     async with db.transaction() as session:
         await audit.record(
-            session, "survey.answers_viewed", actor=staff.actor, user_id=staff.user_id,
-            object_type="answer", team_id=scope.team.id if scope.team else None,
+            session,
+            "survey.answers_viewed",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="answer",
+            team_id=scope.team.id if scope.team else None,
             detail={"answers": [a.answer_id for a in answers]},
-        )  # fmt: skip
+        )
     return AnswersToReview(list(answers), total)

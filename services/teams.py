@@ -85,9 +85,14 @@ def _check(settings: TeamSettings) -> None:
 
 
 async def create_team(
-    db: Database, staff: Staff | None, code: str, *, name: str, trial_months: int = 3,
+    db: Database,
+    staff: Staff | None,
+    code: str,
+    *,
+    name: str,
+    trial_months: int = 3,
     forbund: str = "",
-) -> Team:  # fmt: skip
+) -> Team:
     """A new team with default settings (admins, or the command line)."""
     _admin_only(staff)
     if not CODE.fullmatch(code):
@@ -103,10 +108,16 @@ async def create_team(
         team = Team(code=code, name=name.strip(), trial_months=trial_months, forbund=forbund)
         session.add(team)
         await session.flush()
-        await audit.record(session, "team.created", actor=staff.actor if staff else "system",
-                           user_id=staff.user_id if staff else None, object_type="team",
-                           object_id=team.id, team_id=team.id,
-                           detail={"code": code, "trial_months": trial_months})  # fmt: skip
+        await audit.record(
+            session,
+            "team.created",
+            actor=staff.actor if staff else "system",
+            user_id=staff.user_id if staff else None,
+            object_type="team",
+            object_id=team.id,
+            team_id=team.id,
+            detail={"code": code, "trial_months": trial_months},
+        )
     return team
 
 
@@ -149,9 +160,16 @@ async def update_team(
                 changes[name] = {"old": old, "new": new}
                 setattr(team, name, new)
         if changes:
-            await audit.record(session, "team.updated", actor=staff.actor, user_id=staff.user_id,
-                               object_type="team", object_id=team.id, team_id=team.id,
-                               detail=_without_addresses(changes))  # fmt: skip
+            await audit.record(
+                session,
+                "team.updated",
+                actor=staff.actor,
+                user_id=staff.user_id,
+                object_type="team",
+                object_id=team.id,
+                team_id=team.id,
+                detail=_without_addresses(changes),
+            )
     return changes
 
 
@@ -178,8 +196,14 @@ def parse_goals(text: str) -> list[dict[str, Any]]:
             raise field_error("goals", N_("Rad {line} av målen har fel form."), line=number)
         metric, op, figure, percent = match.groups()
         target = float(figure.replace(",", "."))
-        goals.append({"text": label.strip(), "metric": metric, "op": op,
-                      "target": target / 100 if percent else target})  # fmt: skip
+        goals.append(
+            {
+                "text": label.strip(),
+                "metric": metric,
+                "op": op,
+                "target": target / 100 if percent else target,
+            }
+        )
     return goals
 
 

@@ -52,9 +52,15 @@ async def correct_theme(
         )
         answer.themes_corrected_at, answer.themes_corrected_by = utcnow(), staff.user_id
         await audit.record(
-            session, "answer.themes_corrected", actor=staff.actor, user_id=staff.user_id,
-            object_type="answer", object_id=answer_id, team_id=team_id, detail={"themes": chosen},
-        )  # fmt: skip
+            session,
+            "answer.themes_corrected",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="answer",
+            object_id=answer_id,
+            team_id=team_id,
+            detail={"themes": chosen},
+        )
 
 
 async def set_quote_gloss(db: Database, staff: Staff, answer_id: int, gloss: str) -> None:
@@ -68,10 +74,15 @@ async def set_quote_gloss(db: Database, staff: Staff, answer_id: int, gloss: str
         answer, team_id = await _visible_answer(session, staff, answer_id)
         answer.gloss_sv = redact(text).text if text else None
         await audit.record(
-            session, "answer.gloss_set", actor=staff.actor, user_id=staff.user_id,
-            object_type="answer", object_id=answer_id, team_id=team_id,
+            session,
+            "answer.gloss_set",
+            actor=staff.actor,
+            user_id=staff.user_id,
+            object_type="answer",
+            object_id=answer_id,
+            team_id=team_id,
             detail={"removed": not text},
-        )  # fmt: skip
+        )
 
 
 async def _visible_answer(

@@ -119,8 +119,15 @@ async def _enrolled(session, user: StaffUser, token: str, now: datetime) -> tupl
     await sessions.clear_attempts(session, f"t:{user.id}")
     await sessions.delete_session(session, token)
     full = await start_session(session, user.id, now)
-    await audit.record(session, "user.totp_enrolled", actor=f"user:{user.id}", user_id=user.id,
-                       object_type="staff_user", object_id=user.id, team_id=user.team_id)  # fmt: skip
+    await audit.record(
+        session,
+        "user.totp_enrolled",
+        actor=f"user:{user.id}",
+        user_id=user.id,
+        object_type="staff_user",
+        object_id=user.id,
+        team_id=user.team_id,
+    )
     return full, codes
 
 
@@ -137,16 +144,26 @@ async def verify_second_factor(
             )
         ).one()
         if not await _check_code(session, stored, code, now):
-            await audit.record(session, "login.code_failed", actor=f"user:{user.id}",
-                               user_id=user.id, team_id=user.team_id)  # fmt: skip
+            await audit.record(
+                session,
+                "login.code_failed",
+                actor=f"user:{user.id}",
+                user_id=user.id,
+                team_id=user.team_id,
+            )
             failed = True
         else:
             failed = False
             await sessions.clear_attempts(session, f"t:{user.id}")
             await sessions.delete_session(session, token)
             full = await start_session(session, user.id, now)
-            await audit.record(session, "login.code_accepted", actor=f"user:{user.id}",
-                               user_id=user.id, team_id=user.team_id)  # fmt: skip
+            await audit.record(
+                session,
+                "login.code_accepted",
+                actor=f"user:{user.id}",
+                user_id=user.id,
+                team_id=user.team_id,
+            )
     if failed:
         raise field_error("code", N_("Koden stämmer inte."))
     return full

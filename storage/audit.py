@@ -52,11 +52,21 @@ def record_sync(
 ) -> None:
     """:func:`record` for synchronous code (``Database.run_transaction``), as a plain insert."""
     table: Table = AuditEntry.__table__  # type: ignore[assignment]
-    session.execute(insert(table), [{
-        "at": at, "actor": actor, "actor_user_id": user_id, "action": action,
-        "object_type": object_type, "object_id": object_id, "team_id": team_id,
-        "detail": dict(detail or {}),
-    }])  # fmt: skip
+    session.execute(
+        insert(table),
+        [
+            {
+                "at": at,
+                "actor": actor,
+                "actor_user_id": user_id,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "team_id": team_id,
+                "detail": dict(detail or {}),
+            }
+        ],
+    )
 
 
 async def count_since(

@@ -29,8 +29,11 @@ T = TypeVar("T")
 
 #: What an unreachable or failing database raises, for adapters that show a "try later" page.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError, DBAPIError, OSError, TimeoutError,
-)  # fmt: skip
+    OperationalError,
+    DBAPIError,
+    OSError,
+    TimeoutError,
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -205,9 +205,12 @@ def _fresh_cases(anchor: date) -> list[tuple[date, list[tuple[str, date, str | N
     the board's first columns are never empty, whatever the random draws.
     """
     booked = anchor - timedelta(days=40)
-    waiting: list[tuple[str, date, str | None]] = [("received", booked, None), ("assessing", booked + timedelta(days=5), None),
-               ("queued", booked + timedelta(days=12), None),
-               ("visit_booked", anchor - timedelta(days=3), None)]  # fmt: skip
+    waiting: list[tuple[str, date, str | None]] = [
+        ("received", booked, None),
+        ("assessing", booked + timedelta(days=5), None),
+        ("queued", booked + timedelta(days=12), None),
+        ("visit_booked", anchor - timedelta(days=3), None),
+    ]
     yesterday = anchor - timedelta(days=1)
     fresh: list[tuple[str, date, str | None]] = [("received", yesterday, None)]
     return [(booked, waiting), (yesterday, fresh)]

@@ -35,24 +35,26 @@ class ClaimedMail:
     mail: Mail
 
 
+OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
+def _row(kind: str, mail: Mail, now: datetime, about: dict[str, Any]) -> dict[str, Any]:
+    """The stored columns of a new message, due at once."""
+    recipients = json.dumps(list(mail.recipients))
+    return {"kind": kind, "recipients": recipients, "subject": mail.subject, "body": mail.body,
+            "created_at": now, "due_at": now, "attempts": 0, **about}  # fmt: skip
+
+
 async def add(session: AsyncSession, kind: str, mail: Mail, *, now: datetime, **about: Any) -> int:
     """Queue ``mail`` in the caller's transaction; its id. ``about``: team_id, object_type/id."""
-    row = {
-        "kind": kind, "recipients": json.dumps(list(mail.recipients)), "subject": mail.subject,
-        "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
-    }  # fmt: skip
-    table = OutboxMessage.__table__
-    result = await session.execute(insert(OutboxMessage).returning(table.c.id), [row])
+    statement = insert(OUTBOX).returning(OUTBOX.c.id)
+    result = await session.execute(statement, [_row(kind, mail, now, about)])
     return int(result.scalar_one())
 
 
 def add_sync(session: Session, kind: str, mail: Mail, *, now: datetime, **about: Any) -> None:
     """:func:`add` for synchronous code (``Database.run_transaction``), as a plain insert."""
-    row = {
-        "kind": kind, "recipients": json.dumps(list(mail.recipients)), "subject": mail.subject,
-        "body": mail.body, "created_at": now, "due_at": now, "attempts": 0, **about,
-    }  # fmt: skip
-    session.execute(insert(cast(Table, OutboxMessage.__table__)), [row])
+    session.execute(insert(OUTBOX), [_row(kind, mail, now, about)])
 
 
 async def claim_due(
@@ -65,10 +67,17 @@ async def claim_due(
     PostgreSQL (``FOR UPDATE SKIP LOCKED`` and the claim re-checked in the UPDATE).
     """
     free = (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now)
-    due = select(OutboxMessage.id).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-        OutboxMessage.due_at <= now, free,
-    ).order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)  # fmt: skip
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.due_at <= now,
+            free,
+        )
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+    )
     async with db.transaction() as session:
         if db.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
@@ -76,9 +85,10 @@ async def claim_due(
         if not ids:
             return []
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids), free)
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), free)
             .values(claimed_by=holder, claimed_until=now + lease)
-        )  # fmt: skip
+        )
         rows = await session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == holder)
@@ -98,19 +108,30 @@ async def mark_sent(db: Database, message_id: int, holder: str, *, now: datetime
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == holder)
-            .values(sent_at=now, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                    last_error=None)
-        )  # fmt: skip
+            .values(
+                sent_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                claimed_until=None,
+                last_error=None,
+            )
+        )
 
 
 async def mark_failed(
-    db: Database, message_id: int, holder: str, *, error: str, retry_at: datetime | None,
+    db: Database,
+    message_id: int,
+    holder: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """Record a failed attempt: due again at ``retry_at``, or given up when that is None."""
     values: dict[str, Any] = {
-        "attempts": OutboxMessage.attempts + 1, "last_error": error[:200], "claimed_until": None,
-    }  # fmt: skip
+        "attempts": OutboxMessage.attempts + 1,
+        "last_error": error[:200],
+        "claimed_until": None,
+    }
     if retry_at is None:
         values["failed_at"] = now
     else:
@@ -147,11 +168,16 @@ async def for_object(session: AsyncSession, object_type: str, object_id: int) ->
     """The messages queued about one record, oldest first."""
     rows = await session.execute(
         select(
-            OutboxMessage.kind, OutboxMessage.created_at, OutboxMessage.attempts,
-            OutboxMessage.sent_at, OutboxMessage.failed_at, OutboxMessage.last_error,
-        ).where(OutboxMessage.object_type == object_type, OutboxMessage.object_id == object_id)
+            OutboxMessage.kind,
+            OutboxMessage.created_at,
+            OutboxMessage.attempts,
+            OutboxMessage.sent_at,
+            OutboxMessage.failed_at,
+            OutboxMessage.last_error,
+        )
+        .where(OutboxMessage.object_type == object_type, OutboxMessage.object_id == object_id)
         .order_by(OutboxMessage.id)
-    )  # fmt: skip
+    )
     return [MailStatus(*row) for row in rows.all()]
 
 
@@ -159,9 +185,10 @@ async def counts(db: Database) -> dict[str, int]:
     """Messages by state: ``pending``, ``sent`` and ``failed`` (for /metrics)."""
     async with db.sessions() as session:
         pending = await session.scalar(
-            select(func.count()).where(OutboxMessage.sent_at.is_(None),
-                                       OutboxMessage.failed_at.is_(None))
-        )  # fmt: skip
+            select(func.count()).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
+            )
+        )
         sent = await session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_not(None)))
         failed = await session.scalar(
             select(func.count()).where(OutboxMessage.failed_at.is_not(None))

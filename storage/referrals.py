@@ -90,9 +90,12 @@ def insert_referral(
     team_id, team_name, recipients = _team_and_coordinators(session, draft.team)
     reference = new_reference()
     consents = consent_drafts(
-        draft.consent, language=consent_language, recorded_by=f"remittent:{draft.referrer.org}",
-        now=now, versions=consent_versions,
-    )  # fmt: skip
+        draft.consent,
+        language=consent_language,
+        recorded_by=f"remittent:{draft.referrer.org}",
+        now=now,
+        versions=consent_versions,
+    )
     person = _participant_row(draft, team_id, reference, session_keyring(session))
     participant_id = _insert(session, PARTICIPANTS, person)
     referral = _referral_row(draft, team_id, participant_id, reference, now)
@@ -106,9 +109,15 @@ def insert_referral(
         rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
         session.execute(insert(CONSENTS), rows)
     return StoredReferral(
-        referral_id, reference, team_id, team_name, created=True,
-        participant_id=participant_id, consents=len(consents), coordinator_emails=recipients,
-    )  # fmt: skip
+        referral_id,
+        reference,
+        team_id,
+        team_name,
+        created=True,
+        participant_id=participant_id,
+        consents=len(consents),
+        coordinator_emails=recipients,
+    )
 
 
 def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, tuple[str, ...]]:
@@ -209,15 +218,27 @@ async def load_referral(
 
 
 def move(
-    session: AsyncSession, referral: Referral, staff: Staff, target: Status, now: datetime, *,
-    note: str, reason: str | None = None, referrer_message: str | None = None,
-) -> ReferralEvent:  # fmt: skip
+    session: AsyncSession,
+    referral: Referral,
+    staff: Staff,
+    target: Status,
+    now: datetime,
+    *,
+    note: str,
+    reason: str | None = None,
+    referrer_message: str | None = None,
+) -> ReferralEvent:
     """Set the referral's new status and add the event that records who, when and why."""
     event = ReferralEvent(
-        referral_id=referral.id, from_status=referral.status, to_status=target, at=now,
-        user_id=staff.user_id, reason=reason, note=note or None,
+        referral_id=referral.id,
+        from_status=referral.status,
+        to_status=target,
+        at=now,
+        user_id=staff.user_id,
+        reason=reason,
+        note=note or None,
         referrer_message=referrer_message,
-    )  # fmt: skip
+    )
     session.add(event)
     referral.status, referral.status_changed_at = target, now
     if target is Status.QUEUED and referral.queued_at is None:

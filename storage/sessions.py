@@ -28,10 +28,13 @@ async def add_session(
 ) -> None:
     session.add(
         StaffSession(
-            token_hash=token_hash(token), user_id=user_id, stage=stage, created_at=now,
+            token_hash=token_hash(token),
+            user_id=user_id,
+            stage=stage,
+            created_at=now,
             last_seen_at=now,
         )
-    )  # fmt: skip
+    )
 
 
 async def find_session(

@@ -122,9 +122,12 @@ async def add_password_token(
     session: AsyncSession, token: str, user_id: int, purpose: str, now: datetime, valid: timedelta
 ) -> PasswordToken:
     row = PasswordToken(
-        token_hash=token_hash(token), user_id=user_id, purpose=purpose, created_at=now,
+        token_hash=token_hash(token),
+        user_id=user_id,
+        purpose=purpose,
+        created_at=now,
         expires_at=now + valid,
-    )  # fmt: skip
+    )
     session.add(row)
     await session.flush()
     return row

@@ -27,9 +27,13 @@ MAY_IMPORT = {
     "bot": {"core", "services", "storage.db"},
     "app": set(OURS),
 }
-FRAMEWORKS = {"core": ("aiohttp", "telegram", "sqlalchemy"), "intake": ("sqlalchemy",),
-              "bot": ("sqlalchemy", "aiohttp_jinja2"), "reports": ("aiohttp", "telegram"),
-              "services": ("aiohttp", "telegram")}  # fmt: skip
+FRAMEWORKS = {
+    "core": ("aiohttp", "telegram", "sqlalchemy"),
+    "intake": ("sqlalchemy",),
+    "bot": ("sqlalchemy", "aiohttp_jinja2"),
+    "reports": ("aiohttp", "telegram"),
+    "services": ("aiohttp", "telegram"),
+}
 
 
 def imports_of(path: Path) -> Iterator[tuple[str, int]]:

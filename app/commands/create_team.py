@@ -24,9 +24,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     db = Database.from_url(settings.database_url.reveal(), keyring_for(settings))
     try:
         team = await create_team(
-            db, None, args.code, name=args.name, trial_months=args.trial_months,
+            db,
+            None,
+            args.code,
+            name=args.name,
+            trial_months=args.trial_months,
             forbund=args.forbund,
-        )  # fmt: skip
+        )
     finally:
         await db.close()
     print(f"created team {team.code} (id {team.id})")

@@ -49,9 +49,14 @@ def _password(from_stdin: bool) -> str:
 async def _invite(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     mailer = Mailer(settings.smtp_url.reveal(), settings.smtp_from)
     invited = await invite_staff(
-        db, None, args.email, role=args.role, team_code=args.team,
-        public_url=settings.public_url, display_name=args.name,
-    )  # fmt: skip
+        db,
+        None,
+        args.email,
+        role=args.role,
+        team_code=args.team,
+        public_url=settings.public_url,
+        display_name=args.name,
+    )
     if not mailer.enabled:
         print(f"invited {args.role} (id {invited.user_id}); no SMTP is set, give them this link:")
         print(invited.link)

@@ -22,9 +22,11 @@ HELP = "re-encrypt personal data under the current secret key (after a key chang
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
         help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})",
-    )  # fmt: skip
+    )
     parser.add_argument("--verbose", action="store_true", help="print progress per batch")
 
 
@@ -52,15 +54,24 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     db = Database.from_url(settings.database_url.reveal(), ring)
     try:
         report = await rotate_keys(
-            db, ring, batch_size=args.batch_size,
+            db,
+            ring,
+            batch_size=args.batch_size,
             progress=_print_progress if args.verbose else None,
-        )  # fmt: skip
+        )
         stale = await count_stale(db, ring)
         async with db.transaction() as session:
-            await audit.record(session, "keys.rotated", actor="cli", detail={
-                "reencrypted": report.total_reencrypted, "unreadable": len(report.unreadable),
-                "still_stale": sum(stale.values()), "key_id": ring.current.key_id,
-            })  # fmt: skip
+            await audit.record(
+                session,
+                "keys.rotated",
+                actor="cli",
+                detail={
+                    "reencrypted": report.total_reencrypted,
+                    "unreadable": len(report.unreadable),
+                    "still_stale": sum(stale.values()),
+                    "key_id": ring.current.key_id,
+                },
+            )
     finally:
         await db.close()
     print(_summary(report))

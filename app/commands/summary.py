@@ -111,16 +111,26 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
         summary = await build_summary(
-            db, period, team_code=args.team, suppress=not args.no_suppress,
+            db,
+            period,
+            team_code=args.team,
+            suppress=not args.no_suppress,
             threshold=args.threshold or settings.suppression_threshold,
             progress=bar.update if bar else None,
-        )  # fmt: skip
+        )
         async with db.transaction() as session:
             await audit.record(
-                session, "summary.exported", actor="cli", object_type="summary",
-                detail={"format": args.format, "team": args.team, **period.as_json(),
-                        "suppressed": not args.no_suppress},
-            )  # fmt: skip
+                session,
+                "summary.exported",
+                actor="cli",
+                object_type="summary",
+                detail={
+                    "format": args.format,
+                    "team": args.team,
+                    **period.as_json(),
+                    "suppressed": not args.no_suppress,
+                },
+            )
     finally:
         if bar:
             bar.close()

@@ -44,10 +44,16 @@ def samverkan(settings_env: dict[str, str], tmp_path: Path):  # type: ignore[no-
     async def run(*args: str, given: bytes = b"") -> Finished:
         env = {**os.environ, **settings_env, "PYTHONPATH": str(ROOT)}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", *args, cwd=tmp_path, env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "app.cli",
+            *args,
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        )
         out, err = await process.communicate(given)
         assert process.returncode is not None
         return Finished(process.returncode, out, err.decode())
@@ -58,8 +64,13 @@ def samverkan(settings_env: dict[str, str], tmp_path: Path):  # type: ignore[no-
 @pytest.fixture
 async def imported(db: Database, samverkan) -> Database:  # type: ignore[no-untyped-def]
     await make_team(db, "ost", "Samverkansteam Öst", trial_months=3)
-    await make_team(db, "vast", "Samverkansteam Väst", trial_months=2,
-                    result_reasons=["arbete", "studier", "annan_rehab", "arbetssokande"])  # fmt: skip
+    await make_team(
+        db,
+        "vast",
+        "Samverkansteam Väst",
+        trial_months=2,
+        result_reasons=["arbete", "studier", "annan_rehab", "arbetssokande"],
+    )
     finished = await samverkan("import", str(RECORDS))
     assert finished.status == 0, finished.stderr
     assert (
@@ -98,8 +109,9 @@ async def test_word_file_has_the_tables_of_the_summary(
     imported: Database, samverkan, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "rapport.docx"
-    finished = await samverkan("summary", *H1_2025, "--team", "ost", "--no-suppress",
-                               "--format", "docx", "--out", str(out))  # fmt: skip
+    finished = await samverkan(
+        "summary", *H1_2025, "--team", "ost", "--no-suppress", "--format", "docx", "--out", str(out)
+    )
     assert finished.status == 0, finished.stderr
     tables = [
         [[c.text for c in row.cells] for row in t.rows] for t in docx.Document(str(out)).tables

@@ -20,8 +20,17 @@ NEW_PASSWORD = "en lång mening om fjällen"
 async def test_create_team_makes_a_team_and_refuses_a_taken_or_malformed_code(
     db, settings_env
 ) -> None:
-    status, out, err = await samverkan(settings_env, "create-team", "norr", "--name",
-                                       "Team Norr", "--trial-months", "2", "--forbund", "SF Exempel")  # fmt: skip
+    status, out, err = await samverkan(
+        settings_env,
+        "create-team",
+        "norr",
+        "--name",
+        "Team Norr",
+        "--trial-months",
+        "2",
+        "--forbund",
+        "SF Exempel",
+    )
     assert (status, err) == (0, "") and "norr" in out
     again = await samverkan(settings_env, "create-team", "norr", "--name", "Igen")
     bad = await samverkan(settings_env, "create-team", "Norr Två", "--name", "X")
@@ -38,11 +47,19 @@ async def test_on_an_empty_database_an_invited_staff_member_gets_to_the_board(
     aiohttp_client, db, settings_env, settings
 ) -> None:
     assert (await samverkan(settings_env, "create-team", "t1", "--name", "Team Ett"))[0] == 0
-    status, out, err = await samverkan(settings_env, "create-user", "chef@example.se", "--role",
-                                       "admin", "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    status, out, err = await samverkan(
+        settings_env,
+        "create-user",
+        "chef@example.se",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert (status, err) == (0, "")
-    status, out, err = await samverkan(settings_env, "create-user", "ny@example.se", "--role",
-                                       "staff", "--team", "t1", "--invite")  # fmt: skip
+    status, out, err = await samverkan(
+        settings_env, "create-user", "ny@example.se", "--role", "staff", "--team", "t1", "--invite"
+    )
     assert (status, err) == (0, "")
     link = out.splitlines()[-1]
     assert link.startswith(settings_env["SAMVERKAN_PUBLIC_URL"] + "/konto/losenord/")
@@ -50,12 +67,14 @@ async def test_on_an_empty_database_an_invited_staff_member_gets_to_the_board(
     client = await aiohttp_client(create_app(settings, database=db))
     path = link.removeprefix(settings_env["SAMVERKAN_PUBLIC_URL"])
     token = csrf_from(await (await client.get(path)).text())
-    saved = await client.post(path, data={"_csrf": token, "password": NEW_PASSWORD,
-                                          "password2": NEW_PASSWORD})  # fmt: skip
+    saved = await client.post(
+        path, data={"_csrf": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert saved.status == 200
     token = csrf_from(await (await client.get("/team/login")).text())
-    await client.post("/team/login", data={"_csrf": token, "email": "ny@example.se",
-                                           "password": NEW_PASSWORD})  # fmt: skip
+    await client.post(
+        "/team/login", data={"_csrf": token, "email": "ny@example.se", "password": NEW_PASSWORD}
+    )
     assert (await client.get("/team/remisser", allow_redirects=False)).status == 200
 
 

@@ -20,9 +20,17 @@ async def demo_data(settings_env: dict[str, str], cwd: Path) -> tuple[int, str]:
     """Run ``samverkan demo-data --anchor 2026-11-30``; its exit status and output."""
     env = {**os.environ, **settings_env, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", "demo-data", "--anchor", "2026-11-30", cwd=cwd,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "app.cli",
+        "demo-data",
+        "--anchor",
+        "2026-11-30",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await process.communicate()
     assert process.returncode is not None, err.decode()
     return process.returncode, out.decode()

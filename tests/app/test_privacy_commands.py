@@ -22,8 +22,11 @@ async def test_rotate_key_moves_everything_to_the_new_key(
 ) -> None:
     await make_team(db)
     person = await make_person_with_history(db)
-    rotating = {**settings_env, "SAMVERKAN_SECRET_KEY": NEW_KEY,
-                "SAMVERKAN_PREVIOUS_SECRET_KEYS": TEST_SECRET}  # fmt: skip
+    rotating = {
+        **settings_env,
+        "SAMVERKAN_SECRET_KEY": NEW_KEY,
+        "SAMVERKAN_PREVIOUS_SECRET_KEYS": TEST_SECRET,
+    }
     only_new = {**settings_env, "SAMVERKAN_SECRET_KEY": NEW_KEY}
 
     refused = await samverkan(only_new, "rotate-key")

@@ -82,9 +82,17 @@ def test_the_load_generator_accepts_loopback_targets() -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(None, "—"), (float("nan"), "—"), (0.01234, "0.0123"), (12.345, "12.3"),
-     (16349.6, "16 350"), (81747, "81 747"), (True, "yes"), ("text", "text")],
-)  # fmt: skip
+    [
+        (None, "—"),
+        (float("nan"), "—"),
+        (0.01234, "0.0123"),
+        (12.345, "12.3"),
+        (16349.6, "16 350"),
+        (81747, "81 747"),
+        (True, "yes"),
+        ("text", "text"),
+    ],
+)
 def test_table_cells_are_rounded_for_reading(value: object, shown: str) -> None:
     assert cell(value) == shown
 
@@ -99,6 +107,8 @@ def test_load_runs_made_at_the_same_time_combine_into_one() -> None:
     both = combined([LoadResult(25, 10.0, first), LoadResult(25, 10.0, second)])
     assert (both.clients, both.completed, both.throughput) == (50, 3, 0.3)
     assert (both.timings.errors, both.timings.first_error, both.timings.succeeded_total) == (
-        1, "boom", 7,
-    )  # fmt: skip
+        1,
+        "boom",
+        7,
+    )
     assert both.timings.steps["GET /"] == [0.1, 0.2, 0.3]

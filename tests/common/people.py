@@ -49,76 +49,145 @@ class PersonSecrets:
 
 
 async def make_person_with_history(
-    db: Database, n: int = 1, *, team: str = "norr", status: str = "ended",
-    received_on: date = date(2018, 1, 10), ended_on: date | None = date(2019, 6, 30),
-) -> PersonSecrets:  # fmt: skip
+    db: Database,
+    n: int = 1,
+    *,
+    team: str = "norr",
+    status: str = "ended",
+    received_on: date = date(2018, 1, 10),
+    ended_on: date | None = date(2019, 6, 30),
+) -> PersonSecrets:
     """A person with every kind of personal data: identity, referrer, notes, consent, answers."""
     s = PersonSecrets(
-        0, 0, f"Karin Fjällström{n}", f"19850312{n:04d}", f"070-555 {n:04d}",
-        f"Lena Handläggare{n}", f"lena{n}@arbetsformedlingen.se", f"010-486 {n:04d}",
-        f"Behöver stöd med vardagsstruktur nummer{n}", f"Samtal om sömnproblem nummer{n}",
+        0,
+        0,
+        f"Karin Fjällström{n}",
+        f"19850312{n:04d}",
+        f"070-555 {n:04d}",
+        f"Lena Handläggare{n}",
+        f"lena{n}@arbetsformedlingen.se",
+        f"010-486 {n:04d}",
+        f"Behöver stöd med vardagsstruktur nummer{n}",
+        f"Samtal om sömnproblem nummer{n}",
         f"Gruppen gav mig modet tillbaka nummer{n}",
-    )  # fmt: skip
+    )
     ended = status == "ended"
     async with db.transaction() as session:
         team_id = await session.scalar(select(Team.id).where(Team.code == team))
         participant = Participant(
-            team_id=team_id, person_ref=f"P-{n}", name=s.name, personnummer=s.personnummer,
-            personnummer_hash=db.keyring.blind_index(s.personnummer), phone=s.phone,
-            contact_channel="telefon", language="arabiska", gender="kvinna",
-            birth_date=date(1985, 3, 12), birth_year=1985, follow_up_consent=True,
-        )  # fmt: skip
+            team_id=team_id,
+            person_ref=f"P-{n}",
+            name=s.name,
+            personnummer=s.personnummer,
+            personnummer_hash=db.keyring.blind_index(s.personnummer),
+            phone=s.phone,
+            contact_channel="telefon",
+            language="arabiska",
+            gender="kvinna",
+            birth_date=date(1985, 3, 12),
+            birth_year=1985,
+            follow_up_consent=True,
+        )
         session.add(participant)
         await session.flush()
         changed_on = ended_on if ended and ended_on else received_on  # side exits: at once
         closed_at = datetime.combine(changed_on, time(12), tzinfo=UTC)
         referral = Referral(
-            reference=f"R-SEC{n:03d}", team_id=team_id, participant_id=participant.id,
-            status=status, received_date=received_on, status_changed_at=closed_at,
-            referrer_code="af", referrer_name=s.referrer_name, referrer_email=s.referrer_email,
-            referrer_phone=s.referrer_phone, help_wanted=s.help_wanted,
-            practical_needs="Rullstolsburen", contacts=["af"],
-            start_date=received_on + timedelta(days=30) if ended else None, trial_months=3,
-            end_date=ended_on if ended else None, end_reason="arbete" if ended else None,
-        )  # fmt: skip
+            reference=f"R-SEC{n:03d}",
+            team_id=team_id,
+            participant_id=participant.id,
+            status=status,
+            received_date=received_on,
+            status_changed_at=closed_at,
+            referrer_code="af",
+            referrer_name=s.referrer_name,
+            referrer_email=s.referrer_email,
+            referrer_phone=s.referrer_phone,
+            help_wanted=s.help_wanted,
+            practical_needs="Rullstolsburen",
+            contacts=["af"],
+            start_date=received_on + timedelta(days=30) if ended else None,
+            trial_months=3,
+            end_date=ended_on if ended else None,
+            end_reason="arbete" if ended else None,
+        )
         session.add(referral)
         await session.flush()
-        session.add_all([
-            ReferralEvent(referral_id=referral.id, to_status="received", note=s.note),
-            ReferralEvent(referral_id=referral.id, from_status="received", to_status=status,
-                          note=s.note, referrer_message=s.note),
-            ProgressStep(referral_id=referral.id, recorded_on=received_on, step="aktivitet",
-                         note=s.note),
-            Consent(participant_id=participant.id, referral_id=referral.id, kind="follow_up",
-                    text_version="1", text_hash="0" * 64, language="sv", method="paper",
-                    recorded_by="remittent:af"),
-        ])  # fmt: skip
-        version = SurveyVersion(code="standard", version="1", content_hash=f"{n:064d}",
-                                definition={"questions": []})  # fmt: skip
+        session.add_all(
+            [
+                ReferralEvent(referral_id=referral.id, to_status="received", note=s.note),
+                ReferralEvent(
+                    referral_id=referral.id,
+                    from_status="received",
+                    to_status=status,
+                    note=s.note,
+                    referrer_message=s.note,
+                ),
+                ProgressStep(
+                    referral_id=referral.id, recorded_on=received_on, step="aktivitet", note=s.note
+                ),
+                Consent(
+                    participant_id=participant.id,
+                    referral_id=referral.id,
+                    kind="follow_up",
+                    text_version="1",
+                    text_hash="0" * 64,
+                    language="sv",
+                    method="paper",
+                    recorded_by="remittent:af",
+                ),
+            ]
+        )
+        version = SurveyVersion(
+            code="standard", version="1", content_hash=f"{n:064d}", definition={"questions": []}
+        )
         invitation = Invitation(
-            participant_id=participant.id, team_id=team_id, token_hash=f"{n:064x}",
-            channel="telegram", expires_at=utcnow(), telegram_chat_id=900000 + n,
-        )  # fmt: skip
+            participant_id=participant.id,
+            team_id=team_id,
+            token_hash=f"{n:064x}",
+            channel="telegram",
+            expires_at=utcnow(),
+            telegram_chat_id=900000 + n,
+        )
         session.add_all([version, invitation])
         await session.flush()
         response = Response(
-            invitation_id=invitation.id, participant_id=participant.id, team_id=team_id,
-            survey_version_id=version.id, channel="telegram", completed_at=utcnow(),
+            invitation_id=invitation.id,
+            participant_id=participant.id,
+            team_id=team_id,
+            survey_version_id=version.id,
+            channel="telegram",
+            completed_at=utcnow(),
             quote_allowed=True,
-        )  # fmt: skip
+        )
         session.add(response)
         await session.flush()
-        answer = Answer(response_id=response.id, question_id="nytta", text=s.answer,
-                        gloss_sv=f"På svenska: {s.answer}")  # fmt: skip
+        answer = Answer(
+            response_id=response.id,
+            question_id="nytta",
+            text=s.answer,
+            gloss_sv=f"På svenska: {s.answer}",
+        )
         session.add_all([answer, Answer(response_id=response.id, question_id="halsa", value="bra")])
         await session.flush()
         session.add(AnswerTheme(answer_id=answer.id, theme="grupp"))
         await outbox_add(
-            session, "referral.declined",
+            session,
+            "referral.declined",
             Mail((s.referrer_email,), f"Remiss R-SEC{n:03d}", f"Hej {s.referrer_name}"),
-            now=utcnow(), object_type="referral", object_id=referral.id, team_id=team_id,
-        )  # fmt: skip
+            now=utcnow(),
+            object_type="referral",
+            object_id=referral.id,
+            team_id=team_id,
+        )
         # A staff account with a TOTP secret, so every encrypted column holds a value.
-        session.add(StaffUser(email=f"totp-{n}@example.se", password_hash="!", role="staff",
-                              team_id=team_id, totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}"))  # fmt: skip
+        session.add(
+            StaffUser(
+                email=f"totp-{n}@example.se",
+                password_hash="!",
+                role="staff",
+                team_id=team_id,
+                totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}",
+            )
+        )
     return PersonSecrets(participant.id, referral.id, *list(s.__dict__.values())[2:])

@@ -37,12 +37,19 @@ async def make_enrolled_participant(
         participant = Participant(team_id=team_id, person_ref=person_ref, gender="kvinna")
         session.add(participant)
         await session.flush()
-        session.add(Referral(
-            reference=f"R-{team}-{person_ref}", team_id=team_id, participant_id=participant.id,
-            status="ended" if ended else "enrolled", received_date=date(2026, 1, 5),
-            referrer_code="af", start_date=date(2026, 2, 1),
-            end_date=date(2026, 9, 1) if ended else None, end_reason="arbete" if ended else None,
-        ))  # fmt: skip
+        session.add(
+            Referral(
+                reference=f"R-{team}-{person_ref}",
+                team_id=team_id,
+                participant_id=participant.id,
+                status="ended" if ended else "enrolled",
+                received_date=date(2026, 1, 5),
+                referrer_code="af",
+                start_date=date(2026, 2, 1),
+                end_date=date(2026, 9, 1) if ended else None,
+                end_reason="arbete" if ended else None,
+            )
+        )
     return participant
 
 
@@ -77,11 +84,17 @@ async def answer_rows(db: Database) -> list[tuple[str, object, str | None, bool,
 
 
 async def make_survey_response(
-    db: Database, participant_id: int, *, completed: datetime | None,
-    invited: datetime | None = None, choices: Mapping[str, object] | None = None,
-    useful: str | None = None, auto_themes: Sequence[str] = (),
-    staff_themes: Sequence[str] | None = None, quote_allowed: bool | None = None,
-) -> int:  # fmt: skip
+    db: Database,
+    participant_id: int,
+    *,
+    completed: datetime | None,
+    invited: datetime | None = None,
+    choices: Mapping[str, object] | None = None,
+    useful: str | None = None,
+    auto_themes: Sequence[str] = (),
+    staff_themes: Sequence[str] | None = None,
+    quote_allowed: bool | None = None,
+) -> int:
     """An invitation and a response of the participant (completed when ``completed``).
 
     ``choices`` are stored choice answers by question id, ``useful`` the text of ``nytta``
@@ -92,20 +105,31 @@ async def make_survey_response(
         team_id = await session.scalar(
             select(Participant.team_id).where(Participant.id == participant_id)
         )
-        version = SurveyVersion(code="default", version="1", content_hash=secrets.token_hex(32),
-                                definition={"questions": []})  # fmt: skip
+        version = SurveyVersion(
+            code="default",
+            version="1",
+            content_hash=secrets.token_hex(32),
+            definition={"questions": []},
+        )
         invitation = Invitation(
-            participant_id=participant_id, team_id=team_id, token_hash=secrets.token_hex(32),
-            channel="web", created_at=invited or completed or utcnow(),
+            participant_id=participant_id,
+            team_id=team_id,
+            token_hash=secrets.token_hex(32),
+            channel="web",
+            created_at=invited or completed or utcnow(),
             expires_at=(invited or completed or utcnow()) + timedelta(days=30),
-        )  # fmt: skip
+        )
         session.add_all([version, invitation])
         await session.flush()
         response = Response(
-            invitation_id=invitation.id, participant_id=participant_id, team_id=team_id,
-            survey_version_id=version.id, channel="web", completed_at=completed,
+            invitation_id=invitation.id,
+            participant_id=participant_id,
+            team_id=team_id,
+            survey_version_id=version.id,
+            channel="web",
+            completed_at=completed,
             quote_allowed=quote_allowed,
-        )  # fmt: skip
+        )
         session.add(response)
         await session.flush()
         for question, value in (choices or {}).items():

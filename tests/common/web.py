@@ -43,10 +43,14 @@ def table_rows(html: str) -> list[dict[str, str]]:
     for body in re.findall(r"<tbody[^>]*>(.*?)</tbody>", html, flags=re.S):
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S):
             cells = re.findall(r'<td[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
-            rows.append({
-                html_module.unescape(label): html_module.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-                for label, cell in cells
-            })  # fmt: skip
+            rows.append(
+                {
+                    html_module.unescape(label): html_module.unescape(
+                        re.sub(r"<[^>]+>", "", cell)
+                    ).strip()
+                    for label, cell in cells
+                }
+            )
     return rows
 
 
@@ -62,18 +66,20 @@ async def pass_second_factor(client, response) -> Any:  # type: ignore[no-untype
     base = "" if hasattr(client, "server") else str(response.url).split("/team/")[0]
     token = csrf_from(await (await client.get(base + "/team/login/kod")).text())
     return await client.post(
-        base + "/team/login/kod", data={"_csrf": token, "code": next_recovery_code()},
+        base + "/team/login/kod",
+        data={"_csrf": token, "code": next_recovery_code()},
         allow_redirects=response.status != 303,
-    )  # fmt: skip
+    )
 
 
 async def log_in(client, email: str = "coach@example.se", password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
     """Log ``email`` in on ``client`` (an aiohttp test client); returns the session's CSRF token."""
     token = csrf_from(await (await client.get("/team/login")).text())
     response = await client.post(
-        "/team/login", data={"_csrf": token, "email": email, "password": password},
+        "/team/login",
+        data={"_csrf": token, "email": email, "password": password},
         allow_redirects=False,
-    )  # fmt: skip
+    )
     response = await pass_second_factor(client, response)
     assert response.status == 303, f"login of {email} failed with {response.status}"
     return csrf_from(await (await client.get("/team/")).text())
@@ -100,8 +106,9 @@ class Browser:
         token = csrf_from(await page.text())
         response = await self.session.post(
             f"{self.base_url}/team/login",
-            data={"_csrf": token, "email": email, "password": password}, allow_redirects=False,
-        )  # fmt: skip
+            data={"_csrf": token, "email": email, "password": password},
+            allow_redirects=False,
+        )
         response = await pass_second_factor(self.session, response)
         assert response.status == 303, f"login of {email} failed with {response.status}"
         await self.refresh_csrf()

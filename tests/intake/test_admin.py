@@ -26,11 +26,16 @@ async def test_an_admin_creates_a_team_and_edits_its_settings_audited_old_and_ne
     assert page.status == 200
     token = csrf_from(await page.text())
 
-    bad = await client.post("/team/admin/team", data={"_csrf": token, "code": "Söder!", "name": "X",
-                                                      "trial_months": "3"})  # fmt: skip
+    bad = await client.post(
+        "/team/admin/team",
+        data={"_csrf": token, "code": "Söder!", "name": "X", "trial_months": "3"},
+    )
     assert bad.status == 422 and "Teamkoden" in await bad.text()
-    created = await client.post("/team/admin/team", data={"_csrf": token, "code": "soder",
-                                "name": "Team Söder", "trial_months": "2"}, allow_redirects=False)  # fmt: skip
+    created = await client.post(
+        "/team/admin/team",
+        data={"_csrf": token, "code": "soder", "name": "Team Söder", "trial_months": "2"},
+        allow_redirects=False,
+    )
     assert created.status == 303
     edit = created.headers["Location"]
     form = {
@@ -48,8 +53,12 @@ async def test_an_admin_creates_a_team_and_edits_its_settings_audited_old_and_ne
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "team.updated"))
     assert team is not None and entry is not None
     assert (team.trial_months, team.places, team.accepts_referrals) == (3, 40, False)
-    assert team.goals[0] == {"text": "minst 50 % närmare arbete", "metric":
-                             "survey.closer_to_work.share", "op": ">=", "target": 0.5}  # fmt: skip
+    assert team.goals[0] == {
+        "text": "minst 50 % närmare arbete",
+        "metric": "survey.closer_to_work.share",
+        "op": ">=",
+        "target": 0.5,
+    }
     assert team.notify_emails == ["chef@example.se"]
     assert entry.detail["trial_months"] == {"old": 2, "new": 3}
     assert entry.detail["places"] == {"old": None, "new": 40}
@@ -67,8 +76,9 @@ async def test_a_coordinator_edits_only_their_own_team_and_cannot_create_one(
     text = await page.text()
     assert page.status == 200 and "Samverkansteam Norr" in text and "Team Syd" not in text
     assert (await client.get(f"/team/admin/team/{other.id}")).status == 404
-    created = await client.post("/team/admin/team", data={"_csrf": csrf_from(text), "code": "ny",
-                                                          "name": "Ny"})  # fmt: skip
+    created = await client.post(
+        "/team/admin/team", data={"_csrf": csrf_from(text), "code": "ny", "name": "Ny"}
+    )
     assert created.status == 403
 
 
@@ -92,13 +102,20 @@ async def test_a_coordinator_invites_staff_to_their_team_but_no_admin(
     text = await page.text()
     assert "annan@example.se" not in text
     token = csrf_from(text)
-    admin = await client.post("/team/admin/personal", data={"_csrf": token, "email":
-                              "chef@example.se", "role": "admin", "team": "norr"})  # fmt: skip
-    other_team = await client.post("/team/admin/personal", data={"_csrf": token, "email":
-                                   "x@example.se", "role": "staff", "team": "syd"})  # fmt: skip
+    admin = await client.post(
+        "/team/admin/personal",
+        data={"_csrf": token, "email": "chef@example.se", "role": "admin", "team": "norr"},
+    )
+    other_team = await client.post(
+        "/team/admin/personal",
+        data={"_csrf": token, "email": "x@example.se", "role": "staff", "team": "syd"},
+    )
     assert (admin.status, other_team.status) == (422, 422)
-    ok = await client.post("/team/admin/personal", data={"_csrf": token, "email": "ny@example.se",
-                           "role": "staff", "team": "norr"}, allow_redirects=False)  # fmt: skip
+    ok = await client.post(
+        "/team/admin/personal",
+        data={"_csrf": token, "email": "ny@example.se", "role": "staff", "team": "norr"},
+        allow_redirects=False,
+    )
     assert ok.status == 303
     async with db.sessions() as session:
         emails = set(await session.scalars(select(StaffUser.email)))
@@ -111,8 +128,11 @@ async def test_an_admin_deactivates_an_account_from_the_page(aiohttp_client, set
     coach = await make_user(db, "coach@example.se")
     client = await client_as(aiohttp_client, settings, db, "admin@example.se")
     token = csrf_from(await (await client.get("/team/admin/personal")).text())
-    response = await client.post(f"/team/admin/personal/{coach.id}",
-                                 data={"_csrf": token, "action": "deactivate"}, allow_redirects=False)  # fmt: skip
+    response = await client.post(
+        f"/team/admin/personal/{coach.id}",
+        data={"_csrf": token, "action": "deactivate"},
+        allow_redirects=False,
+    )
     assert response.status == 303
     async with db.sessions() as session:
         assert (await session.get_one(StaffUser, coach.id)).active is False

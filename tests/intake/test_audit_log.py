@@ -48,8 +48,13 @@ def written_actions() -> dict[str, str]:
 
 def test_the_scan_finds_actions_written_in_every_layer() -> None:
     written = written_actions()
-    expected = {"referral.submitted", "keys.rotated", "survey.answers_deleted",
-                "summary.exported", "answer.themes_corrected"}  # fmt: skip
+    expected = {
+        "referral.submitted",
+        "keys.rotated",
+        "survey.answers_deleted",
+        "summary.exported",
+        "answer.themes_corrected",
+    }
     assert expected <= set(written)
 
 

@@ -61,7 +61,9 @@ async def test_staff_and_other_teams_get_no_extract(aiohttp_client, settings, db
     for email in ("coach@example.se", "south@example.se"):
         client = await aiohttp_client(create_app(settings, database=db))
         token = await log_in(client, email)
-        statuses[email] = ((await client.get(path)).status,
-                           (await client.post(path, data={"_csrf": token})).status)  # fmt: skip
+        statuses[email] = (
+            (await client.get(path)).status,
+            (await client.post(path, data={"_csrf": token})).status,
+        )
 
     assert statuses == {"coach@example.se": (403, 403), "south@example.se": (404, 404)}

@@ -340,9 +340,12 @@ async def test_the_teams_active_coordinators_are_told_once_about_a_new_referral(
     client: Client, db: Database
 ) -> None:
     await make_team(db, "syd", "Resursteam Syd")
-    for email, role, team in [("b@norr.se", "coordinator", "norr"), ("a@norr.se", "coordinator",
-                              "norr"), ("coach@norr.se", "staff", "norr"),
-                              ("c@syd.se", "coordinator", "syd")]:  # fmt: skip
+    for email, role, team in [
+        ("b@norr.se", "coordinator", "norr"),
+        ("a@norr.se", "coordinator", "norr"),
+        ("coach@norr.se", "staff", "norr"),
+        ("c@syd.se", "coordinator", "syd"),
+    ]:
         await make_user(db, email, role=role, team=team)
     gone = await make_user(db, "slutat@norr.se", role="coordinator", team="norr")
     async with db.transaction() as session:

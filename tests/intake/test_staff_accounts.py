@@ -57,8 +57,9 @@ async def test_an_invited_person_sets_a_password_from_the_emailed_link_and_sees_
     aiohttp_client, settings, settings_env, db, inbox
 ) -> None:
     await make_team(db)
-    await invite_staff(db, None, "ny@example.se", role="staff", team_code="norr",
-                       public_url=settings.public_url)  # fmt: skip
+    await invite_staff(
+        db, None, "ny@example.se", role="staff", team_code="norr", public_url=settings.public_url
+    )
     await deliver_outbox(db, mailer(settings_env), holder="test")
     await inbox.wait_for(1)
     recipients, message = inbox.messages[0]
@@ -69,9 +70,13 @@ async def test_an_invited_person_sets_a_password_from_the_emailed_link_and_sees_
     page = await client.get(path)
     assert page.status == 200 and 'name="password2"' in await page.text()
     saved = await client.post(
-        path, data={"_csrf": csrf_from(await page.text()), "password": NEW_PASSWORD,
-                    "password2": NEW_PASSWORD},
-    )  # fmt: skip
+        path,
+        data={
+            "_csrf": csrf_from(await page.text()),
+            "password": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
     assert saved.status == 200
 
     assert await log_in(client, "ny@example.se", NEW_PASSWORD) == 303
@@ -86,15 +91,20 @@ async def test_short_common_and_different_passwords_are_refused_and_the_link_sti
     aiohttp_client, settings, db
 ) -> None:
     await make_team(db)
-    invited = await invite_staff(db, None, "ny@example.se", role="staff", team_code="norr",
-                                 public_url=settings.public_url)  # fmt: skip
+    invited = await invite_staff(
+        db, None, "ny@example.se", role="staff", team_code="norr", public_url=settings.public_url
+    )
     path = invited.link.removeprefix(settings.public_url)
     client = await aiohttp_client(create_app(settings, database=db))
     token = csrf_from(await (await client.get(path)).text())
-    for first, second in (("kort", "kort"), ("password1234", "password1234"),
-                          (NEW_PASSWORD, NEW_PASSWORD + "x")):  # fmt: skip
-        response = await client.post(path, data={"_csrf": token, "password": first,
-                                                  "password2": second})  # fmt: skip
+    for first, second in (
+        ("kort", "kort"),
+        ("password1234", "password1234"),
+        (NEW_PASSWORD, NEW_PASSWORD + "x"),
+    ):
+        response = await client.post(
+            path, data={"_csrf": token, "password": first, "password2": second}
+        )
         assert response.status == 422
     assert (await client.get(path)).status == 200
 
@@ -105,9 +115,15 @@ async def test_an_expired_invitation_link_is_refused(aiohttp_client, settings, d
     from core.clock import utcnow
 
     await make_team(db)
-    invited = await invite_staff(db, None, "ny@example.se", role="staff", team_code="norr",
-                                 public_url=settings.public_url,
-                                 now=utcnow() - timedelta(hours=73))  # fmt: skip
+    invited = await invite_staff(
+        db,
+        None,
+        "ny@example.se",
+        role="staff",
+        team_code="norr",
+        public_url=settings.public_url,
+        now=utcnow() - timedelta(hours=73),
+    )
     client = await aiohttp_client(create_app(settings, database=db))
     assert (await client.get(invited.link.removeprefix(settings.public_url))).status == 404
 
@@ -123,8 +139,9 @@ async def test_a_forgotten_password_mail_goes_only_to_real_accounts_and_the_answ
     answers = []
     for email in ("coach@example.se", "ingen@example.se"):
         page = await client.get("/konto/glomt-losenord")
-        response = await client.post("/konto/glomt-losenord",
-                                     data={"_csrf": csrf_from(await page.text()), "email": email})  # fmt: skip
+        response = await client.post(
+            "/konto/glomt-losenord", data={"_csrf": csrf_from(await page.text()), "email": email}
+        )
         answers.append((response.status, await response.text()))
     assert answers[0] == answers[1]
     await deliver_outbox(db, mailer(settings_env), holder="test")
@@ -153,8 +170,9 @@ async def test_a_cookie_copied_before_logout_does_not_work_afterwards(
     await client.post("/team/logout", data={"_csrf": csrf_from(page)})
 
     client.session.cookie_jar.clear()
-    replay = await client.get("/team/remisser", headers={"Cookie": f"samverkan_session={copied}"},
-                              allow_redirects=False)  # fmt: skip
+    replay = await client.get(
+        "/team/remisser", headers={"Cookie": f"samverkan_session={copied}"}, allow_redirects=False
+    )
     assert replay.status == 303 and replay.headers["Location"] == "/team/login"
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StaffSession)) == 0

@@ -31,8 +31,13 @@ async def records(db: Database) -> Database:
     """Teams ost and vast with the hand-computed records, and a coach of ost."""
     await make_team(db, "ost", "Samverkansteam Öst", trial_months=3)
     await make_team(db, "vast", "Samverkansteam Väst", trial_months=2)
-    rows = read_records(RECORDS.read_text(encoding="utf-8"), file="records.csv",
-                        team_codes={"ost", "vast"}, default_team=None, today=date(2026, 1, 15))  # fmt: skip
+    rows = read_records(
+        RECORDS.read_text(encoding="utf-8"),
+        file="records.csv",
+        team_codes={"ost", "vast"},
+        default_team=None,
+        today=date(2026, 1, 15),
+    )
     await import_records(db, rows, file="records.csv")
     await make_user(db, "coach@example.se", team="ost")
     await make_user(db, "admin@example.se", role="admin", team=None)
@@ -42,9 +47,10 @@ async def records(db: Database) -> Database:
 async def person(db: Database, team: str, ref: str) -> int:
     async with db.sessions() as session:
         found = await session.scalar(
-            select(Participant.id).join(Team, Team.id == Participant.team_id)
+            select(Participant.id)
+            .join(Team, Team.id == Participant.team_id)
             .where(Team.code == team, Participant.person_ref == ref)
-        )  # fmt: skip
+        )
     assert found is not None
     return found
 
@@ -119,8 +125,13 @@ async def test_a_download_is_the_report_file_and_is_audited(client, records: Dat
             select(AuditEntry).where(AuditEntry.action == "summary.exported")
         )
     assert entry is not None
-    assert entry.detail == {"format": "docx", "team": "ost", "from": "2025-01-01", "to": "2025-06-30",
-                            "suppressed": True}  # fmt: skip
+    assert entry.detail == {
+        "format": "docx",
+        "team": "ost",
+        "from": "2025-01-01",
+        "to": "2025-06-30",
+        "suppressed": True,
+    }
 
 
 async def test_staff_see_only_their_own_team(client) -> None:  # type: ignore[no-untyped-def]
@@ -170,10 +181,19 @@ async def test_anonymous_visitors_are_sent_to_the_login_page(client) -> None:  #
 
 
 async def test_unthemed_answers_are_listed_and_a_correction_wins(client, records: Database) -> None:  # type: ignore[no-untyped-def]
-    unthemed = await make_survey_response(records, await person(records, "ost", "P01"), completed=JUNE,
-                                          useful="Fikat med de andra varje tisdag")  # fmt: skip
-    themed = await make_survey_response(records, await person(records, "ost", "P03"), completed=JUNE,
-                                        useful="Gruppen", auto_themes=["grupp"])  # fmt: skip
+    unthemed = await make_survey_response(
+        records,
+        await person(records, "ost", "P01"),
+        completed=JUNE,
+        useful="Fikat med de andra varje tisdag",
+    )
+    themed = await make_survey_response(
+        records,
+        await person(records, "ost", "P03"),
+        completed=JUNE,
+        useful="Gruppen",
+        auto_themes=["grupp"],
+    )
     await log_in(client)
     page = await client.get(f"/team/sammanstallning/teman?{H1_2025}&team=ost")
     html = await page.text()
@@ -186,9 +206,13 @@ async def test_unthemed_answers_are_listed_and_a_correction_wins(client, records
     )
     assert response.status == 303 and response.headers["Location"] == f"{back}#svar-{unthemed}"
     async with records.sessions() as session:
-        rows = (await session.execute(
-            select(AnswerTheme.theme, AnswerTheme.source).where(AnswerTheme.answer_id == unthemed)
-        )).all()  # fmt: skip
+        rows = (
+            await session.execute(
+                select(AnswerTheme.theme, AnswerTheme.source).where(
+                    AnswerTheme.answer_id == unthemed
+                )
+            )
+        ).all()
         answer = await session.get(Answer, unthemed)
         audited = await session.scalar(
             select(AuditEntry.detail).where(AuditEntry.action == "answer.themes_corrected")
@@ -201,8 +225,9 @@ async def test_unthemed_answers_are_listed_and_a_correction_wins(client, records
 
 
 async def test_another_teams_answer_cannot_be_corrected(client, records: Database) -> None:  # type: ignore[no-untyped-def]
-    theirs = await make_survey_response(records, await person(records, "vast", "P01"), completed=JUNE,
-                                        useful="Samtalen")  # fmt: skip
+    theirs = await make_survey_response(
+        records, await person(records, "vast", "P01"), completed=JUNE, useful="Samtalen"
+    )
     await log_in(client)
     token = csrf_from(await (await client.get("/team/sammanstallning")).text())
     response = await client.post(

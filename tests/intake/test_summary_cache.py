@@ -74,9 +74,11 @@ async def test_after_the_minute_a_new_answer_is_counted(norr: Database) -> None:
     submission = await make_referral_received_on(norr, date(2026, 3, 2))
     before = (await cache.summary(norr, KEY))["survey"]
     await make_survey_response(
-        norr, await participant_of(norr, submission.reference), completed=MARCH,
+        norr,
+        await participant_of(norr, submission.reference),
+        completed=MARCH,
         choices={"halsa": "bra"},
-    )  # fmt: skip
+    )
     clock.now += 61
     after = (await cache.summary(norr, KEY))["survey"]
     assert (before["responses"], after["responses"]) == (0, 1)
@@ -98,9 +100,11 @@ async def test_a_theme_correction_on_the_page_gives_a_fresh_summary_at_once(
 ) -> None:
     submission = await make_referral_received_on(norr, date(2026, 3, 2))
     answer = await make_survey_response(
-        norr, await participant_of(norr, submission.reference), completed=MARCH,
+        norr,
+        await participant_of(norr, submission.reference),
+        completed=MARCH,
         useful="Fikat med de andra varje tisdag",
-    )  # fmt: skip
+    )
     await make_user(norr, "coach@example.se", team="norr")
     app = create_app(settings, database=norr)
     client = await aiohttp_client(app)

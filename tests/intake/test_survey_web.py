@@ -47,8 +47,14 @@ async def test_the_start_page_says_why_and_that_answering_is_voluntary(browser: 
 async def test_a_whole_survey_one_question_per_page(browser: SurveyPage, db: Database) -> None:
     await browser.open()
     pages = [heading(await browser.submit("start"))]
-    for answers in (["enskilda_samtal", "traning"], ["Samtalen och gymmet"], ["ja_lite"],
-                    ["bra"], ["Fler grupper"], ["ja"]):  # fmt: skip
+    for answers in (
+        ["enskilda_samtal", "traning"],
+        ["Samtalen och gymmet"],
+        ["ja_lite"],
+        ["bra"],
+        ["Fler grupper"],
+        ["ja"],
+    ):
         pages.append(heading(await browser.submit("answer", *answers)))
 
     assert pages == [q.text_in("sv") for q in SURVEY.questions] + ["Tack för dina svar"]

@@ -36,9 +36,13 @@ def marked_messages() -> dict[str | tuple[str, str], str]:
     found: dict[str | tuple[str, str], str] = {}
     for folder in FOLDERS:
         extracted = extract_from_dir(
-            ROOT / folder, METHODS, keywords=KEYWORDS, options_map=OPTIONS,
-            comment_tags=(), strip_comment_tags=True,
-        )  # fmt: skip
+            ROOT / folder,
+            METHODS,
+            keywords=KEYWORDS,
+            options_map=OPTIONS,
+            comment_tags=(),
+            strip_comment_tags=True,
+        )
         for filename, line, message, _comments, _context in extracted:
             if isinstance(message, tuple):
                 message = (message[0], message[1]) if message[0] else ""
@@ -70,16 +74,23 @@ def test_the_scan_finds_messages_in_templates_and_code() -> None:
 
 def test_every_marked_message_has_an_english_translation() -> None:
     entries = english_entries()
-    missing = {message: where for message, where in marked_messages().items()
-               if not _translated(message, entries) and not _same_in_english(_singular(message))}  # fmt: skip
+    missing = {
+        message: where
+        for message, where in marked_messages().items()
+        if not _translated(message, entries) and not _same_in_english(_singular(message))
+    }
     listing = "".join(f"\n  {where}: {message!r}" for message, where in missing.items())
     assert missing == {}, f"{len(missing)} messages lack English in locales/en:{listing}"
 
 
 def test_no_english_entry_is_empty_or_fuzzy() -> None:
     """An empty or fuzzy entry is left out at run time, so the page shows Swedish."""
-    unusable = [(name, message.id) for found in english_entries().values()
-                for name, message in found if not _usable(message)]  # fmt: skip
+    unusable = [
+        (name, message.id)
+        for found in english_entries().values()
+        for name, message in found
+        if not _usable(message)
+    ]
     assert unusable == []
 
 
@@ -103,8 +114,10 @@ def test_english_keeps_the_placeholders() -> None:
         for name, message in found:
             source = message.id[-1] if isinstance(message.id, tuple) else message.id
             for text in _strings(message):
-                if text and (_placeholders(text) != _placeholders(source)
-                             or _stray_percent(text) != _stray_percent(source)):  # fmt: skip
+                if text and (
+                    _placeholders(text) != _placeholders(source)
+                    or _stray_percent(text) != _stray_percent(source)
+                ):
                     wrong.append((name, source, text))
     assert wrong == []
 
@@ -129,10 +142,11 @@ def _translated(
     """``message`` has a usable English entry (the same kind: plural for ``ngettext``)."""
     plural = isinstance(message, tuple)
     return any(
-        _usable(entry) and isinstance(entry.id, tuple) == plural
+        _usable(entry)
+        and isinstance(entry.id, tuple) == plural
         and (not plural or entry.id[1] == message[1])
         for _name, entry in entries.get(_singular(message), [])
-    )  # fmt: skip
+    )
 
 
 def _placeholders(text: str) -> set[str]:

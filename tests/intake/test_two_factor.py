@@ -18,8 +18,11 @@ from tests.common.web import csrf_from
 async def password_step(client, email: str) -> str:  # type: ignore[no-untyped-def]
     """Log in with the password; where the login sends the person next."""
     token = csrf_from(await (await client.get("/team/login")).text())
-    response = await client.post("/team/login", allow_redirects=False,
-                                 data={"_csrf": token, "email": email, "password": PASSWORD})  # fmt: skip
+    response = await client.post(
+        "/team/login",
+        allow_redirects=False,
+        data={"_csrf": token, "email": email, "password": PASSWORD},
+    )
     assert response.status == 303
     return response.headers["Location"]
 
@@ -70,8 +73,9 @@ async def test_staff_need_a_second_factor_only_when_the_forbund_requires_it(
     await make_team(db)
     await make_user(db, "coach@example.se")
     default = load_settings(settings_env, dotenv_path=tmp_path / "no.env")
-    everyone = load_settings({**settings_env, "SAMVERKAN_TWO_FACTOR": "everyone"},
-                             dotenv_path=tmp_path / "no.env")  # fmt: skip
+    everyone = load_settings(
+        {**settings_env, "SAMVERKAN_TWO_FACTOR": "everyone"}, dotenv_path=tmp_path / "no.env"
+    )
     first = await aiohttp_client(create_app(default, database=db))
     second = await aiohttp_client(create_app(everyone, database=db))
     assert await password_step(first, "coach@example.se") == "/team/"

@@ -47,11 +47,19 @@ async def add_person(
         session.add(person)
         await session.flush()
         referral = Referral(
-            reference=f"T-{tag}", team_id=team_id, participant_id=person.id,
-            status="ended" if end else "enrolled", received_date=start, referrer_code="af",
-            start_date=start, end_date=end, end_reason=reason, income_source=income,
-            income_source_after=after, trial_months=3,
-        )  # fmt: skip
+            reference=f"T-{tag}",
+            team_id=team_id,
+            participant_id=person.id,
+            status="ended" if end else "enrolled",
+            received_date=start,
+            referrer_code="af",
+            start_date=start,
+            end_date=end,
+            end_reason=reason,
+            income_source=income,
+            income_source_after=after,
+            trial_months=3,
+        )
         session.add(referral)
         await session.flush()
         session.add_all(
@@ -64,16 +72,33 @@ async def ended_team(db: Database) -> Database:
     """Team ost: twelve ended in 2025 with known incomes, reasons and times, and steps."""
     await make_team(db, "ost", "Samverkansteam Öst")
     for n in range(6):  # försörjningsstöd → lön, in work, 10 months
-        await add_person(db, start=date(2024, 12, 1), end=date(2025, 10, 1), reason="arbete",
-                         after="lon", steps=((date(2024, 12, 5), "kartlaggning"),
-                                             (date(2025, 3, 1), "arbetstraning")))  # fmt: skip
+        await add_person(
+            db,
+            start=date(2024, 12, 1),
+            end=date(2025, 10, 1),
+            reason="arbete",
+            after="lon",
+            steps=((date(2024, 12, 5), "kartlaggning"), (date(2025, 3, 1), "arbetstraning")),
+        )
     for n in range(4):  # sjukpenning → sjukersättning, 4 months, no follow-up consent
-        await add_person(db, gender="man", start=date(2025, 1, 10), end=date(2025, 5, 20),
-                         reason="sjukersattning", income="sjukpenning", after="sjukersattning",
-                         consent=False)  # fmt: skip
+        await add_person(
+            db,
+            gender="man",
+            start=date(2025, 1, 10),
+            end=date(2025, 5, 20),
+            reason="sjukersattning",
+            income="sjukpenning",
+            after="sjukersattning",
+            consent=False,
+        )
     await add_person(db, start=date(2022, 1, 10), end=date(2025, 3, 1), reason="studier")
-    await add_person(db, start=date(2025, 1, 10), end=date(2025, 2, 1), reason="flytt",
-                     steps=((date(2025, 1, 11), "arbete"), (date(2025, 1, 20), "aktivitet")))  # fmt: skip
+    await add_person(
+        db,
+        start=date(2025, 1, 10),
+        end=date(2025, 2, 1),
+        reason="flytt",
+        steps=((date(2025, 1, 11), "arbete"), (date(2025, 1, 20), "aktivitet")),
+    )
     return db
 
 
@@ -111,8 +136,9 @@ async def test_finsam_counts_everyone_by_team_and_gender_and_those_without_conse
 ) -> None:
     await make_team(ended_team, "vast", "Samverkansteam Väst")
     await add_person(ended_team, gender="annat", team="vast", start=date(2023, 5, 1))
-    await add_person(ended_team, team="vast", start=date(2024, 1, 1), end=date(2024, 12, 31),
-                     reason="arbete")  # not in 2025  # fmt: skip
+    await add_person(
+        ended_team, team="vast", start=date(2024, 1, 1), end=date(2024, 12, 31), reason="arbete"
+    )  # not in 2025
 
     finsam = (await build_summary(ended_team, YEAR_2025, suppress=False))["finsam"]
 

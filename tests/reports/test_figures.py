@@ -47,16 +47,26 @@ async def add_participations(
     async with db.transaction() as session:
         team_id = await session.scalar(select(Team.id).where(Team.code == team))
         for n, (start, end, months) in enumerate(spans):
-            person = Participant(team_id=team_id, person_ref=f"{team}-{tag}-{n}", gender="kvinna",
-                                 birth_date=start - timedelta(days=365 * 30 + n))  # fmt: skip
+            person = Participant(
+                team_id=team_id,
+                person_ref=f"{team}-{tag}-{n}",
+                gender="kvinna",
+                birth_date=start - timedelta(days=365 * 30 + n),
+            )
             session.add(person)
             await session.flush()
             referral = Referral(
-                reference=f"T-{tag}-{n}", team_id=team_id, participant_id=person.id,
-                status="ended" if end else "enrolled", received_date=start, referrer_code="af",
-                start_date=start, end_date=end, end_reason="arbete" if end else None,
+                reference=f"T-{tag}-{n}",
+                team_id=team_id,
+                participant_id=person.id,
+                status="ended" if end else "enrolled",
+                received_date=start,
+                referrer_code="af",
+                start_date=start,
+                end_date=end,
+                end_reason="arbete" if end else None,
                 trial_months=months,
-            )  # fmt: skip
+            )
             session.add(referral)
             await session.flush()
             ids.append(referral.id)
@@ -145,15 +155,34 @@ async def test_queue_at_the_end_of_a_day_follows_the_latest_status(ost: Database
         ost, [(date(2025, 8, 1), None, 3)] * 4
     )
     late_evening = local_midnight(date(2025, 7, 1)) - timedelta(minutes=5)  # 23:55 on 30 June
-    await add_history(ost, booked, [("queued", datetime(2025, 3, 1, tzinfo=UTC)),
-                                    ("visit_booked", late_evening)])  # fmt: skip
-    await add_history(ost, enrolled_next_day, [("queued", datetime(2025, 3, 1, tzinfo=UTC)),
-                                               ("enrolled", local_midnight(date(2025, 7, 1)))])  # fmt: skip
-    await add_history(ost, back_in_queue, [("queued", datetime(2025, 2, 1, tzinfo=UTC)),
-                                           ("visit_booked", datetime(2025, 3, 1, tzinfo=UTC)),
-                                           ("queued", datetime(2025, 4, 1, tzinfo=UTC))])  # fmt: skip
-    await add_history(ost, declined, [("queued", datetime(2025, 2, 1, tzinfo=UTC)),
-                                      ("declined", datetime(2025, 5, 1, tzinfo=UTC))])  # fmt: skip
+    await add_history(
+        ost, booked, [("queued", datetime(2025, 3, 1, tzinfo=UTC)), ("visit_booked", late_evening)]
+    )
+    await add_history(
+        ost,
+        enrolled_next_day,
+        [
+            ("queued", datetime(2025, 3, 1, tzinfo=UTC)),
+            ("enrolled", local_midnight(date(2025, 7, 1))),
+        ],
+    )
+    await add_history(
+        ost,
+        back_in_queue,
+        [
+            ("queued", datetime(2025, 2, 1, tzinfo=UTC)),
+            ("visit_booked", datetime(2025, 3, 1, tzinfo=UTC)),
+            ("queued", datetime(2025, 4, 1, tzinfo=UTC)),
+        ],
+    )
+    await add_history(
+        ost,
+        declined,
+        [
+            ("queued", datetime(2025, 2, 1, tzinfo=UTC)),
+            ("declined", datetime(2025, 5, 1, tzinfo=UTC)),
+        ],
+    )
     async with ost.engine.connect() as conn:
         scope = await load_scope(conn, "ost")
         assert await queue_at(conn, scope, date(2025, 6, 30)) == 3  # booked, next day, back
@@ -199,21 +228,37 @@ async def test_survey_counts_completed_responses_in_swedish_time(
 ) -> None:
     closer = {"narmare_arbete": "ja_lite", "halsa": "bra"}
     # in the period: 23:30 on 30 June and 00:30 on 1 January, Swedish time
-    await make_survey_response(ost, people["anna"], completed=stockholm(date(2025, 6, 30), 23, 30),
-                               choices=closer, invited=stockholm(date(2025, 6, 1), 9))  # fmt: skip
-    await make_survey_response(ost, people["bo"], completed=stockholm(date(2025, 1, 1), 0, 30),
-                               choices={"narmare_arbete": "nej_ingen_skillnad", "halsa": "daligt"},
-                               invited=stockholm(date(2024, 12, 20), 9))  # fmt: skip
+    await make_survey_response(
+        ost,
+        people["anna"],
+        completed=stockholm(date(2025, 6, 30), 23, 30),
+        choices=closer,
+        invited=stockholm(date(2025, 6, 1), 9),
+    )
+    await make_survey_response(
+        ost,
+        people["bo"],
+        completed=stockholm(date(2025, 1, 1), 0, 30),
+        choices={"narmare_arbete": "nej_ingen_skillnad", "halsa": "daligt"},
+        invited=stockholm(date(2024, 12, 20), 9),
+    )
     # not in it: completed 00:10 on 1 July; never completed; a mistake; another team
-    await make_survey_response(ost, people["cilla"], completed=stockholm(date(2025, 7, 1), 0, 10),
-                               choices=closer, invited=stockholm(date(2025, 6, 2), 9))  # fmt: skip
+    await make_survey_response(
+        ost,
+        people["cilla"],
+        completed=stockholm(date(2025, 7, 1), 0, 10),
+        choices=closer,
+        invited=stockholm(date(2025, 6, 2), 9),
+    )
     await make_survey_response(
         ost, people["cilla"], completed=None, invited=stockholm(date(2025, 3, 1), 9)
     )
-    await make_survey_response(ost, people["mistake"], completed=stockholm(date(2025, 2, 1), 9),
-                               choices=closer)  # fmt: skip
-    await make_survey_response(ost, people["vast"], completed=stockholm(date(2025, 2, 1), 9),
-                               choices=closer)  # fmt: skip
+    await make_survey_response(
+        ost, people["mistake"], completed=stockholm(date(2025, 2, 1), 9), choices=closer
+    )
+    await make_survey_response(
+        ost, people["vast"], completed=stockholm(date(2025, 2, 1), 9), choices=closer
+    )
     survey = await figures_of(ost)
     # invited in the period: anna (06-01), cilla (06-02 and 03-01: one person) = 2;
     # responses completed in the period: anna, bo = 2
@@ -233,10 +278,12 @@ async def test_survey_counts_completed_responses_in_swedish_time(
 
 async def test_activities_count_each_option_chosen(people: dict[str, int], ost: Database) -> None:
     june = stockholm(date(2025, 6, 10), 12)
-    await make_survey_response(ost, people["anna"], completed=june,
-                               choices={"aktiviteter": ["traning", "enskilda_samtal"]})  # fmt: skip
-    await make_survey_response(ost, people["bo"], completed=june,
-                               choices={"aktiviteter": ["enskilda_samtal", "egen_sak"]})  # fmt: skip
+    await make_survey_response(
+        ost, people["anna"], completed=june, choices={"aktiviteter": ["traning", "enskilda_samtal"]}
+    )
+    await make_survey_response(
+        ost, people["bo"], completed=june, choices={"aktiviteter": ["enskilda_samtal", "egen_sak"]}
+    )
     activities = (await figures_of(ost))["activities"]
     assert activities["enskilda_samtal"] == 2
     assert activities["traning"] == 1
@@ -248,12 +295,24 @@ async def test_a_staff_correction_of_themes_wins_and_no_theme_is_unthemed(
     people: dict[str, int], ost: Database
 ) -> None:
     june = stockholm(date(2025, 6, 10), 12)
-    await make_survey_response(ost, people["anna"], completed=june, useful="Gruppen och gymmet",
-                               auto_themes=["grupp", "motion"])  # fmt: skip
-    await make_survey_response(ost, people["bo"], completed=june, useful="Samtalen",
-                               auto_themes=["grupp"], staff_themes=["samtal"])  # fmt: skip
-    await make_survey_response(ost, people["cilla"], completed=june, useful="Allt",
-                               auto_themes=["nytt"], staff_themes=[])  # fmt: skip
+    await make_survey_response(
+        ost,
+        people["anna"],
+        completed=june,
+        useful="Gruppen och gymmet",
+        auto_themes=["grupp", "motion"],
+    )
+    await make_survey_response(
+        ost,
+        people["bo"],
+        completed=june,
+        useful="Samtalen",
+        auto_themes=["grupp"],
+        staff_themes=["samtal"],
+    )
+    await make_survey_response(
+        ost, people["cilla"], completed=june, useful="Allt", auto_themes=["nytt"], staff_themes=[]
+    )
     await make_survey_response(ost, people["vast"], completed=june, useful="Inget särskilt")
     survey = await figures_of(ost, None)
     # anna: grupp, motion (automatic); bo: samtal (staff, not grupp); cilla: corrected to none
@@ -268,13 +327,31 @@ async def test_quotes_only_with_permission_and_without_personal_data(
 ) -> None:
     june = stockholm(date(2025, 6, 10), 12)
     allowed = "Min coach Johanna ringde mig på 070-123 45 67 och hjälpte mig med gruppen."
-    await make_survey_response(ost, people["anna"], completed=june, useful=allowed,
-                               auto_themes=["grupp", "samtal"], quote_allowed=True)  # fmt: skip
-    await make_survey_response(ost, people["bo"], completed=june, useful="Hemligt om gruppen",
-                               auto_themes=["grupp"], quote_allowed=False)  # fmt: skip
-    await make_survey_response(ost, people["cilla"], completed=june, useful="Skriv till a@b.se",
-                               auto_themes=["arbete"], staff_themes=["myndighet"],
-                               quote_allowed=True)  # fmt: skip
+    await make_survey_response(
+        ost,
+        people["anna"],
+        completed=june,
+        useful=allowed,
+        auto_themes=["grupp", "samtal"],
+        quote_allowed=True,
+    )
+    await make_survey_response(
+        ost,
+        people["bo"],
+        completed=june,
+        useful="Hemligt om gruppen",
+        auto_themes=["grupp"],
+        quote_allowed=False,
+    )
+    await make_survey_response(
+        ost,
+        people["cilla"],
+        completed=june,
+        useful="Skriv till a@b.se",
+        auto_themes=["arbete"],
+        staff_themes=["myndighet"],
+        quote_allowed=True,
+    )
     async with ost.engine.connect() as conn:
         scope = await load_scope(conn, "ost")
         quotes = await representative_quotes(conn, scope, H1_2025, default_codebook())

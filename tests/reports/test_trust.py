@@ -38,11 +38,18 @@ async def add_new(db: Database, gender: str, count: int) -> list[int]:
             person = Participant(team_id=team_id, person_ref=f"{gender}-{n}", gender=gender)
             session.add(person)
             await session.flush()
-            session.add(Referral(
-                reference=f"R-{gender}-{n}", team_id=team_id, participant_id=person.id,
-                status="enrolled", received_date=date(2025, 1, 2), referrer_code="af",
-                income_source="sjukpenning", start_date=date(2025, 3, 1),
-            ))  # fmt: skip
+            session.add(
+                Referral(
+                    reference=f"R-{gender}-{n}",
+                    team_id=team_id,
+                    participant_id=person.id,
+                    status="enrolled",
+                    received_date=date(2025, 1, 2),
+                    referrer_code="af",
+                    income_source="sjukpenning",
+                    start_date=date(2025, 3, 1),
+                )
+            )
             ids.append(person.id)
     return ids
 
@@ -82,8 +89,9 @@ async def test_gender_table_shows_true_numbers_and_honest_hidden_cells(
         ["Totalt", "48", "48"],
     ]  # fmt: skip
     assert {
-        "participants.active_at_end_by_gender.annat", "participants.new_by_gender.annat",
-    } <= set(summary["suppression"]["small"])  # fmt: skip
+        "participants.active_at_end_by_gender.annat",
+        "participants.new_by_gender.annat",
+    } <= set(summary["suppression"]["small"])
     assert "participants.new_by_gender.kvinna" in summary["suppression"]["secondary"]
 
 
@@ -103,8 +111,14 @@ async def test_no_personal_data_from_the_survey_reaches_any_export(
 ) -> None:
     people = team_48["man"]
     for person, (text, _) in zip(people, LEAKS, strict=False):
-        await make_survey_response(db, person, completed=JUNE, useful=text,
-                                   auto_themes=["grupp", "samtal"], quote_allowed=True)  # fmt: skip
+        await make_survey_response(
+            db,
+            person,
+            completed=JUNE,
+            useful=text,
+            auto_themes=["grupp", "samtal"],
+            quote_allowed=True,
+        )
     summary = await build_summary(db, H1_2025, team_code="ost")
 
     exports = {
@@ -126,17 +140,25 @@ async def test_a_quote_is_shown_once_with_its_language_and_swedish_gloss(
 ) -> None:
     same = "Gruppen gav mig pepp varje vecka."
     for person in team_48["man"][:2]:
-        await make_survey_response(db, person, completed=JUNE, useful=same,
-                                   auto_themes=["grupp"], quote_allowed=True)  # fmt: skip
-    english = await make_survey_response(db, team_48["man"][2], completed=JUNE,
-                                         useful="The group gave me courage.",
-                                         auto_themes=["grupp"], quote_allowed=True)  # fmt: skip
+        await make_survey_response(
+            db, person, completed=JUNE, useful=same, auto_themes=["grupp"], quote_allowed=True
+        )
+    english = await make_survey_response(
+        db,
+        team_48["man"][2],
+        completed=JUNE,
+        useful="The group gave me courage.",
+        auto_themes=["grupp"],
+        quote_allowed=True,
+    )
     async with db.transaction() as session:
-        await session.execute(update(Answer).where(Answer.id == english).values(
-            gloss_sv="Gruppen gav mig mod."))  # fmt: skip
+        await session.execute(
+            update(Answer).where(Answer.id == english).values(gloss_sv="Gruppen gav mig mod.")
+        )
         response_id = await session.scalar(select(Answer.response_id).where(Answer.id == english))
-        await session.execute(update(Response).where(Response.id == response_id).values(
-            language="en"))  # fmt: skip
+        await session.execute(
+            update(Response).where(Response.id == response_id).values(language="en")
+        )
 
     summary = await build_summary(db, H1_2025, team_code="ost", suppress=False)
     markdown = render_markdown(summary)
@@ -178,24 +200,35 @@ async def end_participations(db: Database, ids: list[int], reasons: list[str]) -
     """End the participations of ``ids`` on 1 May 2025, one reason each."""
     async with db.transaction() as session:
         for person, reason in zip(ids, reasons, strict=True):
-            await session.execute(update(Referral).where(Referral.participant_id == person).values(
-                status="ended", end_date=date(2025, 5, 1), end_reason=reason))  # fmt: skip
+            await session.execute(
+                update(Referral)
+                .where(Referral.participant_id == person)
+                .values(status="ended", end_date=date(2025, 5, 1), end_reason=reason)
+            )
 
 
 async def test_a_goal_met_on_a_hidden_share_is_reported_as_met(
     team_48: dict[str, list[int]], db: Database
 ) -> None:
-    goals = [{"text": "minst 40 % i mål", "metric": "outcomes.share_result", "op": ">=",
-              "target": 0.4}]  # fmt: skip
+    goals = [
+        {"text": "minst 40 % i mål", "metric": "outcomes.share_result", "op": ">=", "target": 0.4}
+    ]
     async with db.transaction() as session:
         await session.execute(update(Team).where(Team.code == "ost").values(goals=goals))
         await session.execute(update(Referral).values(start_date=date(2024, 6, 1)))
     men = team_48["man"]
     await end_participations(db, men[:15], ["arbete"] * 3 + ["studier"] * 4 + ["flytt"] * 8)
     async with db.transaction() as session:  # one dropout: ended within the trial period
-        await session.execute(update(Referral).where(Referral.participant_id == men[15]).values(
-            status="ended", start_date=date(2025, 4, 1), end_date=date(2025, 5, 1),
-            end_reason="flytt"))  # fmt: skip
+        await session.execute(
+            update(Referral)
+            .where(Referral.participant_id == men[15])
+            .values(
+                status="ended",
+                start_date=date(2025, 4, 1),
+                end_date=date(2025, 5, 1),
+                end_reason="flytt",
+            )
+        )
 
     summary = await build_summary(db, H1_2025, team_code="ost")
 

@@ -17,8 +17,9 @@ class TcpProxy:
 
     async def start(self) -> None:
         """Listen (on the same port as before after a cut)."""
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port,
-                                                  reuse_address=True)  # fmt: skip
+        self._server = await asyncio.start_server(
+            self._accept, "127.0.0.1", self.port, reuse_address=True
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:

@@ -23,8 +23,14 @@ from tests.common.web import log_in
 
 async def one_entry(db: Database) -> int:
     async with db.transaction() as session:
-        await audit.record(session, "participant.viewed", actor="user:1", object_type="participant",
-                           object_id=7, detail={"why": "test"})  # fmt: skip
+        await audit.record(
+            session,
+            "participant.viewed",
+            actor="user:1",
+            object_type="participant",
+            object_id=7,
+            detail={"why": "test"},
+        )
     async with db.sessions() as session:
         return int(await session.scalar(select(AuditEntry.id)) or 0)
 
@@ -73,8 +79,10 @@ def test_the_migration_adds_and_removes_the_guard_on_sqlite(tmp_path: Path) -> N
 
     def delete_allowed() -> bool:
         with sqlite3.connect(path) as conn:
-            conn.execute("INSERT INTO audit_log (at, actor, action, detail) "
-                         "VALUES ('2026-01-01', 'x', 'y', '{}')")  # fmt: skip
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, detail) "
+                "VALUES ('2026-01-01', 'x', 'y', '{}')"
+            )
             try:
                 conn.execute("DELETE FROM audit_log")
             except sqlite3.IntegrityError:
@@ -115,9 +123,15 @@ async def test_logins_views_reveals_exports_and_purges_are_all_logged(
     async with db.sessions() as session:
         entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
     actions = [e.action for e in entries]
-    for action in ("login.succeeded", "participant.viewed", "participant.personnummer_revealed",
-                   "audit.exported", "participant.exported", "summary.exported",
-                   "retention.purged"):  # fmt: skip
+    for action in (
+        "login.succeeded",
+        "participant.viewed",
+        "participant.personnummer_revealed",
+        "audit.exported",
+        "participant.exported",
+        "summary.exported",
+        "retention.purged",
+    ):
         assert action in actions, action
     reveal = next(e for e in entries if e.action == "participant.personnummer_revealed")
     assert (reveal.detail, reveal.object_id) == ({"reason": "identitet"}, person.participant_id)

@@ -78,8 +78,13 @@ class CaseWorker:
         fields = dict(hidden_fields(form))
         key = fields["submission_key"]
         self.outcome.attempted.add(key)
-        review = await self.step(browser, "POST", "/remiss", expect=200,
-                                 data={**referral_form(), **fields, "_csrf": csrf_from(form)})  # fmt: skip
+        review = await self.step(
+            browser,
+            "POST",
+            "/remiss",
+            expect=200,
+            data={**referral_form(), **fields, "_csrf": csrf_from(form)},
+        )
         sent_fields = hidden_fields(review)
         await self.step(browser, "POST", "/remiss/skicka", expect=303, data=sent_fields)
         receipt = await self.step(browser, "GET", "/remiss/kvitto", expect=200)
@@ -87,15 +92,19 @@ class CaseWorker:
         assert match, "the receipt page shows no reference"
         self.outcome.receipts[key] = match.group(1)
 
-    async def step(self, browser: Browser, method: str, path: str, *, expect: int,
-                   data: object = None) -> str:  # fmt: skip
+    async def step(
+        self, browser: Browser, method: str, path: str, *, expect: int, data: object = None
+    ) -> str:
         """One request, sent again while the server is down (connection errors, 503)."""
         while time.monotonic() < self.deadline:
             try:
                 async with browser.session.request(
-                    method, browser.base_url + path, data=data, allow_redirects=False,
+                    method,
+                    browser.base_url + path,
+                    data=data,
+                    allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=10),
-                ) as response:  # fmt: skip
+                ) as response:
                     body = await response.text()
                     if response.status == expect:
                         return body
@@ -160,8 +169,10 @@ async def test_every_acknowledged_referral_survives_sigkill_exactly_once(
 
     by_key, counts = await stored(db)
     references = list(by_key.values())
-    print(f"receipts {len(outcome.receipts)}, forms {len(outcome.attempted)}, retries "
-          f"{outcome.retries}, stored {counts}, {time.monotonic() - started:.1f} s")  # fmt: skip
+    print(
+        f"receipts {len(outcome.receipts)}, forms {len(outcome.attempted)}, retries "
+        f"{outcome.retries}, stored {counts}, {time.monotonic() - started:.1f} s"
+    )
     assert outcome.failures == []
     assert all(n > 0 for n in receipts_before_kill), "every kill should find referrals being sent"
     assert outcome.retries > 0, "the kills should have cut off some requests"

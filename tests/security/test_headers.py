@@ -18,8 +18,20 @@ from tests.common.web import csrf_from, log_in
 
 PAGES = ["/remiss", "/team/login", "/healthz", "/metrics", "/sidan-finns-inte", "/static/app.css"]
 #: Form fields that hold personal data and so must never travel in a URL (a GET form).
-PERSONAL_FIELDS = {"name", "person_name", "personnummer", "phone", "person_phone", "email",
-                   "referrer_name", "referrer_email", "referrer_phone", "q", "search", "text"}  # fmt: skip
+PERSONAL_FIELDS = {
+    "name",
+    "person_name",
+    "personnummer",
+    "phone",
+    "person_phone",
+    "email",
+    "referrer_name",
+    "referrer_email",
+    "referrer_phone",
+    "q",
+    "search",
+    "text",
+}
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -23,8 +23,9 @@ from tests.bot.conftest import bot_ready
 from tests.fakes.telegram_api import FakeBotApi
 
 WEBHOOK_SECRET = "webhook-secret-for-property-tests"
-EXAMPLES = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+EXAMPLES = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 PROMETHEUS_LINE = re.compile(
     r"# (HELP|TYPE) .+"
     r'|[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_]\w*="([^"\\\n]|\\.)*",?)*\})? '
@@ -54,17 +55,25 @@ async def bot_client(aiohttp_client, settings, db) -> AsyncIterator[object]:  # 
     """The app in webhook mode, with the bot talking to the Bot API test server."""
     async with FakeBotApi() as api:
         webhook_settings = dataclasses.replace(
-            settings, telegram_token=Secret(api.token), telegram_api_url=api.base_url,
-            telegram_mode="webhook", telegram_webhook_secret=Secret(WEBHOOK_SECRET),
-        )  # fmt: skip
+            settings,
+            telegram_token=Secret(api.token),
+            telegram_api_url=api.base_url,
+            telegram_mode="webhook",
+            telegram_webhook_secret=Secret(WEBHOOK_SECRET),
+        )
         client = await aiohttp_client(create_app(webhook_settings, database=db))
         await bot_ready(client.app)
         yield client
 
 
 @EXAMPLES
-@given(params=queries, headers=st.dictionaries(st.from_regex(r"X-[A-Za-z]{1,10}", fullmatch=True),
-                                               st.from_regex(r"[ -~]{0,20}", fullmatch=True)))  # fmt: skip
+@given(
+    params=queries,
+    headers=st.dictionaries(
+        st.from_regex(r"X-[A-Za-z]{1,10}", fullmatch=True),
+        st.from_regex(r"[ -~]{0,20}", fullmatch=True),
+    ),
+)
 async def test_healthz_always_answers_the_documented_json(client, params, headers) -> None:
     response = await client.get("/healthz", params=params, headers=headers)
 
@@ -120,9 +129,11 @@ async def test_the_webhook_refuses_every_update_without_the_secret(
 
 
 @EXAMPLES
-@given(body=json_values.filter(
-    lambda b: not (isinstance(b, dict) and isinstance(b.get("update_id"), int))
-))  # fmt: skip
+@given(
+    body=json_values.filter(
+        lambda b: not (isinstance(b, dict) and isinstance(b.get("update_id"), int))
+    )
+)
 async def test_the_webhook_answers_400_to_anything_but_an_update(bot_client, body) -> None:
     response = await bot_client.post(
         WEBHOOK_PATH, data=json.dumps(body), headers={SECRET_HEADER: WEBHOOK_SECRET}

@@ -132,27 +132,50 @@ async def test_no_log_record_carries_personal_data_or_free_text(
         response = await staff.post(path, data={"_csrf": token, **data}, allow_redirects=False)
         assert response.status == expected, (path, response.status)
 
-    await post(f"/team/remisser/{declined}/status", to="declined",
-               decline_reason=FREE_TEXTS["decline_reason"], note=FREE_TEXTS["note"])  # fmt: skip
+    await post(
+        f"/team/remisser/{declined}/status",
+        to="declined",
+        decline_reason=FREE_TEXTS["decline_reason"],
+        note=FREE_TEXTS["note"],
+    )
     for target in ("assessing", "queued", "visit_booked"):
         await post(f"/team/remisser/{enrolled}/status", to=target, note=FREE_TEXTS["note"])
     async with db.sessions() as session:
         referral = await session.get_one(Referral, enrolled)
         person, received = referral.participant_id, referral.received_date.isoformat()
     await post(f"/team/remisser/{enrolled}/inskrivning", start_date=received)
-    await post(f"/team/deltagare/{person}/steg", referral=str(enrolled), step="aktivitet",
-               recorded_on=received, note=FREE_TEXTS["step_note"])  # fmt: skip
+    await post(
+        f"/team/deltagare/{person}/steg",
+        referral=str(enrolled),
+        step="aktivitet",
+        recorded_on=received,
+        note=FREE_TEXTS["step_note"],
+    )
     await post(f"/team/deltagare/{person}/personnummer", 200, reason="kontakt_myndighet")
-    await post(f"/team/deltagare/{person}/avslut", referral=str(enrolled), end_date=received,
-               end_reason="studier", income_source_after="studiemedel")  # fmt: skip
+    await post(
+        f"/team/deltagare/{person}/avslut",
+        referral=str(enrolled),
+        end_date=received,
+        end_reason="studier",
+        income_source_after="studiemedel",
+    )
 
     delivery = await deliver_outbox(db, mailer, holder="test:1")  # as the outbox job does
     assert delivery.sent >= 3  # the coordinator told of each referral, the referrer of the no
 
     ours = [r for r in app_logs if not r.name.startswith("mail.log")]  # not aiosmtpd's own
     lines = [rendered(record) for record in ours]
-    secrets = {s for value in [*SECRET_TEXTS.values(), *FREE_TEXTS.values(), "19900101-0017",
-                               "Svea", "Loggström"] for s in spellings(value)}  # fmt: skip
+    secrets = {
+        s
+        for value in [
+            *SECRET_TEXTS.values(),
+            *FREE_TEXTS.values(),
+            "19900101-0017",
+            "Svea",
+            "Loggström",
+        ]
+        for s in spellings(value)
+    }
     leaks = sorted({(secret, line[:200]) for line in lines for secret in secrets if secret in line})
     addresses = sorted({match.group(0) for line in lines for match in EMAIL.finditer(line)})
     assert any(r.getMessage() == "mail.sent" and r.mail_id for r in ours)  # type: ignore[attr-defined]

@@ -47,8 +47,9 @@ async def browser(aiohttp_server, settings, db) -> AsyncIterator[tuple[web.Appli
 def post_paths(app: web.Application) -> list[str]:
     """Every POST route of the app, its path parameters filled in with plausible values."""
     routes = {route.resource.canonical for route in app.router.routes() if route.method == "POST"}
-    return sorted(re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1) == "id" else "x" * 43, r)
-                  for r in routes)  # fmt: skip
+    return sorted(
+        re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1) == "id" else "x" * 43, r) for r in routes
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(BODIES))
@@ -61,9 +62,11 @@ async def test_a_malformed_body_is_a_bad_request_on_every_route(
     statuses = {}
     for path in post_paths(app):
         response = await person.session.post(
-            f"{person.base_url}{path}", data=body, allow_redirects=False,
+            f"{person.base_url}{path}",
+            data=body,
+            allow_redirects=False,
             headers={"Content-Type": content_type, "X-CSRF-Token": person.csrf},
-        )  # fmt: skip
+        )
         await response.read()
         statuses[path] = response.status
     assert {path: status for path, status in statuses.items() if status >= 500} == {}
@@ -82,8 +85,9 @@ async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_crash(browser) ->
             )
             statuses.add(response.status)
             header = await person.session.post(
-                f"{person.base_url}{path}", headers={"X-CSRF-Token": token.encode().hex()},
+                f"{person.base_url}{path}",
+                headers={"X-CSRF-Token": token.encode().hex()},
                 allow_redirects=False,
-            )  # fmt: skip
+            )
             statuses.add(header.status)
     assert statuses == {403}

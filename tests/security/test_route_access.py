@@ -35,10 +35,12 @@ from tests.common.web import Browser
 from tests.fakes.telegram_api import FakeBotApi
 
 ROLES = ("anonymous", "staff_a", "coordinator_a", "staff_b", "admin")
-USERS = {"staff_a": ("a.staff@example.se", "staff", "norr"),
-         "coordinator_a": ("a.coordinator@example.se", "coordinator", "norr"),
-         "staff_b": ("b.staff@example.se", "staff", "syd"),
-         "admin": ("admin@example.se", "admin", None)}  # fmt: skip
+USERS = {
+    "staff_a": ("a.staff@example.se", "staff", "norr"),
+    "coordinator_a": ("a.coordinator@example.se", "coordinator", "norr"),
+    "staff_b": ("b.staff@example.se", "staff", "syd"),
+    "admin": ("admin@example.se", "admin", None),
+}
 LOGIN = "303 /team/login"
 Outcome = int | str
 
@@ -49,8 +51,13 @@ def everyone(outcome: Outcome) -> dict[str, Outcome]:
 
 def staff_page(ok: Outcome, *, other_team: Outcome = 404) -> dict[str, Outcome]:
     """Staff of the record's team (and admins) get ``ok``; another team's staff do not."""
-    return {"anonymous": LOGIN, "staff_a": ok, "coordinator_a": ok, "staff_b": other_team,
-            "admin": ok}  # fmt: skip
+    return {
+        "anonymous": LOGIN,
+        "staff_a": ok,
+        "coordinator_a": ok,
+        "staff_b": other_team,
+        "admin": ok,
+    }
 
 
 def coordinator_page(ok: Outcome) -> dict[str, Outcome]:
@@ -196,8 +203,13 @@ async def team_a_records(db: Database) -> dict[str, str]:
         staff_user = await session.scalar(
             select(StaffUser.id).where(StaffUser.email == USERS["staff_a"][0])
         )
-    return {"referral": str(submission.referral_id), "participant": str(participant),
-            "answer": str(answer), "team": str(team), "staff_user": str(staff_user)}  # fmt: skip
+    return {
+        "referral": str(submission.referral_id),
+        "participant": str(participant),
+        "answer": str(answer),
+        "team": str(team),
+        "staff_user": str(staff_user),
+    }
 
 
 @pytest.fixture
@@ -210,9 +222,12 @@ async def world(aiohttp_server, settings, db) -> AsyncIterator[World]:  # type: 
     records, tokens = await team_a_records(db), await invitation_tokens(db)
     async with FakeBotApi() as api:
         full = dataclasses.replace(
-            settings, telegram_token=Secret(api.token), telegram_api_url=api.base_url,
-            telegram_mode="webhook", telegram_webhook_secret=Secret("walk-secret"),
-        )  # fmt: skip
+            settings,
+            telegram_token=Secret(api.token),
+            telegram_api_url=api.base_url,
+            telegram_mode="webhook",
+            telegram_webhook_secret=Secret("walk-secret"),
+        )
         app = create_app(full, database=db)
         server = await aiohttp_server(app)
         await bot_ready(app)
@@ -229,8 +244,11 @@ async def world(aiohttp_server, settings, db) -> AsyncIterator[World]:  # type: 
 
 def registered(app: web.Application) -> set[tuple[str, str]]:
     """Every (method, route) of the app; HEAD goes with GET."""
-    return {(route.method, route.resource.canonical) for route in app.router.routes()
-            if route.method != "HEAD"}  # fmt: skip
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD"
+    }
 
 
 async def walk(
@@ -252,28 +270,43 @@ async def test_every_route_answers_every_role_as_specified(world: World) -> None
 
     actual = await walk(world)
 
-    expected = {(method, route, role): outcome
-                for (method, route), (_, outcomes) in EXPECTED.items()
-                for role, outcome in outcomes.items()}  # fmt: skip
+    expected = {
+        (method, route, role): outcome
+        for (method, route), (_, outcomes) in EXPECTED.items()
+        for role, outcome in outcomes.items()
+    }
     for key, outcome in expected.items():
         if isinstance(outcome, str):
             expected[key] = outcome.format(token=world.tokens[key[2]])
     assert {k: v for k, v in actual.items() if v != expected[k]} == {}
     # The two rules, whatever the table says:
-    let_in = {(method, route) for (method, route, role), outcome in actual.items()
-              if route.startswith("/team/") and route not in ("/team/login", "/team/logout")
-              and role == "anonymous" and outcome != LOGIN}  # fmt: skip
-    other_team = {(method, route) for (method, route, role), outcome in actual.items()
-                  if "{id}" in route and route.startswith("/team/") and role == "staff_b"
-                  and outcome not in (400, 403, 404)}  # fmt: skip
+    let_in = {
+        (method, route)
+        for (method, route, role), outcome in actual.items()
+        if route.startswith("/team/")
+        and route not in ("/team/login", "/team/logout")
+        and role == "anonymous"
+        and outcome != LOGIN
+    }
+    other_team = {
+        (method, route)
+        for (method, route, role), outcome in actual.items()
+        if "{id}" in route
+        and route.startswith("/team/")
+        and role == "staff_b"
+        and outcome not in (400, 403, 404)
+    }
     assert (let_in, other_team) == (set(), set())
 
 
 async def test_every_state_change_needs_the_csrf_token(world: World) -> None:
     actual = await walk(world, with_csrf=False, methods=("POST",))
 
-    refused = {(route, role) for (method, route, role), outcome in actual.items()
-               if method == "POST" and route != "/telegram/webhook" and outcome != 403}  # fmt: skip
+    refused = {
+        (route, role)
+        for (method, route, role), outcome in actual.items()
+        if method == "POST" and route != "/telegram/webhook" and outcome != 403
+    }
     assert refused == set()
 
 

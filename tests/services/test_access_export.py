@@ -53,8 +53,14 @@ async def test_the_access_log_lists_who_saw_the_person_and_the_export_is_audited
     other = await make_person_with_history(db, 2)
     async with db.transaction() as session:
         for pid in (person.participant_id, other.participant_id):
-            await audit.record(session, "participant.viewed", actor="user:7",
-                               object_type="participant", object_id=pid, team_id=team.id)  # fmt: skip
+            await audit.record(
+                session,
+                "participant.viewed",
+                actor="user:7",
+                object_type="participant",
+                object_id=pid,
+                team_id=team.id,
+            )
 
     first = await export_person(db, person.participant_id, actor="user:9", user_id=None)
     second = await export_person(db, person.participant_id, actor="user:9")
@@ -67,9 +73,11 @@ async def test_the_access_log_lists_who_saw_the_person_and_the_export_is_audited
         "participant.exported",
     ]
     async with db.sessions() as session:
-        exported = (await session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "participant.exported")
-        )).all()  # fmt: skip
+        exported = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "participant.exported")
+            )
+        ).all()
     assert [(e.actor, e.object_id, e.detail) for e in exported] == [
         ("user:9", person.participant_id, {"referrals": 1, "responses": 1})
     ] * 2

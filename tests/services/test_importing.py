@@ -82,16 +82,28 @@ def test_a_valid_row_is_read_with_defaults_for_empty_codes() -> None:
         ("P1,,,,af,,2024-01-10,2023-12-01,,,ost", "start_date", "före remissdatumet 2024-01-10"),
         ("P1,,,,af,,2024-01-10,2024-02-01,2024-01-31,arbete,ost", "end_date", "före startdatumet"),
         ("P1,,,,af,,2024-01-10,,2024-05-01,arbete,ost", "start_date", "behöver ett startdatum"),
-        ("P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,,ost", "end_reason", "behöver en avslutsanledning"),
+        (
+            "P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,,ost",
+            "end_reason",
+            "behöver en avslutsanledning",
+        ),
         ("P1,,,,af,,2024-01-10,2024-02-01,,arbete,ost", "end_reason", "kräver ett slutdatum"),
-        ("P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,avslutad,ost", "end_reason", "okänd kod avslutad"),
-        ("P1,,1990-04-01,1991,af,,2024-01-10,,,,ost", "birth_year", "stämmer inte med födelsedatumet"),
+        (
+            "P1,,,,af,,2024-01-10,2024-02-01,2024-05-01,avslutad,ost",
+            "end_reason",
+            "okänd kod avslutad",
+        ),
+        (
+            "P1,,1990-04-01,1991,af,,2024-01-10,,,,ost",
+            "birth_year",
+            "stämmer inte med födelsedatumet",
+        ),
         ("P1,,,90,af,,2024-01-10,,,,ost", "birth_year", "90 är inte ett födelseår"),
         ("P1,,,,af,,2024-01-10,,,,norr", "team", "okänt team norr"),
         ("P1,,,,af,,2024-01-10,,,,", "team", "fyll i kolumnen team eller ange --team"),
         ("P1,,,,af,,2024-01-10,,,,ost,extra", "–", "fler värden än rubrikraden"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_value_is_reported_with_its_line_and_column(
     row: str, column: str, reason: str
 ) -> None:
@@ -155,8 +167,11 @@ def test_a_byte_order_mark_and_blank_lines_are_fine() -> None:
     assert [r.line for r in read("\ufeff" + csv_of(GOOD, "", QUEUED))] == [2, 4]
 
 
-_CODES = {"gender": list(GENDERS), "referrer": list(REFERRERS),
-          "income_source": list(INCOME_SOURCES)}  # fmt: skip
+_CODES = {
+    "gender": list(GENDERS),
+    "referrer": list(REFERRERS),
+    "income_source": list(INCOME_SOURCES),
+}
 
 
 @st.composite
@@ -252,9 +267,13 @@ async def test_rows_become_participants_referrals_and_their_history(teams: Datab
             2,
             "arbete",
         )
-        history = (await session.scalars(
-            select(ReferralEvent.to_status).where(ReferralEvent.referral_id == ended.id).order_by(ReferralEvent.id)
-        )).all()  # fmt: skip
+        history = (
+            await session.scalars(
+                select(ReferralEvent.to_status)
+                .where(ReferralEvent.referral_id == ended.id)
+                .order_by(ReferralEvent.id)
+            )
+        ).all()
         audit = (
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "records.imported"))
         ).one()
@@ -273,9 +292,11 @@ async def test_importing_the_same_person_again_updates_the_record(teams: Databas
             select(Referral).join(Participant).where(Participant.person_ref == "P2")
         )
         assert referral is not None and referral.status == "enrolled"
-        history = (await session.scalars(
-            select(ReferralEvent.to_status).where(ReferralEvent.referral_id == referral.id)
-        )).all()  # fmt: skip
+        history = (
+            await session.scalars(
+                select(ReferralEvent.to_status).where(ReferralEvent.referral_id == referral.id)
+            )
+        ).all()
     assert sorted(history) == ["enrolled", "queued"]
 
 
@@ -414,8 +435,11 @@ def test_a_file_with_many_problems_keeps_the_first_thousand_and_counts_the_rest(
     with pytest.raises(ImportRejected) as caught:
         check_file(
             io.BytesIO(csv_of(*bad).encode()),
-            file="f.csv", team_codes={"ost"}, default_team=None, today=TODAY,
-        )  # fmt: skip
+            file="f.csv",
+            team_codes={"ost"},
+            default_team=None,
+            today=TODAY,
+        )
     assert (len(caught.value.problems), caught.value.total) == (1_000, 1_500)
     assert str(caught.value).endswith("(och 1499 fel till)")
 

@@ -18,9 +18,11 @@ async def test_a_burst_of_guesses_gets_exactly_the_allowed_number_checked(db) ->
     await make_team(db)
     await make_user(db)
     results = await asyncio.gather(
-        *(log_in(db, "coach@example.se", f"wrong guess {i:04}", address="203.0.113.9")
-          for i in range(20))
-    )  # fmt: skip
+        *(
+            log_in(db, "coach@example.se", f"wrong guess {i:04}", address="203.0.113.9")
+            for i in range(20)
+        )
+    )
     assert sum(not r.throttled for r in results) == LIMITS["pair"]
     async with db.sessions() as session:
         actions = Counter(await session.scalars(select(AuditEntry.action)))

@@ -55,8 +55,9 @@ async def app(inbox, settings, db):  # type: ignore[no-untyped-def]
 
 def mailer_for(settings_env: dict[str, str], *, timeout: float = 15.0) -> Mailer:
     """The mailer the app would build from these settings."""
-    return Mailer(settings_env["SAMVERKAN_SMTP_URL"], settings_env["SAMVERKAN_SMTP_FROM"],
-                  timeout=timeout)  # fmt: skip
+    return Mailer(
+        settings_env["SAMVERKAN_SMTP_URL"], settings_env["SAMVERKAN_SMTP_FROM"], timeout=timeout
+    )
 
 
 async def send_referral(client) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +123,9 @@ async def test_a_decline_through_the_operation_alone_queues_the_mail(db: Databas
     submission = await make_referral(db)
     staff = await staff_for(db, "coach@example.se", role="staff", team="norr")
     await move_referral(db, staff, submission.referral_id, Status.ASSESSING)
-    await move_referral(db, staff, submission.referral_id, Status.DECLINED,
-                        decline_reason="Passar inte just nu.")  # fmt: skip
+    await move_referral(
+        db, staff, submission.referral_id, Status.DECLINED, decline_reason="Passar inte just nu."
+    )
     kinds = [(m.kind, m.recipients) for m in await queued_mail(db)]
     assert ("referral.declined", ("lena.handlaggare@arbetsformedlingen.se",)) in kinds
 

@@ -170,9 +170,12 @@ async def test_a_double_click_sent_at_the_same_moment_stores_one_referral(db, te
 
 
 async def test_a_new_referral_comes_with_its_teams_active_coordinators_only(db, teams) -> None:
-    for email, role, team in [("b@norr.se", "coordinator", "norr"), ("a@norr.se", "coordinator",
-                              "norr"), ("coach@norr.se", "staff", "norr"),
-                              ("c@syd.se", "coordinator", "syd")]:  # fmt: skip
+    for email, role, team in [
+        ("b@norr.se", "coordinator", "norr"),
+        ("a@norr.se", "coordinator", "norr"),
+        ("coach@norr.se", "staff", "norr"),
+        ("c@syd.se", "coordinator", "syd"),
+    ]:
         await make_user(db, email, role=role, team=team)
     gone = await make_user(db, "slutat@norr.se", role="coordinator", team="norr")
     async with db.transaction() as session:
@@ -242,9 +245,13 @@ async def test_a_referral_to_an_unknown_team_is_refused(db, teams) -> None:
     draft = parse_referral_form(referral_form(team="ost"), team_codes=("ost",), today=TODAY)
     with pytest.raises(NotFound):
         await submit_referral(
-            db, draft, submission_key="k" * 30, language="sv", consent_language="sv",
+            db,
+            draft,
+            submission_key="k" * 30,
+            language="sv",
+            consent_language="sv",
             public_url="http://127.0.0.1:8080",
-        )  # fmt: skip
+        )
 
 
 async def test_each_transition_is_stored_with_who_when_and_note(db, coordinator) -> None:

@@ -56,8 +56,15 @@ async def test_a_person_who_ended_over_five_years_ago_is_anonymised(db: Database
 
     assert [p.participant_id for p in report.people] == [person.participant_id]
     after = await participant(db, person.participant_id)
-    identity = (after.name, after.personnummer, after.personnummer_hash, after.phone,
-                after.language, after.contact_channel, after.birth_date)  # fmt: skip
+    identity = (
+        after.name,
+        after.personnummer,
+        after.personnummer_hash,
+        after.phone,
+        after.language,
+        after.contact_channel,
+        after.birth_date,
+    )
     assert identity == (None,) * 7
     assert (after.person_ref, after.gender, after.birth_year) == (
         f"raderad-{person.participant_id}",
@@ -77,9 +84,13 @@ async def test_a_person_who_ended_over_five_years_ago_is_anonymised(db: Database
             *(await session.scalars(select(Invitation.telegram_chat_id))).all(),
         ]  # fmt: skip
         kept = (
-            referral.status, referral.start_date, referral.end_date, referral.end_reason,
-            referral.referrer_code, referral.received_date,
-        )  # fmt: skip
+            referral.status,
+            referral.start_date,
+            referral.end_date,
+            referral.end_reason,
+            referral.referrer_code,
+            referral.received_date,
+        )
         choices = (
             await session.scalars(select(Answer.value).where(Answer.value.is_not(None)))
         ).all()
@@ -120,9 +131,16 @@ async def test_someone_with_an_open_referral_keeps_their_data(db: Database) -> N
     team = await make_team(db)
     person = await make_person_with_history(db, ended_on=date(2015, 5, 5))
     async with db.transaction() as session:
-        session.add(Referral(reference="R-OPEN01", team_id=team.id, status="queued",
-                             participant_id=person.participant_id, referrer_code="fk",
-                             received_date=date(2026, 10, 1)))  # fmt: skip
+        session.add(
+            Referral(
+                reference="R-OPEN01",
+                team_id=team.id,
+                status="queued",
+                participant_id=person.participant_id,
+                referrer_code="fk",
+                received_date=date(2026, 10, 1),
+            )
+        )
 
     report = await purge(db)
 
@@ -147,8 +165,9 @@ async def test_a_dry_run_lists_who_would_go_and_changes_nothing(db: Database) ->
 async def test_the_purge_is_audited_per_team_with_counts_only(db: Database) -> None:
     north = await make_team(db)
     south = await make_team(db, "syd", "Samverkansteam Syd")
-    people = [await make_person_with_history(db, n, team="norr" if n < 3 else "syd")
-              for n in range(1, 5)]  # fmt: skip
+    people = [
+        await make_person_with_history(db, n, team="norr" if n < 3 else "syd") for n in range(1, 5)
+    ]
 
     await purge(db, batch_size=10, actor="cli")
 
@@ -181,8 +200,11 @@ async def test_the_summary_figures_are_the_same_after_the_purge(db: Database) ->
     for n in range(1, 8):
         await make_person_with_history(db, n, ended_on=date(2019, 1, 1) + timedelta(days=40 * n))
     async with db.transaction() as session:  # one without a birth date, only a birth year
-        await session.execute(update(Participant).where(Participant.person_ref == "P-1")
-                              .values(birth_date=None, birth_year=1990))  # fmt: skip
+        await session.execute(
+            update(Participant)
+            .where(Participant.person_ref == "P-1")
+            .values(birth_date=None, birth_year=1990)
+        )
     # All seven are active at the end of 2018 (ages) and end during 2019 (outcomes).
     periods = [
         Period(date(2018, 1, 1), date(2018, 12, 31)),
@@ -211,11 +233,17 @@ async def test_the_summary_figures_are_the_same_after_the_purge(db: Database) ->
 async def test_a_person_without_any_referral_goes_once_created_long_ago(db: Database) -> None:
     team = await make_team(db)
     async with db.transaction() as session:
-        session.add_all([
-            Participant(team_id=team.id, person_ref="OLD", name="Gammal Post",
-                        created_at=datetime(2019, 1, 1, tzinfo=UTC)),
-            Participant(team_id=team.id, person_ref="NEW", name="Ny Post"),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                Participant(
+                    team_id=team.id,
+                    person_ref="OLD",
+                    name="Gammal Post",
+                    created_at=datetime(2019, 1, 1, tzinfo=UTC),
+                ),
+                Participant(team_id=team.id, person_ref="NEW", name="Ny Post"),
+            ]
+        )
 
     report = await purge(db)
 

@@ -83,8 +83,9 @@ async def test_the_teams_list_is_told_of_a_new_referral_with_the_coordinators(db
     team = await make_team(db)
     await make_user(db, "samordnare@example.se", role="coordinator")
     admin = await staff_for(db, "chef@example.se", role="admin")
-    await update_team(db, admin, team.id,
-                      TeamSettings(name=team.name, notify_emails=["chef.norr@example.se"]))  # fmt: skip
+    await update_team(
+        db, admin, team.id, TeamSettings(name=team.name, notify_emails=["chef.norr@example.se"])
+    )
     await make_referral(db)
     [mail] = [m for m in await queued_mail(db) if m.kind.startswith("referral")]
     assert set(mail.recipients) == {"samordnare@example.se", "chef.norr@example.se"}

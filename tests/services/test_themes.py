@@ -78,8 +78,13 @@ async def test_a_correction_replaces_the_staff_themes_and_is_audited(
     await correct_theme(db, staff, answer, ["samtal", "grupp"], codebook=default_codebook())
 
     async with db.sessions() as session:
-        themes = (await session.scalars(select(AnswerTheme.theme).where(
-            AnswerTheme.answer_id == answer, AnswerTheme.source == "staff"))).all()  # fmt: skip
+        themes = (
+            await session.scalars(
+                select(AnswerTheme.theme).where(
+                    AnswerTheme.answer_id == answer, AnswerTheme.source == "staff"
+                )
+            )
+        ).all()
         entry = await session.scalar(
             select(AuditEntry).where(AuditEntry.action == "answer.themes_corrected")
         )

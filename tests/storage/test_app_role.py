@@ -32,8 +32,7 @@ def with_variables(sql: str, **values: str) -> str:
 
 async def connect(base: str, *, user: str, database: str) -> asyncpg.Connection:
     url = make_url(base)
-    return await asyncpg.connect(host=url.host, port=url.port or 5432, user=user,
-                                 database=database)  # fmt: skip
+    return await asyncpg.connect(host=url.host, port=url.port or 5432, user=user, database=database)
 
 
 @pytest.fixture

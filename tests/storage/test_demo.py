@@ -81,9 +81,11 @@ async def test_the_counts_reported_are_the_rows_stored(demo) -> None:  # type: i
 async def test_there_are_referrals_in_every_status_in_both_teams(demo) -> None:  # type: ignore[no-untyped-def]
     db, _ = demo
     async with db.sessions() as session:
-        pairs = (await session.execute(
-            select(Team.code, Referral.status).join(Team, Team.id == Referral.team_id)
-        )).all()  # fmt: skip
+        pairs = (
+            await session.execute(
+                select(Team.code, Referral.status).join(Team, Team.id == Referral.team_id)
+            )
+        ).all()
     statuses = Counter(status for _, status in pairs)
     assert set(statuses) == {s.value for s in Status}
     assert {team for team, _ in pairs} == {"norr", "syd"}
@@ -122,9 +124,13 @@ async def test_every_history_follows_the_allowed_moves_and_ends_in_the_status(de
 async def test_answers_come_from_participants_who_started_and_before_the_anchor(demo) -> None:  # type: ignore[no-untyped-def]
     db, counts = demo
     async with db.sessions() as session:
-        started = set((await session.scalars(
-            select(Referral.participant_id).where(Referral.start_date.is_not(None))
-        )).all())  # fmt: skip
+        started = set(
+            (
+                await session.scalars(
+                    select(Referral.participant_id).where(Referral.start_date.is_not(None))
+                )
+            ).all()
+        )
         responses = (await session.scalars(select(Response))).all()
     assert responses and {r.participant_id for r in responses} <= started
     assert all(r.completed_at is not None and r.completed_at.date() < ANCHOR for r in responses)
@@ -136,10 +142,14 @@ async def test_the_summary_of_a_year_counts_the_demo_referrals(demo) -> None:  #
     year = Period(date(2025, 1, 1), date(2025, 12, 31))
     async with db.sessions() as session:
         received = await session.scalar(
-            select(func.count()).select_from(Referral).join(Team, Team.id == Referral.team_id)
-            .where(Team.code == "norr", Referral.received_date.between(year.first_day, year.last_day))
+            select(func.count())
+            .select_from(Referral)
+            .join(Team, Team.id == Referral.team_id)
+            .where(
+                Team.code == "norr", Referral.received_date.between(year.first_day, year.last_day)
+            )
             .where(Referral.end_reason.is_distinct_from("felregistrering"))
-        )  # fmt: skip
+        )
     summary = await build_summary(db, year, team_code="norr", suppress=False)
     assert summary["referrals"]["received"] == received and received > 20
     assert summary["survey"]["responses"] > 0
@@ -157,12 +167,23 @@ async def test_the_same_seed_and_anchor_give_the_same_data(demo) -> None:  # typ
 
     async def snapshot() -> list[tuple[object, ...]]:
         async with db.sessions() as session:
-            return [tuple(row) for row in (await session.execute(
-                select(Referral.reference, Referral.status, Referral.start_date,
-                       Referral.end_date, Participant.gender, Participant.person_ref)
-                .join(Participant, Participant.id == Referral.participant_id)
-                .order_by(Referral.reference)
-            )).all()]  # fmt: skip
+            return [
+                tuple(row)
+                for row in (
+                    await session.execute(
+                        select(
+                            Referral.reference,
+                            Referral.status,
+                            Referral.start_date,
+                            Referral.end_date,
+                            Participant.gender,
+                            Participant.person_ref,
+                        )
+                        .join(Participant, Participant.id == Referral.participant_id)
+                        .order_by(Referral.reference)
+                    )
+                ).all()
+            ]
 
     first = await snapshot()
     await clean_tables(db)

@@ -31,10 +31,11 @@ async def insert_under_key(db: Database, ring: Keyring, team_id: int, n: int) ->
     async with db.transaction() as session:
         await session.execute(
             insert(Participant.__table__).values(
-                team_id=team_id, person_ref=f"W-{n}",
+                team_id=team_id,
+                person_ref=f"W-{n}",
                 name=type_coerce(ring.encrypt(f"Written during rotation {n}"), Text),
             )
-        )  # fmt: skip
+        )
 
 
 async def test_every_encrypted_value_is_reencrypted_and_readable_with_only_the_new_key(
@@ -86,16 +87,21 @@ async def test_rows_written_during_the_rotation_stay_readable_and_nothing_is_los
             # An app process not yet restarted (old key), and one already restarted (new key).
             await insert_under_key(db, Keyring(OLD), team.id, n)
             async with db.transaction() as session:
-                session.add(Participant(team_id=team.id, person_ref=f"N-{n}",
-                                        name=f"Written by the new app {n}"))  # fmt: skip
+                session.add(
+                    Participant(
+                        team_id=team.id, person_ref=f"N-{n}", name=f"Written by the new app {n}"
+                    )
+                )
                 await session.execute(
-                    update(Participant).where(Participant.person_ref == f"P-{n + 1}")
+                    update(Participant)
+                    .where(Participant.person_ref == f"P-{n + 1}")
                     .values(phone=f"070-000 00 {n:02d}")
-                )  # fmt: skip
+                )
             seen_mid_rotation.append(len(await names_and_hashes(db)))
 
-    rotation = rotate_keys(db, rotating, batch_size=3,
-                           progress=lambda table, rows: first_batch_done.set())  # fmt: skip
+    rotation = rotate_keys(
+        db, rotating, batch_size=3, progress=lambda table, rows: first_batch_done.set()
+    )
     await asyncio.gather(rotation, app_keeps_working())
     await rotate_keys(db, rotating)  # the run an operator repeats: picks up late old-key writes
 
@@ -149,9 +155,9 @@ async def test_a_value_under_an_unknown_key_is_reported_and_left_as_it_was(
     report = await rotate_keys(db, rotating)
 
     async with db.sessions() as session:
-        row = (await session.execute(
-            select(Participant.id, type_coerce(Participant.name, Text))
-        )).one()  # fmt: skip
+        row = (
+            await session.execute(select(Participant.id, type_coerce(Participant.name, Text)))
+        ).one()
     assert report.unreadable == [("participants", row[0])]
     assert unknown.decrypt(row[1]) == "Written during rotation 1"
 
