@@ -22,13 +22,18 @@ from storage.surveys import SurveyState
 from tests.factories import make_enrolled_participant, make_team
 
 
-async def started(db: Database, person_ref: str = "N-001", language: str = "sv") -> str:
-    """An invitation claimed on the web and started in ``language``; its token."""
+async def started(
+    db: Database, person_ref: str = "N-001", language: str = "sv", surveys_dir: Path | None = None
+) -> str:
+    """An invitation claimed on the web and started in ``language``; its token.
+
+    ``surveys_dir``: the förbund's own survey folder (None: the built-in surveys only).
+    """
     participant = await make_enrolled_participant(db, person_ref)
     async with db.transaction() as session:
         [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
         state = await invitations.claim_invitation(session, new.token)
-        await surveys.start_response(session, state, language)
+        await surveys.start_response(session, state, language, surveys_dir=surveys_dir)
     return new.token
 
 
@@ -267,16 +272,14 @@ async def test_a_completed_response_takes_no_more_answers(db: Database, token: s
 
 
 @pytest.fixture
-def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
+def survey_dir(tmp_path: Path) -> Path:
+    """The förbund's own survey folder: a team's reworded default survey and a broken one."""
     default = core.default_survey_path().read_text(encoding="utf-8")
-    (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
     reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
     reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
     (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
     broken = default.replace("code: mycket_daligt", "code: uselt")
     (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
     return tmp_path
 
 
