@@ -85,3 +85,16 @@ async def test_a_file_outside_the_survey_folder_is_refused(db: Database, survey_
     team = await make_team(db)
     with pytest.raises(core.SurveyFileError):
         await select_team_survey(db, None, team.code, "../../etc/passwd", surveys_dir=survey_dir)
+
+
+async def test_a_team_file_named_like_the_built_in_survey_is_the_one_chosen(
+    db: Database, survey_dir: Path
+) -> None:
+    (survey_dir / "default.yaml").write_bytes((survey_dir / "norr.yaml").read_bytes())
+    team = await make_team(db)
+
+    _, chosen = await select_team_survey(
+        db, None, team.code, "default.yaml", surveys_dir=survey_dir
+    )
+
+    assert chosen.version == "norr-1" and chosen != core.load_default_survey()
