@@ -37,6 +37,7 @@ def web_config(settings: Settings) -> WebConfig:
         trusted_proxies=settings.trusted_proxies,
         metrics_token=settings.metrics_token.reveal(),
         totp_for_everyone=settings.totp_for_everyone,
+        surveys_dir=settings.surveys_dir,
     )
 
 

@@ -72,6 +72,9 @@ class Settings:
     smtp_from: str = "samverkan@localhost"
     environment: str = "development"
     data_dir: Path = Path("data")
+    #: The förbund's own survey files, offered along with the built-in ones (a file of the same
+    #: name as a built-in survey wins). Default: ``surveys`` in the data folder.
+    surveys_dir: Path = Path("data/surveys")
     log_level: str = "INFO"
     retention_years: int = 5
     suppression_threshold: int = 5
@@ -222,6 +225,7 @@ def load_settings(
         smtp_from=r.get("SMTP_FROM", "samverkan@localhost"),
         environment=environment,
         data_dir=data_dir,
+        surveys_dir=Path(r.get("SURVEYS_DIR", str(data_dir / "surveys"))),
         log_level=r.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
         retention_years=r.integer("RETENTION_YEARS", 5, low=1, high=50),
         suppression_threshold=r.integer("SUPPRESSION_THRESHOLD", 5, low=3, high=100),

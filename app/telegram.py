@@ -82,7 +82,12 @@ def telegram_context(settings: Settings) -> Callable[[web.Application], AsyncIte
         from bot.handlers import register
 
         application = build_application(settings)
-        register(application, app[DB], completed_link_days=settings.completed_link_days)
+        register(
+            application,
+            app[DB],
+            completed_link_days=settings.completed_link_days,
+            surveys_dir=settings.surveys_dir,
+        )
         info = app[BOT]
         info.status = "degraded"
         task = asyncio.create_task(start_with_retries(application, settings, info), name=START_TASK)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -66,9 +67,16 @@ WORDS = {
 class Conversation:
     """Runs the chat service for each update and sends its replies; see the module docstring."""
 
-    def __init__(self, db: Database, *, completed_link_days: int | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        completed_link_days: int | None = None,
+        surveys_dir: Path | None = None,
+    ) -> None:
         self.db = db
         self.completed_link_days = completed_link_days
+        self.surveys_dir = surveys_dir
 
     def handler(self, step: str) -> Handler:
         """A python-telegram-bot callback that hands ``step`` (or a button's) to the service."""
@@ -93,6 +101,7 @@ class Conversation:
             language,
             parsed,
             completed_link_days=self.completed_link_days,
+            surveys_dir=self.surveys_dir,
         )
         if reply is None:
             log.info("bot.update_repeated", extra={"update": update.update_id})

@@ -8,6 +8,7 @@ the deep link (``/start TOKEN``) is the only link between a chat and a participa
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -59,12 +60,16 @@ def register(
     db: Database,
     *,
     completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> None:
     """Add the survey's handlers and the error handler to ``application``.
 
-    ``completed_link_days``: days after completion that a survey's link still works in the chat.
+    ``completed_link_days``: days after completion that a survey's link still works in the chat;
+    ``surveys_dir``: the förbund's own survey folder, where a team's survey file may be.
     """
-    conversation = Conversation(db, completed_link_days=completed_link_days)
+    conversation = Conversation(
+        db, completed_link_days=completed_link_days, surveys_dir=surveys_dir
+    )
     private = filters.ChatType.PRIVATE
     on = conversation.handler
 

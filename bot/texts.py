@@ -1,6 +1,6 @@
 """The bot's own words, as Swedish gettext msgids.
 
-Their English and Arabic translations live in ``locales/<lang>/LC_MESSAGES/survey.po``, the same
+Their English and Arabic translations live in ``core/data/locales/<lang>/LC_MESSAGES/survey.po``, the same
 catalogue as the web survey's: the two channels share most words ("Tillbaka", "Hoppa över"), so
 translators keep one file per language, and ``pybabel extract`` finds these through ``N_``. The
 survey's own texts (questions, options, intro, thanks) come from its YAML definition instead.

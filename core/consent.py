@@ -8,7 +8,7 @@ There are two consents, stored as separate records (DOMAIN.md, "Consent"):
 - ``follow_up`` (*samtycke till uppföljning*) lets the team register the person for follow-up;
   without it the person is counted only anonymously.
 
-The texts live in ``consents/<kind>/v<version>.<language>.md``. A published text is never edited:
+The texts live in ``core/data/consents/<kind>/v<version>.<language>.md``. A published text is never edited:
 a change is a new version, and every record keeps the version and the SHA-256 of the exact text
 shown (line endings read as ``\\n``, so the hash does not depend on how the file was checked out).
 """
@@ -24,10 +24,9 @@ from functools import cache
 from pathlib import Path
 
 from core.codes import CONSENT_KINDS, CONSENT_METHODS, PARTIES, Code
+from core.data import CONSENTS
 from core.errors import DomainError, FormErrors, NotAllowed, NotFound
 from core.i18n import N_
-
-CONSENTS_DIR = Path(__file__).resolve().parent.parent / "consents"
 
 #: Kinds of information a participant can allow the team to share with a party.
 INFORMATION_KINDS = {
@@ -140,14 +139,14 @@ class PrintableSection:
     information_kinds: tuple[Code, ...]
 
 
-def current_text(kind: str, language: str, *, directory: Path = CONSENTS_DIR) -> ConsentText:
+def current_text(kind: str, language: str, *, directory: Path = CONSENTS) -> ConsentText:
     """The highest version of the ``kind`` consent text in ``language``; NotFound if none."""
     versions = _versions(kind, language, directory)
     return versions[max(versions)]
 
 
 def text_by_version(
-    kind: str, version: int, language: str, *, directory: Path = CONSENTS_DIR
+    kind: str, version: int, language: str, *, directory: Path = CONSENTS
 ) -> ConsentText:
     """Version ``version`` of the ``kind`` consent text in ``language``; NotFound if none."""
     found = _versions(kind, language, directory).get(version)
@@ -156,7 +155,7 @@ def text_by_version(
     return found
 
 
-def text_languages(kind: str, *, directory: Path = CONSENTS_DIR) -> tuple[str, ...]:
+def text_languages(kind: str, *, directory: Path = CONSENTS) -> tuple[str, ...]:
     """The languages the ``kind`` consent text exists in, sorted."""
     return tuple(sorted(lang for text_kind, lang in _load_texts(directory) if text_kind == kind))
 
@@ -168,7 +167,7 @@ def consent_drafts(
     recorded_by: str,
     now: datetime,
     versions: Mapping[str, int] | None = None,
-    directory: Path = CONSENTS_DIR,
+    directory: Path = CONSENTS,
 ) -> list[ConsentDraft]:
     """The consent records for a referral: one per sharing party, one for follow-up if given.
 
@@ -237,7 +236,7 @@ def check_withdrawal(
 
 
 def printable_sections(
-    language: str, *, directory: Path = CONSENTS_DIR
+    language: str, *, directory: Path = CONSENTS
 ) -> tuple[PrintableSection, ...]:
     """The current consent texts in ``language`` for the printable page, with their options."""
     return (

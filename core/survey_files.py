@@ -1,6 +1,7 @@
 """Survey definition files: reading a YAML file, checking it, and the default survey.
 
-A survey is a YAML file under ``surveys/`` (``surveys/default.yaml`` is the default of DOMAIN.md);
+A survey is a YAML file: built in under ``core/data/surveys/`` (``default.yaml`` is the default of
+DOMAIN.md), or the förbund's own in the folder ``SAMVERKAN_SURVEYS_DIR`` (:func:`survey_file_names`);
 :func:`load_survey` checks it and :meth:`Survey.to_dict` gives the canonical definition stored with
 every response, so old answers keep the version they were given to. A team's own survey must also
 keep what the reports count on (:func:`validate_team_survey`).
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from core.data import SURVEYS
 from core.errors import DomainError
 from core.i18n import DEFAULT_LANGUAGE, N_
 from core.survey_answers import match_key
@@ -59,6 +61,8 @@ class SurveyFileError(DomainError):
         super().__init__(": ".join([*where, reason]), field=question_id)
 
 
+#: The default survey and the theme codebook (not a survey) among the built-in files.
+DEFAULT_FILE, CODEBOOK_FILE = "default.yaml", "codebook.yaml"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _MAX_SCALE_STEPS = 10
@@ -332,8 +336,30 @@ def _check_distinct_texts(options: tuple[Option, ...], here: _Place) -> None:
 
 @cache
 def default_survey_path() -> Path:
-    """Where the default survey lives: ``surveys/default.yaml`` at the top of the project."""
-    return Path(__file__).resolve().parent.parent / "surveys" / "default.yaml"
+    """Where the default survey lives: ``default.yaml`` among the built-in surveys."""
+    return SURVEYS / DEFAULT_FILE
+
+
+def survey_file_names(team_folder: Path | None) -> list[str]:
+    """The survey files a team can choose: the built-in ones and the YAML files in ``team_folder``.
+
+    ``team_folder`` is the förbund's own folder (``SAMVERKAN_SURVEYS_DIR``); None or a folder
+    that does not exist offers the built-in surveys only.
+    """
+    folders = [SURVEYS] if team_folder is None else [SURVEYS, team_folder]
+    names = {p.name for folder in folders for p in folder.glob("*.yaml")}
+    return sorted(names - {CODEBOOK_FILE})
+
+
+def survey_file_path(name: str, team_folder: Path | None) -> Path:
+    """Where the survey file ``name`` is: in ``team_folder`` when it is there, else built in.
+
+    A file in the team folder wins over a built-in one of the same name. ``name`` is a bare file
+    name from :func:`survey_file_names`, never a path.
+    """
+    if team_folder is not None and (team_folder / name).is_file():
+        return team_folder / name
+    return SURVEYS / name
 
 
 @cache

@@ -22,6 +22,8 @@ from core.survey_files import (
     load_default_survey,
     load_survey,
     load_team_survey,
+    survey_file_names,
+    survey_file_path,
     survey_from_dict,
     validate_team_survey,
 )
@@ -89,6 +91,8 @@ __all__ = [
     "parse_answer",
     "previous_question",
     "progress",
+    "survey_file_names",
+    "survey_file_path",
     "survey_from_dict",
     "validate_team_survey",
     "yes_no_labels",

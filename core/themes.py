@@ -1,6 +1,6 @@
 """Coding free-text survey answers into themes with an editable codebook.
 
-The codebook (``surveys/codebook.yaml``) lists the themes of "what has been most useful" with
+The codebook (``core/data/surveys/codebook.yaml``) lists the themes of "what has been most useful" with
 their labels and matching terms in Swedish, English and Arabic. :func:`code_text` gives the
 themes of one answer: words are lower-cased, stemmed (Snowball) and matched against the terms
 (the syntax is explained at the top of the file); a term right after a negation ("inte gruppen")
@@ -21,12 +21,13 @@ from typing import Any, NamedTuple
 import snowballstemmer
 import yaml
 
+from core.data import SURVEYS
 from core.errors import DomainError
 from core.i18n import N_
 
 #: The codebook's languages (labels and terms): staff read the labels, so not every survey language.
 CODEBOOK_LANGUAGES = ("sv", "en", "ar")
-CODEBOOK_PATH = Path(__file__).resolve().parents[1] / "surveys" / "codebook.yaml"
+CODEBOOK_PATH = SURVEYS / "codebook.yaml"
 TERM_KEYS = ("sv_stems", "sv_phrases", "en_terms", "ar_terms", "relief_terms", "except_terms")
 _THEME_KEYS = frozenset({"code", "labels", "description", *TERM_KEYS})
 _CODE = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -88,7 +89,7 @@ class Codebook:
 
 
 def load_codebook(path: Path | None = None) -> Codebook:
-    """Read and check a codebook file (default ``surveys/codebook.yaml``).
+    """Read and check a codebook file (default ``core/data/surveys/codebook.yaml``).
 
     Raises :class:`CodebookError` naming the file, the theme and the reason when the file is
     not valid YAML (with its line), has an unknown key, a duplicate code or a theme without terms.
@@ -118,7 +119,7 @@ def load_codebook(path: Path | None = None) -> Codebook:
 
 @cache
 def default_codebook() -> Codebook:
-    """The codebook in ``surveys/codebook.yaml``, read once."""
+    """The built-in codebook (``core/data/surveys/codebook.yaml``), read once."""
     return load_codebook()
 
 

@@ -1,4 +1,4 @@
-"""Translation catalogues: Babel ``.po`` files in ``locales/<lang>/LC_MESSAGES/*.po``.
+"""Translation catalogues: Babel ``.po`` files in ``core/data/locales/<lang>/LC_MESSAGES/*.po``.
 
 Every ``.po`` file of a language is merged, so each part of the interface can keep its own
 catalogue (``intake.po``, ``survey.po``, ``team.po``). Catalogues are compiled in memory the
@@ -11,13 +11,12 @@ from __future__ import annotations
 import gettext as gettext_module
 import io
 from functools import cache
-from pathlib import Path
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES = Path(__file__).resolve().parents[1] / "locales"
+from core.data import LOCALES
 
 
 @cache

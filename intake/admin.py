@@ -87,7 +87,7 @@ async def create_team(request: web.Request) -> web.StreamResponse:
 
 
 def _team_context(
-    team: Any, errors: dict[str, str], values: dict[str, Any] | None
+    request: web.Request, team: Any, errors: dict[str, str], values: dict[str, Any] | None
 ) -> dict[str, Any]:
     current = values or {
         "name": team.name, "trial_months": team.trial_months,
@@ -100,7 +100,7 @@ def _team_context(
         "team": team, "values": current, "errors": errors,
         "reasons": [(c, label(END_REASONS, c, i18n.current_language()))
                     for c in teams.RESULT_REASON_CHOICES],
-        "surveys": teams.survey_choices(),
+        "surveys": teams.survey_choices(request.app[CONFIG].surveys_dir),
     }  # fmt: skip
 
 
@@ -111,7 +111,7 @@ async def team_page(request: web.Request) -> web.StreamResponse:
         team = await teams.get_team(request.app[DB], staff_of(request), path_id(request))
     except NotFound:
         raise web.HTTPNotFound() from None
-    context = _team_context(team, {}, None) | {"message": await take_flash(request)}
+    context = _team_context(request, team, {}, None) | {"message": await take_flash(request)}
     return _render(request, "team/admin/team.html", context)
 
 
@@ -168,7 +168,8 @@ async def save_team(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         settings, values = _settings(form)
-        await teams.update_team(request.app[DB], staff, team_id, settings)
+        surveys_dir = request.app[CONFIG].surveys_dir
+        await teams.update_team(request.app[DB], staff, team_id, settings, surveys_dir=surveys_dir)
     except _Invalid as invalid:
         return _render(
             request,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,8 @@ class WebConfig:
     trusted_proxies: tuple[str, ...] = ()
     metrics_token: str = ""
     totp_for_everyone: bool = False
+    #: The förbund's own survey files, offered along with the built-in ones (None: built-in only).
+    surveys_dir: Path | None = None
 
 
 @dataclass

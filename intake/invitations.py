@@ -3,8 +3,9 @@
 Staff create an invitation for one participant or for every active participant of the team.
 Only the token's hash is stored, so the links are shown once, on the page that answers the
 ``POST``: the Telegram deep link, the web link, and a QR code of each to print or show on a
-screen. A coordinator can switch the team to its own survey file in ``surveys/``; a file that
-does not pass the checks is refused with the file, the question and the reason.
+screen. A coordinator can switch the team to its own survey file (built in, or in
+``SAMVERKAN_SURVEYS_DIR``); a file that does not pass the checks is refused with the file, the
+question and the reason.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ async def _render_page(
 ) -> web.Response:
     """The survey page for team ``code``, with an error about the survey file if any."""
     try:
-        shown_page = await invitations.team_survey_page(request.app[DB], staff_of(request), code)
+        shown_page = await invitations.team_survey_page(
+            request.app[DB], staff_of(request), code, surveys_dir=request.app[CONFIG].surveys_dir
+        )
     except TeamNotAllowed:
         raise web.HTTPForbidden() from None
     context = {
@@ -137,7 +140,9 @@ async def choose_survey(request: web.Request) -> web.StreamResponse:
     file_name = str(form.get("survey_file", "")) or None
     code = str(form.get("team", "")) or None
     try:
-        team, survey = await invitations.select_team_survey(request.app[DB], staff, code, file_name)
+        team, survey = await invitations.select_team_survey(
+            request.app[DB], staff, code, file_name, surveys_dir=request.app[CONFIG].surveys_dir
+        )
     except TeamNotAllowed:
         raise web.HTTPForbidden() from None
     except SurveyFileError as error:

@@ -69,6 +69,12 @@ def _closes_after(request: web.Request) -> int:
     return request.app[CONFIG].completed_link_days
 
 
+def _survey_settings(request: web.Request) -> dict[str, Any]:
+    """The settings a survey page passes on: when a link closes, the förbund's own surveys."""
+    config = request.app[CONFIG]
+    return {"completed_link_days": config.completed_link_days, "surveys_dir": config.surveys_dir}
+
+
 def _unavailable(request: web.Request, error: InvitationError) -> web.Response:
     """The page for a link that cannot be used, saying why (a closed survey has its own)."""
     context = {"message": error.render(i18n.gettext)}
@@ -80,7 +86,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     """GET /enkat/{token}: the start page, the current question, or the thanks."""
     try:
         view = await surveys.show_survey(
-            request.app[DB], _token(request), completed_link_days=_closes_after(request)
+            request.app[DB], _token(request), **_survey_settings(request)
         )
     except InvitationError as error:
         return _unavailable(request, error)
@@ -130,17 +136,17 @@ async def act(request: web.Request) -> web.StreamResponse:
     action, qid = str(form.get("action", "answer")), str(form.get("question", ""))
     values = [str(value) for value in form.getall("answer", [])]
     chosen = (await get_session(request)).get("lang")
-    db, token, days = request.app[DB], _token(request), _closes_after(request)
+    db, token, given = request.app[DB], _token(request), _survey_settings(request)
     try:
         if action == "start":
-            view = await surveys.start_survey(db, token, chosen, completed_link_days=days)
+            view = await surveys.start_survey(db, token, chosen, **given)
         else:
             wanted = flow.Action(action, qid, values, confirm_redacted=True)
-            view = await surveys.act_on_survey(db, token, wanted, chosen, completed_link_days=days)
+            view = await surveys.act_on_survey(db, token, wanted, chosen, **given)
     except InvitationError as error:
         return _unavailable(request, error)
     except DomainError as error:
-        view = await surveys.show_survey(db, token, completed_link_days=days)
+        view = await surveys.show_survey(db, token, **given)
         await _use_answer_language(request, view)
         return _render_view(request, view, error.render(i18n.gettext), values)
     if view.outcome.later and not view.completed:
@@ -153,7 +159,7 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
     """GET /enkat/{token}/radera: ask before deleting the answers."""
     try:
         view = await surveys.show_survey(
-            request.app[DB], _token(request), completed_link_days=_closes_after(request)
+            request.app[DB], _token(request), **_survey_settings(request)
         )
     except InvitationError as error:
         return _unavailable(request, error)

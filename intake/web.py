@@ -17,9 +17,10 @@ from intake import auth, health, i18n, middlewares
 from intake.context import BOT, CONFIG, DB, METRICS, BotInfo, WebConfig
 from storage.db import Database
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"
+#: Jinja2 templates and static files ship inside this package (package data).
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
 MAX_REQUEST_BYTES = 256 * 1024
 
 RouteSetup = Callable[[web.Application], None]

@@ -62,7 +62,7 @@ HEALTH_ANSWERS = {
 CLOSER_QUESTION = "Upplever du att du har kommit närmare arbete eller studier sedan du började här?"
 HEALTH_QUESTION = "Hur bedömer du ditt allmänna hälsotillstånd?"
 ACTIVITIES_QUESTION = "Vilka delar av verksamheten har varit till störst nytta för dig?"
-#: Options of ``aktiviteter`` in the default survey (surveys/default.yaml).
+#: Options of ``aktiviteter`` in the default survey (core/data/surveys/default.yaml).
 DEFAULT_ACTIVITY_LABELS = {
     "gruppcoachning": "Gruppcoachning/samtalsgrupper",
     "enskilda_samtal": "Enskilda samtal",

@@ -8,6 +8,7 @@ for every team (``staff`` None). Each operation is one transaction, audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,15 +59,20 @@ async def _visible_teams(session: AsyncSession, staff: Staff | None) -> list[Tea
     return [team for team in teams if staff is None or staff.sees(team.id)]
 
 
-async def team_survey_page(db: Database, staff: Staff, code: str | None) -> TeamSurveyPage:
-    """The team's active participants with their latest invitation, and the teams to pick."""
+async def team_survey_page(
+    db: Database, staff: Staff, code: str | None, *, surveys_dir: Path | None = None
+) -> TeamSurveyPage:
+    """The team's active participants with their latest invitation, the teams and surveys to pick.
+
+    ``surveys_dir``: the förbund's own survey folder, offered along with the built-in surveys.
+    """
     async with db.sessions() as session:
         team = await _team(session, staff, code)
         active = await invitations.active_participants(session, team.id)
         latest = await invitations.latest_invitations(session, [p.id for p in active])
         teams = await _visible_teams(session, staff)
     rows = [(participant, *latest.get(participant.id, (None, None))) for participant in active]
-    return TeamSurveyPage(team, teams, rows, surveys.survey_files())
+    return TeamSurveyPage(team, teams, rows, surveys.survey_files(surveys_dir))
 
 
 async def _invite(
@@ -130,15 +136,22 @@ async def invite_active_participants(
 
 
 async def select_team_survey(
-    db: Database, staff: Staff | None, team_code: str | None, file_name: str | None
+    db: Database,
+    staff: Staff | None,
+    team_code: str | None,
+    file_name: str | None,
+    *,
+    surveys_dir: Path | None = None,
 ) -> tuple[Team, Survey]:
-    """Switch the team to a survey file in ``surveys/`` (None: the default), audited.
+    """Switch the team to a survey file (None: the default), audited.
+
+    The files are the built-in surveys and those in ``surveys_dir`` (the förbund's own folder).
 
     Raises :class:`core.surveys.SurveyFileError` naming the file, the question and the reason.
     """
     async with db.transaction() as session:
         team = await _team(session, staff, team_code)
-        survey = await surveys.set_team_survey(session, team.id, file_name)
+        survey = await surveys.set_team_survey(session, team.id, file_name, surveys_dir)
         user_id = staff.user_id if staff else None
         await audit.record(
             session,

@@ -13,6 +13,7 @@ update back, and the reply carries it; nothing about the participant stays in th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +88,7 @@ class _Turn:
     chat: ChatInput
     reply: ChatReply
     completed_link_days: int | None = None
+    surveys_dir: Path | None = None
 
 
 async def handle_chat_update(
@@ -97,11 +99,13 @@ async def handle_chat_update(
     chat: ChatInput,
     *,
     completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> ChatReply | None:
     """Apply one update of a chat in one transaction; None when it was already applied.
 
     A survey completed more than ``completed_link_days`` ago is closed: the chat says so and
-    how to have the answers deleted (by the team), and shows none of them.
+    how to have the answers deleted (by the team), and shows none of them. ``surveys_dir`` is the
+    förbund's own survey folder, where the team's survey file may be.
     """
     reply = ChatReply(fallback_language)
     try:
@@ -114,7 +118,8 @@ async def handle_chat_update(
             state = await invitations.load_chat_state(session, chat_id)
             if state is not None and state.invitation.language:
                 reply.language = state.language
-            await step(_Turn(session, chat_id, state, chat, reply, completed_link_days))
+            turn = _Turn(session, chat_id, state, chat, reply, completed_link_days, surveys_dir)
+            await step(turn)
     except DomainError as error:
         return ChatReply(reply.language, error=error)
     return reply
@@ -157,7 +162,7 @@ async def _choose_language(turn: _Turn) -> None:
         await _where_we_are(turn, returning=False)
         return
     first_time = not state.started
-    await surveys.start_response(turn.session, state, language)
+    await surveys.start_response(turn.session, state, language, surveys_dir=turn.surveys_dir)
     turn.reply.language = language
     assert state.survey is not None
     turn.reply.add(BUTTONS, "none")

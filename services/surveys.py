@@ -6,12 +6,16 @@ that through :mod:`storage.surveys`, and returns a :class:`SurveyView` for the w
 chat to show. The web page names the invitation by its token; the bot's operations
 (:mod:`services.survey_chat`) find it by the chat, and use :func:`apply_action` and
 :func:`delete_state_answers` from here.
+
+``surveys_dir`` is the förbund's own survey folder (``SAMVERKAN_SURVEYS_DIR``), where a team's
+survey file may be; None offers the built-in surveys only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +45,11 @@ class SurveyView:
 
 
 async def view_of(
-    session: AsyncSession, state: SurveyState, outcome: flow.Outcome | None = None
+    session: AsyncSession,
+    state: SurveyState,
+    outcome: flow.Outcome | None = None,
+    *,
+    surveys_dir: Path | None = None,
 ) -> SurveyView:
     """The view of ``state`` after ``outcome``."""
     outcome = outcome or flow.Outcome()
@@ -51,7 +59,7 @@ async def view_of(
         state.invitation.language,
         started,
         state.completed,
-        await surveys.survey_to_start(session, state),
+        await surveys.survey_to_start(session, state, surveys_dir),
         screen,
         outcome,
     )
@@ -90,29 +98,43 @@ async def delete_state_answers(session: AsyncSession, state: SurveyState) -> Non
 
 
 async def show_survey(
-    db: Database, token: str, *, completed_link_days: int | None = None
+    db: Database,
+    token: str,
+    *,
+    completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> SurveyView:
     """Where the participant of ``token`` is (InvitationError when the link cannot be used)."""
     async with db.transaction() as session:
         state = await invitations.load_token_state(
             session, token, completed_link_days=completed_link_days
         )
-        return await view_of(session, state)
+        return await view_of(session, state, surveys_dir=surveys_dir)
 
 
 async def claim_invitation(
-    db: Database, token: str, *, chat_id: int | None = None, completed_link_days: int | None = None
+    db: Database,
+    token: str,
+    *,
+    chat_id: int | None = None,
+    completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> SurveyView:
     """Bind the invitation to the web page (or a chat), once; anyone else is refused."""
     async with db.transaction() as session:
         state = await invitations.claim_invitation(
             session, token, chat_id=chat_id, completed_link_days=completed_link_days
         )
-        return await view_of(session, state)
+        return await view_of(session, state, surveys_dir=surveys_dir)
 
 
 async def start_survey(
-    db: Database, token: str, language: str | None, *, completed_link_days: int | None = None
+    db: Database,
+    token: str,
+    language: str | None,
+    *,
+    completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> SurveyView:
     """Claim the invitation for the web page and start the survey in ``language``."""
     async with db.transaction() as session:
@@ -120,8 +142,9 @@ async def start_survey(
             session, token, completed_link_days=completed_link_days
         )
         if not state.started:
-            await surveys.start_response(session, state, language or DEFAULT_LANGUAGE)
-        return await view_of(session, state)
+            language = language or DEFAULT_LANGUAGE
+            await surveys.start_response(session, state, language, surveys_dir=surveys_dir)
+        return await view_of(session, state, surveys_dir=surveys_dir)
 
 
 async def act_on_survey(
@@ -131,6 +154,7 @@ async def act_on_survey(
     language: str | None = None,
     *,
     completed_link_days: int | None = None,
+    surveys_dir: Path | None = None,
 ) -> SurveyView:
     """Apply one action to the current question; a stale one (another question) changes nothing.
 
@@ -141,13 +165,14 @@ async def act_on_survey(
             session, token, completed_link_days=completed_link_days
         )
         if not state.started:
-            return await view_of(session, state, flow.Outcome(stale=True))
+            return await view_of(session, state, flow.Outcome(stale=True), surveys_dir=surveys_dir)
         outcome = flow.decide(state.position(), action)
         if outcome.stale or outcome.later:
-            return await view_of(session, state, outcome)
-        if language and state.invitation.language != language:
-            await surveys.start_response(session, state, language)  # a new language chosen
-        return await view_of(session, state, await apply_action(session, state, action))
+            return await view_of(session, state, outcome, surveys_dir=surveys_dir)
+        if language and state.invitation.language != language:  # a new language chosen
+            await surveys.start_response(session, state, language, surveys_dir=surveys_dir)
+        outcome = await apply_action(session, state, action)
+        return await view_of(session, state, outcome, surveys_dir=surveys_dir)
 
 
 async def answer_question(

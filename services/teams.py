@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -49,9 +50,12 @@ class TeamSettings:
 FIELDS = tuple(TeamSettings.__dataclass_fields__)
 
 
-def survey_choices() -> list[str]:
-    """The survey files a team can choose (the default survey when none is chosen)."""
-    return survey_files()
+def survey_choices(surveys_dir: Path | None) -> list[str]:
+    """The survey files a team can choose (the default survey when none is chosen).
+
+    The built-in surveys and those in ``surveys_dir``, the förbund's own survey folder.
+    """
+    return survey_files(surveys_dir)
 
 
 def _admin_only(staff: Staff | None) -> None:
@@ -59,7 +63,7 @@ def _admin_only(staff: Staff | None) -> None:
         raise NotAllowed(N_("Bara en administratör kan skapa team."))
 
 
-def _check(settings: TeamSettings) -> None:
+def _check(settings: TeamSettings, surveys_dir: Path | None) -> None:
     errors: dict[str, DomainError] = {}
     if not settings.name.strip():
         errors["name"] = DomainError(N_("Ange teamets namn."), field="name")
@@ -69,7 +73,7 @@ def _check(settings: TeamSettings) -> None:
         )
     if any(r not in RESULT_REASON_CHOICES for r in settings.result_reasons):
         errors["result_reasons"] = DomainError(N_("Okänd avslutsorsak."), field="result_reasons")
-    if settings.survey_file is not None and settings.survey_file not in survey_files():
+    if settings.survey_file is not None and settings.survey_file not in survey_files(surveys_dir):
         errors["survey_file"] = DomainError(N_("Välj en enkät i listan."), field="survey_file")
     if any(not _EMAIL.fullmatch(e) for e in settings.notify_emails):
         errors["notify_emails"] = DomainError(
@@ -99,7 +103,7 @@ async def create_team(
         raise field_error(
             "code", N_("Teamkoden får bara ha små bokstäver a–z, siffror och bindestreck.")
         )
-    _check(TeamSettings(name=name, trial_months=trial_months))
+    _check(TeamSettings(name=name, trial_months=trial_months), None)
     async with db.transaction() as session:
         if await session.scalar(select(Team.id).where(Team.code == code)) is not None:
             raise field_error("code", N_("Det finns redan ett team med koden {code}."), code=code)
@@ -141,12 +145,20 @@ async def get_team(db: Database, staff: Staff, team_id: int) -> Team:
 
 
 async def update_team(
-    db: Database, staff: Staff, team_id: int, settings: TeamSettings
+    db: Database,
+    staff: Staff,
+    team_id: int,
+    settings: TeamSettings,
+    *,
+    surveys_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Save the team's settings; the audit entry holds each changed field's old and new value."""
+    """Save the team's settings; the audit entry holds each changed field's old and new value.
+
+    ``surveys_dir``: the förbund's own survey folder, whose files a team may choose.
+    """
     if not staff.has_role("coordinator") or not staff.sees(team_id):
         raise NotFound(N_("Teamet finns inte."))
-    _check(settings)
+    _check(settings, surveys_dir)
     async with db.transaction() as session:
         team = await session.get(Team, team_id, with_for_update=True)
         if team is None:

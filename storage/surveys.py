@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, null, select
@@ -37,7 +38,6 @@ from storage.models import (
     Team,
 )
 
-SURVEYS_DIR = core.default_survey_path().parent
 TELEGRAM, WEB = "telegram", "web"
 
 
@@ -52,16 +52,19 @@ def dialect_insert(session: AsyncSession, entity: Any) -> Any:
 _surveys_by_hash: dict[str, core.Survey] = {}
 
 
-def survey_files() -> list[str]:
-    """The survey definitions a team can choose: the YAML files in ``surveys/``."""
-    return sorted(p.name for p in SURVEYS_DIR.glob("*.yaml") if p.name != "codebook.yaml")
+def survey_files(surveys_dir: Path | None) -> list[str]:
+    """The survey definitions a team can choose: the built-in ones and those in ``surveys_dir``."""
+    return core.survey_file_names(surveys_dir)
 
 
-def team_survey(team: Team) -> core.Survey:
-    """The team's survey as its file reads now (the default survey when it has none)."""
+def team_survey(team: Team, surveys_dir: Path | None) -> core.Survey:
+    """The team's survey as its file reads now (the default survey when it has none).
+
+    ``surveys_dir`` is the förbund's own survey folder; a file there wins over a built-in one.
+    """
     if not team.survey_file:
         return core.load_default_survey()
-    return core.load_team_survey(SURVEYS_DIR / team.survey_file)
+    return core.load_team_survey(core.survey_file_path(team.survey_file, surveys_dir))
 
 
 async def register_survey_version(session: AsyncSession, survey: core.Survey) -> SurveyVersion:
@@ -96,17 +99,17 @@ async def _parsed_survey(session: AsyncSession, version_id: int, content_hash: s
 
 
 async def set_team_survey(
-    session: AsyncSession, team_id: int, file_name: str | None
+    session: AsyncSession, team_id: int, file_name: str | None, surveys_dir: Path | None
 ) -> core.Survey:
-    """Switch the team to ``file_name`` in ``surveys/`` (None: the default), if it is valid.
+    """Switch the team to survey file ``file_name`` (None: the default), if it is valid.
 
     Raises :class:`core.surveys.SurveyFileError` naming the file, the question and the reason.
     """
-    if file_name is not None and file_name not in survey_files():
+    if file_name is not None and file_name not in survey_files(surveys_dir):
         raise core.SurveyFileError(N_("filen finns inte i mappen surveys/"), path=file_name)
     team = await session.get_one(Team, team_id, with_for_update=True)
     team.survey_file = file_name
-    survey = team_survey(team)
+    survey = team_survey(team, surveys_dir)
     await register_survey_version(session, survey)
     return survey
 
@@ -213,24 +216,34 @@ def _add_stored_answer(state: SurveyState, answer: Answer) -> None:
         state.answers[answer.question_id] = answer.value
 
 
-async def survey_to_start(session: AsyncSession, state: SurveyState) -> core.Survey:
+async def survey_to_start(
+    session: AsyncSession, state: SurveyState, surveys_dir: Path | None
+) -> core.Survey:
     """The survey the participant answers, or will answer when they start: the team's now."""
     if state.survey is not None:
         return state.survey
-    return team_survey(await session.get_one(Team, state.invitation.team_id))
+    return team_survey(await session.get_one(Team, state.invitation.team_id), surveys_dir)
 
 
 async def start_response(
-    session: AsyncSession, state: SurveyState, language: str, *, now: datetime | None = None
+    session: AsyncSession,
+    state: SurveyState,
+    language: str,
+    *,
+    surveys_dir: Path | None,
+    now: datetime | None = None,
 ) -> None:
-    """Choose the language and, unless already started, start a response to the team's survey."""
+    """Choose the language and, unless already started, start a response to the team's survey.
+
+    ``surveys_dir``: the förbund's own survey folder, where the team's survey file may be.
+    """
     now = now or utcnow()
     state.invitation.language = language
     if state.response is not None:
         state.response.language, state.response.updated_at = language, now
         return
     team = await session.get_one(Team, state.invitation.team_id)
-    version = await register_survey_version(session, team_survey(team))
+    version = await register_survey_version(session, team_survey(team, surveys_dir))
     state.response = Response(
         invitation_id=state.invitation.id,
         participant_id=state.invitation.participant_id,

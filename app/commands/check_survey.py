@@ -1,6 +1,7 @@
 """samverkan check-survey [FILE]: check a survey file and say what it holds.
 
-FILE is a path or a file name in ``surveys/`` (default ``default.yaml``). Prints the survey's code,
+FILE is a path, or the name of a survey file a team can choose (built in, or in
+``SAMVERKAN_SURVEYS_DIR``; default ``default.yaml``). Prints the survey's code,
 version and number of questions, its languages, and the languages its ``review_needed`` marks as
 drafted and awaiting review by a native speaker. A file that cannot be used exits 1 with the file,
 question and reason (as when a team switches it on).
@@ -12,7 +13,13 @@ import argparse
 from pathlib import Path
 
 from app.settings import Settings
-from core.surveys import Survey, default_survey_path, load_team_survey
+from core.surveys import (
+    Survey,
+    default_survey_path,
+    load_team_survey,
+    survey_file_names,
+    survey_file_path,
+)
 from core.translations import language_name
 
 NAME = "check-survey"
@@ -22,7 +29,7 @@ HELP = "check a survey file and list its languages and those awaiting a native s
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The survey file."""
     parser.add_argument(
-        "file", nargs="?", metavar="FILE", help="a survey file (default surveys/default.yaml)"
+        "file", nargs="?", metavar="FILE", help="a survey file (default: the built-in default.yaml)"
     )
 
 
@@ -40,9 +47,8 @@ def describe(survey: Survey) -> list[str]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Read and check the file, then print what it holds."""
-    surveys = default_survey_path().parent
     path = Path(args.file) if args.file else default_survey_path()
-    if args.file and not path.exists() and (surveys / args.file).exists():
-        path = surveys / args.file
+    if args.file and not path.exists() and args.file in survey_file_names(settings.surveys_dir):
+        path = survey_file_path(args.file, settings.surveys_dir)
     print("\n".join(describe(load_team_survey(path))))
     return 0

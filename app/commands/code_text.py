@@ -23,7 +23,10 @@ HELP = "code free-text answers (one per line on stdin) into themes, as JSON line
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options."""
     parser.add_argument(
-        "--codebook", type=Path, metavar="FILE", help="a codebook (default surveys/codebook.yaml)"
+        "--codebook",
+        type=Path,
+        metavar="FILE",
+        help="a codebook (default: the built-in codebook.yaml)",
     )
 
 

@@ -17,6 +17,13 @@ def test_defaults_match_the_interface(tmp_path: Path) -> None:
     assert (s.host, s.port, s.public_url) == ("127.0.0.1", 8080, "http://127.0.0.1:8080")
     assert s.telegram_api_url == "https://api.telegram.org/bot"
     assert s.telegram_mode == "polling" and not s.telegram_enabled and not s.smtp_url
+    assert s.surveys_dir == tmp_path / "surveys"
+
+
+def test_the_surveys_folder_can_be_set_apart_from_the_data_folder(tmp_path: Path) -> None:
+    assert load({"SAMVERKAN_SURVEYS_DIR": "/srv/enkater"}, tmp_path).surveys_dir == Path(
+        "/srv/enkater"
+    )
 
 
 def test_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ async def started_in_telegram(db: Database, count: int, *, language: str = "sv")
             state = await invitations.claim_invitation(
                 session, new.token, chat_id=chat, now=STARTED
             )
-            await surveys.start_response(session, state, language, now=STARTED)
+            await surveys.start_response(session, state, language, surveys_dir=None, now=STARTED)
         chats.append(chat)
     return chats
 

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from html import unescape
+from pathlib import Path
 
 from sqlalchemy import event, select
 
@@ -53,13 +54,18 @@ async def make_enrolled_participant(
     return participant
 
 
-async def started(db: Database, person_ref: str = "N-001", language: str = "sv") -> str:
-    """An invitation claimed on the web and started in ``language``; its token."""
+async def started(
+    db: Database, person_ref: str = "N-001", language: str = "sv", surveys_dir: Path | None = None
+) -> str:
+    """An invitation claimed on the web and started in ``language``; its token.
+
+    ``surveys_dir``: the förbund's own survey folder (None: the built-in surveys only).
+    """
     participant = await make_enrolled_participant(db, person_ref)
     async with db.transaction() as session:
         [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
         state = await invitations.claim_invitation(session, new.token)
-        await surveys.start_response(session, state, language)
+        await surveys.start_response(session, state, language, surveys_dir=surveys_dir)
     return new.token
 
 

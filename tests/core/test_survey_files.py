@@ -17,6 +17,8 @@ from core.survey_files import (
     load_default_survey,
     load_survey,
     load_team_survey,
+    survey_file_names,
+    survey_file_path,
     survey_from_dict,
     validate_team_survey,
 )
@@ -312,3 +314,29 @@ def test_team_survey_may_leave_out_the_optional_free_text_questions() -> None:
     )
 
     validate_team_survey(survey_from_dict(without_free_text))
+
+
+# --- The survey files a team can choose ------------------------------------------------------
+
+
+def test_the_built_in_surveys_are_offered_without_a_team_folder_and_the_codebook_is_not(
+    tmp_path: Path,
+) -> None:
+    assert survey_file_names(None) == ["default.yaml"]
+    assert survey_file_names(tmp_path / "not-there") == ["default.yaml"]
+    assert survey_file_path("default.yaml", None) == default_survey_path()
+
+
+def test_the_team_folders_files_are_offered_along_with_the_built_in_ones(tmp_path: Path) -> None:
+    (tmp_path / "norr.yaml").write_text("code: norr", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a survey", encoding="utf-8")
+
+    assert survey_file_names(tmp_path) == ["default.yaml", "norr.yaml"]
+    assert survey_file_path("norr.yaml", tmp_path) == tmp_path / "norr.yaml"
+
+
+def test_a_team_file_named_like_a_built_in_survey_wins(tmp_path: Path) -> None:
+    (tmp_path / "default.yaml").write_text("code: own", encoding="utf-8")
+
+    assert survey_file_names(tmp_path) == ["default.yaml"]
+    assert survey_file_path("default.yaml", tmp_path) == tmp_path / "default.yaml"

@@ -24,7 +24,10 @@ from core.translations import LOCALES, language_name
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANT_CODE = ("bot/texts.py", "core/invitations.py", "core/survey_answers.py")
-PARTICIPANT_TEMPLATES = ("templates/base.html", *sorted(ROOT.glob("templates/survey/*.html")))
+PARTICIPANT_TEMPLATES = (
+    "intake/templates/base.html",
+    *sorted(ROOT.glob("intake/templates/survey/*.html")),
+)
 TRANSLATED = [language for language in SURVEY_LANGUAGES if language != "sv"]
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 

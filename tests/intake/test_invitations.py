@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from app.main import create_app
+from app.settings import Settings
 from core.surveys import default_survey_path
 from intake.context import BOT
 from intake.invitations import telegram_link, web_link
-from storage import invitations, surveys
+from storage import invitations
 from storage.db import Database
 from storage.models import Invitation, Team
 from tests.common.surveys import make_enrolled_participant
@@ -148,13 +149,15 @@ async def test_the_page_needs_a_login(aiohttp_client, settings, db) -> None:
 
 
 @pytest.fixture
-def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def survey_dir(settings: Settings) -> Path:
+    """The förbund's own survey folder, where the settings say (in the test's data folder)."""
+    folder = settings.surveys_dir
+    folder.mkdir(parents=True)
     default = default_survey_path().read_text(encoding="utf-8")
-    (tmp_path / "norr.yaml").write_text(default.replace('"2026-2"', '"norr-2"'), encoding="utf-8")
+    (folder / "norr.yaml").write_text(default.replace('"2026-2"', '"norr-2"'), encoding="utf-8")
     broken = default.replace("code: ja_lite", "code: lite")
-    (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
-    return tmp_path
+    (folder / "trasig.yaml").write_text(broken, encoding="utf-8")
+    return folder
 
 
 async def test_a_coordinator_switches_the_team_to_its_own_survey(

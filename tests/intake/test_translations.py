@@ -24,8 +24,9 @@ METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {
     "**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
 }
-#: Folders whose messages people read in the web pages or e-mails (the bot has its own test).
-FOLDERS = ("templates", "intake", "services", "core", "reports")
+#: Folders whose messages people read in the web pages or e-mails (the bot has its own test);
+#: ``intake`` holds the templates too.
+FOLDERS = ("intake", "services", "core", "reports")
 
 
 def marked_messages() -> dict[str | tuple[str, str], str]:
@@ -66,7 +67,7 @@ def english_entries() -> dict[str, list[tuple[str, Message]]]:
 def test_the_scan_finds_messages_in_templates_and_code() -> None:
     found = marked_messages()
     assert "Intresseanmälan" in found and "Teamet finns inte." in found
-    assert "Prövotid" in found  # a template in a sub-folder (templates/team/admin)
+    assert "Prövotid" in found  # a template in a sub-folder (intake/templates/team/admin)
     assert "Kontot är ändrat." in found  # i18n.gettext(...) in intake/admin.py
     assert "Okänt team: {team}" in found  # N_(...) in services
     assert ("%(num)d remiss", "%(num)d remisser") in found  # ngettext in a template
@@ -80,7 +81,7 @@ def test_every_marked_message_has_an_english_translation() -> None:
         if not _translated(message, entries) and not _same_in_english(_singular(message))
     }
     listing = "".join(f"\n  {where}: {message!r}" for message, where in missing.items())
-    assert missing == {}, f"{len(missing)} messages lack English in locales/en:{listing}"
+    assert missing == {}, f"{len(missing)} messages lack English in core/data/locales/en:{listing}"
 
 
 def test_no_english_entry_is_empty_or_fuzzy() -> None:

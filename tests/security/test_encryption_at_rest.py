@@ -71,7 +71,7 @@ async def answer_survey(db: Database, free_text: str) -> None:
     async with db.transaction() as session:
         [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
         state = await invitations.claim_invitation(session, new.token)
-        await surveys.start_response(session, state, "sv")
+        await surveys.start_response(session, state, "sv", surveys_dir=None)
         assert state.survey is not None
         question = next(q for q in state.survey.questions if q.kind == core.TEXT)
         await surveys.record_answer(

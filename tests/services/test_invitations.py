@@ -59,8 +59,8 @@ async def test_a_team_one_may_not_act_for_is_refused_not_swapped(db: Database) -
 
 async def test_a_team_can_switch_to_its_own_survey_file(db: Database, survey_dir: Path) -> None:
     team = await make_team(db)
-    _, chosen = await select_team_survey(db, None, team.code, "norr.yaml")
-    token = await started(db)
+    _, chosen = await select_team_survey(db, None, team.code, "norr.yaml", surveys_dir=survey_dir)
+    token = await started(db, surveys_dir=survey_dir)
 
     state = await state_for(db, token)
     assert chosen == core.load_team_survey(survey_dir / "norr.yaml")
@@ -72,7 +72,7 @@ async def test_an_invalid_survey_file_is_refused_with_file_question_and_reason(
 ) -> None:
     team = await make_team(db)
     with pytest.raises(core.SurveyFileError) as refused:
-        await select_team_survey(db, None, team.code, "trasig.yaml")
+        await select_team_survey(db, None, team.code, "trasig.yaml", surveys_dir=survey_dir)
 
     error = refused.value
     assert (Path(str(error.path)).name, error.question_id) == ("trasig.yaml", core.Q_HEALTH)
@@ -84,4 +84,17 @@ async def test_an_invalid_survey_file_is_refused_with_file_question_and_reason(
 async def test_a_file_outside_the_survey_folder_is_refused(db: Database, survey_dir: Path) -> None:
     team = await make_team(db)
     with pytest.raises(core.SurveyFileError):
-        await select_team_survey(db, None, team.code, "../../etc/passwd")
+        await select_team_survey(db, None, team.code, "../../etc/passwd", surveys_dir=survey_dir)
+
+
+async def test_a_team_file_named_like_the_built_in_survey_is_the_one_chosen(
+    db: Database, survey_dir: Path
+) -> None:
+    (survey_dir / "default.yaml").write_bytes((survey_dir / "norr.yaml").read_bytes())
+    team = await make_team(db)
+
+    _, chosen = await select_team_survey(
+        db, None, team.code, "default.yaml", surveys_dir=survey_dir
+    )
+
+    assert chosen.version == "norr-1" and chosen != core.load_default_survey()

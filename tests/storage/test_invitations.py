@@ -172,7 +172,7 @@ async def claimed_and_started(db: Database, person_ref: str, chat: int) -> int:
     token = await invite(db, person_ref)
     async with db.transaction() as session:
         state = await invitations.claim_invitation(session, token, chat_id=chat, now=NOW)
-        await surveys.start_response(session, state, "ar", now=NOW)
+        await surveys.start_response(session, state, "ar", surveys_dir=None, now=NOW)
         return state.invitation.id
 
 

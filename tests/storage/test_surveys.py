@@ -231,6 +231,21 @@ async def test_a_completed_response_takes_no_more_answers(db: Database, token: s
         await answer(db, token, core.Q_HEALTH, "daligt")
 
 
+# --- The team's own survey file ---------------------------------------------------------------
+
+
+@pytest.fixture
+def survey_dir(tmp_path: Path) -> Path:
+    """The förbund's own survey folder: a team's reworded default survey and a broken one."""
+    default = core.default_survey_path().read_text(encoding="utf-8")
+    reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
+    reworded = reworded.replace("Hur bedömer du ditt allmänna", "Hur mår du, i ditt allmänna")
+    (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
+    broken = default.replace("code: mycket_daligt", "code: uselt")
+    (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
+    return tmp_path
+
+
 # --- What answering costs the database ---------------------------------------------------------
 
 
