@@ -174,14 +174,14 @@ async def save_team(request: web.Request) -> web.StreamResponse:
         return _render(
             request,
             "team/admin/team.html",
-            _team_context(team, _errors(invalid.error), invalid.values) | {"message": ""},
+            _team_context(request, team, _errors(invalid.error), invalid.values) | {"message": ""},
             422,
         )
     except DomainError as error:
         return _render(
             request,
             "team/admin/team.html",
-            _team_context(team, _errors(error), values) | {"message": ""},
+            _team_context(request, team, _errors(error), values) | {"message": ""},
             422,
         )
     await flash(request, i18n.gettext("Inställningarna är sparade."))

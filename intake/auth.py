@@ -6,9 +6,8 @@ The session cookie carries only a random token; the session itself lives on the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 
 import aiohttp_jinja2
@@ -17,7 +16,7 @@ from aiohttp_session import get_session, new_session
 
 from core.errors import DomainError, FormErrors
 from intake import i18n
-from intake.context import CONFIG, DB
+from intake.context import CLOCK, CONFIG, DB
 from intake.ratelimit import client_address
 from services import auth as sessions
 from services import staff as accounts
@@ -29,9 +28,9 @@ NEXT_PAGE = {"full": "/team/", "totp": "/team/login/kod", "enrol": "/team/tvafak
 SESSION_TOKEN = "sid"  # noqa: S105 - the session key name, not a secret
 
 
-def _now() -> datetime:
-    """This moment (read through ``time.time`` so tests can move the clock)."""
-    return datetime.fromtimestamp(time.time(), UTC)
+def _now(request: web.Request) -> datetime:
+    """This moment, by the application's clock (tests pass a clock of their own)."""
+    return request.app[CLOCK]()
 
 
 async def load_user(request: web.Request) -> sessions.SignedIn | None:
@@ -43,7 +42,7 @@ async def load_user(request: web.Request) -> sessions.SignedIn | None:
     if session.get("stage", "full") != "full":
         return None  # waiting for the second factor: only those pages open
     idle = timedelta(minutes=request.app[CONFIG].session_minutes)
-    user = await sessions.check_session(request.app[DB], token, idle=idle, now=_now())
+    user = await sessions.check_session(request.app[DB], token, idle=idle, now=_now(request))
     if user is None:
         session.invalidate()
     return user
@@ -130,7 +129,7 @@ async def keepalive(request: web.Request) -> web.StreamResponse:
     """POST /team/keepalive: extends the session (the expiry warning's "continue" button)."""
     token = (await get_session(request)).get(SESSION_TOKEN)
     if isinstance(token, str):
-        await sessions.extend_session(request.app[DB], token, _now())
+        await sessions.extend_session(request.app[DB], token, _now(request))
     return web.json_response({"ok": True, "expires_in": request.app[CONFIG].session_minutes * 60})
 
 

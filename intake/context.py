@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,8 @@ class BotInfo:
     status: str = "off"
 
 
+#: The time now, timezone-aware; the composition root gives the real clock, tests their own.
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 DB = web.AppKey("db", Database)
 CONFIG = web.AppKey("config", WebConfig)
 BOT = web.AppKey("bot", BotInfo)

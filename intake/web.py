@@ -12,9 +12,10 @@ from aiohttp import web
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+from core.clock import utcnow
 from core.codes import END_REASONS, INCOME_SOURCES, REFERRAL_STATUSES, REFERRERS, label
 from intake import auth, health, i18n, middlewares
-from intake.context import BOT, CONFIG, DB, METRICS, BotInfo, WebConfig
+from intake.context import BOT, CLOCK, CONFIG, DB, METRICS, BotInfo, WebConfig
 from storage.db import Database
 
 #: Jinja2 templates and static files ship inside this package (package data).
@@ -109,6 +110,7 @@ def build_web_app(
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[middlewares.metrics])
     app[CONFIG] = config
     app[DB] = db
+    app[CLOCK] = utcnow
     app[BOT] = bot or BotInfo()
     app[METRICS] = metrics or health.Metrics()
     _jinja_env(app)

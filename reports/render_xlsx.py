@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.spreadsheet import safe_cell
 from reports.draft import draft_sections
 from reports.format import Summary, about, document_title
 from reports.model import Cell, Table
@@ -100,7 +101,7 @@ def _write_table(sheet: Worksheet, table: Table) -> None:
 def _value(cell: Cell) -> str | int | float:
     """What the spreadsheet cell holds: the number when there is one, else the text."""
     if cell.number is None or cell.kind == "text":
-        return cell.text
+        return safe_cell(cell.text)
     if cell.kind == "count":
         return int(cell.number)
     return cell.number

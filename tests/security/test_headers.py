@@ -4,14 +4,15 @@ in URLs, and sessions that expire after a warning (WCAG 2.2.1)."""
 from __future__ import annotations
 
 import re
-import time
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from app.main import create_app
-from intake import auth
+from core.clock import utcnow
+from intake.context import CLOCK
 from intake.web import MAX_REQUEST_BYTES, TEMPLATES
 from tests.common.teams import make_team, make_user
 from tests.common.web import csrf_from, log_in
@@ -132,16 +133,25 @@ async def test_a_request_over_the_size_limit_is_refused(aiohttp_client, settings
     assert "För mycket data" in await response.text()
 
 
-async def test_a_session_expires_after_the_idle_time(
-    aiohttp_client, settings, db, monkeypatch
-) -> None:
+class Clock:
+    """The application's clock, moved by the test (no global time is patched)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_session_expires_after_the_idle_time(aiohttp_client, settings, db) -> None:
     await make_team(db)
     await make_user(db, "coach@example.se")
-    client = await aiohttp_client(create_app(settings, database=db))
+    app, clock = create_app(settings, database=db), Clock()
+    app[CLOCK] = clock
+    client = await aiohttp_client(app)
     await log_in(client, "coach@example.se")
     assert (await client.get("/team/remisser", allow_redirects=False)).status == 200
-    later = time.time() + settings.session_minutes * 60 + 1
-    monkeypatch.setattr(auth.time, "time", lambda: later)
+    clock.now += timedelta(minutes=settings.session_minutes, seconds=1)
 
     response = await client.get("/team/remisser", allow_redirects=False)
 
@@ -149,15 +159,17 @@ async def test_a_session_expires_after_the_idle_time(
 
 
 async def test_staying_active_or_pressing_continue_keeps_the_session(
-    aiohttp_client, settings, db, monkeypatch
+    aiohttp_client, settings, db
 ) -> None:
     await make_team(db)
     await make_user(db, "coach@example.se")
-    client = await aiohttp_client(create_app(settings, database=db))
+    app, clock = create_app(settings, database=db), Clock()
+    app[CLOCK] = clock
+    client = await aiohttp_client(app)
     token = await log_in(client, "coach@example.se")
-    start = time.time()
+    start = clock.now
     for minutes in (25, 50, 75):  # each step is within the 30 idle minutes of the one before
-        monkeypatch.setattr(auth.time, "time", lambda m=minutes: start + m * 60)
+        clock.now = start + timedelta(minutes=minutes)
         response = await client.post("/team/keepalive", headers={"X-CSRF-Token": token})
         assert response.status == 200
         assert await response.json() == {"ok": True, "expires_in": settings.session_minutes * 60}
