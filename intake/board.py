@@ -55,6 +55,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     context = {
         "board": result,
         "teams": await board.visible_teams(request.app[DB], staff),
+        "places": await board.team_places(request.app[DB], staff),
         "filters": list_filters(query, board.STATUS_FILTERS, "open"),
         "status_filters": board.STATUS_FILTERS,
         "flash": await take_flash(request),

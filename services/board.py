@@ -107,6 +107,30 @@ class TeamChoice:
     name: str
 
 
+@dataclass(frozen=True)
+class TeamPlaces:
+    """A team's places a year (*årsplatser*) against the participants enrolled now."""
+
+    code: str
+    name: str
+    places: int
+    active: int
+
+
+async def team_places(db: Database, staff: Staff) -> list[TeamPlaces]:
+    """The places and active participants of each team ``staff`` sees that has places set."""
+    active = (
+        select(func.count(Referral.id))
+        .where(Referral.team_id == Team.id, Referral.status == Status.ENROLLED.value)
+        .correlate(Team)
+        .scalar_subquery()
+    )
+    query = visible_teams_query(staff).where(Team.places.is_not(None)).add_columns(active)
+    async with db.sessions() as session:
+        rows = (await session.execute(query)).all()
+    return [TeamPlaces(team.code, team.name, team.places or 0, int(n)) for team, n in rows]
+
+
 async def visible_teams(db: Database, staff: Staff) -> list[TeamChoice]:
     """The teams ``staff`` may see, by name, for the team filter."""
     async with db.sessions() as session:

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from app.main import create_app
 from core.clock import today_in_sweden
 from storage.db import Database
-from storage.models import AuditEntry, Consent, Referral, ReferralEvent
+from storage.models import AuditEntry, Consent, Referral, ReferralEvent, Team
 from tests.common.referrals import make_referral, make_referral_received_on
+from tests.common.surveys import make_enrolled_participant
 from tests.common.teams import make_team, make_user
 from tests.common.web import log_in, table_rows
 
@@ -291,3 +292,18 @@ async def test_the_participant_list_shows_each_participants_own_trial_period_end
         "Sara Exempel": ("2026-01-31", "2026-04-30"),
         "Nils Prov": ("2026-02-10", "2026-05-10"),
     }
+
+
+async def test_the_board_shows_the_teams_places_against_its_active_participants(
+    coordinator, db
+) -> None:
+    client, _ = coordinator
+    async with db.transaction() as session:
+        norr = await session.scalar(select(Team).where(Team.code == "norr"))
+        assert norr is not None
+        norr.places = 20
+    for n in range(3):
+        await make_enrolled_participant(db, f"N-{n}")
+    await make_enrolled_participant(db, "N-9", ended=True)  # an ended one holds no place
+    page = await (await client.get("/team/remisser")).text()
+    assert "3 inskrivna av 20 årsplatser" in page
