@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from app.settings import Settings, load_settings
 from core import surveys as core
-from storage import migrate, surveys
+from storage import migrate
 from storage.crypto import Keyring
 from storage.db import Database
 from storage.models import Base
@@ -139,8 +139,9 @@ def random_email() -> str:
 
 
 @pytest.fixture
-def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A surveys/ folder with the default survey, a team's reworded one and a broken one."""
+def survey_dir(tmp_path: Path) -> Path:
+    """A förbund's survey folder (passed as ``surveys_dir``): the default survey, a team's
+    reworded one and a broken one."""
     default = core.default_survey_path().read_text(encoding="utf-8")
     (tmp_path / "default.yaml").write_text(default, encoding="utf-8")
     reworded = default.replace('version: "2026-2"', 'version: "norr-1"')
@@ -148,5 +149,4 @@ def survey_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "norr.yaml").write_text(reworded, encoding="utf-8")
     broken = default.replace("code: mycket_daligt", "code: uselt")
     (tmp_path / "trasig.yaml").write_text(broken, encoding="utf-8")
-    monkeypatch.setattr(surveys, "SURVEYS_DIR", tmp_path)
     return tmp_path
