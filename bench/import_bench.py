@@ -29,22 +29,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from storage.import_file import COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "import.md"
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-COLUMNS = (
-    "person_ref",
-    "gender",
-    "birth_date",
-    "birth_year",
-    "referrer",
-    "income_source",
-    "referral_date",
-    "start_date",
-    "end_date",
-    "end_reason",
-    "team",
-)
 #: Runs ``samverkan ARGS`` and prints the process's peak memory (KiB) as its last stderr line.
 #: The child reports its own peak from /proc (VmHWM): ``ru_maxrss`` would also count the
 #: parent's memory at the fork, which Linux carries over the exec (a big pytest process would
