@@ -29,7 +29,7 @@ from typing import Any
 from bench import NotReady, Report, Table, machine_load
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("startup", "intake", "bot", "reminder", "summary")
+BENCHMARKS = ("startup", "intake", "bot", "reminder", "summary", "profile")
 
 
 def cell(value: Any) -> str:

@@ -112,3 +112,27 @@ def test_load_runs_made_at_the_same_time_combine_into_one() -> None:
         7,
     )
     assert both.timings.steps["GET /"] == [0.1, 0.2, 0.3]
+
+
+def test_the_profile_folds_own_functions_inclusively_and_libraries_by_their_leaf() -> None:
+    from bench.profile_bench import ROOT, fold
+
+    own = f"{ROOT}/intake/referral_form.py"
+    library = "/x/.venv/lib/python3.11/site-packages/markupsafe/__init__.py"
+    serve = f"{ROOT}/app/commands/serve.py"
+    raw = "\n".join(
+        [
+            f"process 1;thread 2;run ({serve}:9);review ({own}:10);__mod__ ({library}:5) 3",
+            f"process 1;thread 2;run ({serve}:9);review ({own}:10);review ({own}:12) 2",
+            "process 1;thread 2;select (/usr/lib/python3.11/selectors.py:469) 5",
+        ]
+    )
+    total, inclusive, leaves = fold(raw)
+    assert total == 10
+    # A recursive own function counts once per sample; the entry point is left out.
+    assert inclusive == {"intake.referral_form.review": 5}
+    assert leaves == {
+        "__mod__ (markupsafe/__init__.py)": 3,
+        "intake.referral_form.review": 2,
+        "select (python3.11/selectors.py)": 5,
+    }
