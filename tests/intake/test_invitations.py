@@ -353,7 +353,7 @@ async def test_the_person_page_shows_the_survey_status_and_invites(
     assert "Bjud in till enkät" in before and "copy-button" in before
     assert f"{settings.public_url}/team/deltagare/{anna.id}" in before
     [web] = links(created)
-    assert 'src="data:image/svg+xml' in created and "Ladda ner brevet (PDF)" in created
+    assert 'src="data:image/svg+xml' in created and "Ladda ner 1 brev (PDF)" in created
     assert f'href="{page}"' in created and "Anna Andersson" in created
     assert re.search(r'class="survey-status"><span class="tag">Inbjuden</span> \d{4}-', after)
     assert web not in after
