@@ -8,9 +8,12 @@ violation. ``SAMVERKAN_SCREENSHOTS=DIR`` saves a screenshot of each page.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from pathlib import Path
 from typing import Any
+
+from pdfminer.high_level import extract_pages
 
 from tests.common.surveys import make_enrolled_participant
 from tests.common.teams import PASSWORD, make_team, make_user
@@ -73,8 +76,9 @@ async def test_a_coordinator_invites_the_team_and_one_person_on_a_phone(
     async with page.expect_download() as waiting:
         await page.click("button:has-text('Ladda ner alla 12 brev (PDF)')")
     download = await waiting.value
-    letters = Path(await download.path()).read_bytes()
+    letters = await asyncio.to_thread(Path(await download.path()).read_bytes)
     assert letters.startswith(b"%PDF") and download.suggested_filename.endswith(".pdf")
+    assert len(list(extract_pages(io.BytesIO(letters)))) == len(NAMES)
 
     await page.goto(base + "/team/deltagare")
     async with page.expect_navigation():
