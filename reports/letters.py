@@ -20,9 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
 
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+#: A PDF's worked-out line breaks: (text, font style, size) -> lines.
+LineCache = dict[tuple[str, str, float], list[str]]
 #: Letter texts by language; ``{date}`` is the last day the link works.
 TEXTS: dict[str, dict[str, str]] = {
     "sv": {
@@ -116,12 +122,13 @@ def render_letters(letters: Sequence[Letter]) -> bytes:
     pdf.set_margins(20, 18, 20)
     pdf.add_font("DejaVu", "", str(_font_path()))
     pdf.add_font("DejaVu", "B", str(_font_path(bold=True)))
+    lines: LineCache = {}
     for letter in letters:
-        _page(pdf, letter)
+        _page(pdf, letter, lines)
     return bytes(pdf.output())
 
 
-def _page(pdf, letter: Letter) -> None:  # type: ignore[no-untyped-def]
+def _page(pdf: FPDF, letter: Letter, lines: LineCache) -> None:
     """One letter on a new page."""
     pdf.add_page()
     width = pdf.epw
@@ -138,38 +145,56 @@ def _page(pdf, letter: Letter) -> None:  # type: ignore[no-untyped-def]
             width, 7, first["greeting"].format(name=letter.name), new_x="LMARGIN", new_y="NEXT"
         )
         pdf.ln(2)
-    _text_block(pdf, first, letter)
+    _text_block(pdf, first, letter, lines)
     _qr_block(pdf, letter)
     for language in languages[1:]:
         pdf.ln(4)
         pdf.set_draw_color(180, 180, 180)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.ln(4)
-        _text_block(pdf, TEXTS[language], letter, small=True)
+        _text_block(pdf, TEXTS[language], letter, lines, small=True)
     pdf.set_y(-18)
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(110, 110, 110)
     pdf.cell(width, 4, letter.reference, align="R")
 
 
-def _text_block(pdf, texts: dict[str, str], letter: Letter, *, small: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _paragraph(pdf: FPDF, lines: LineCache, text: str, height: float) -> None:
+    """Text in lines across the page. The line breaks of a text are worked out once per PDF
+    (``lines``): fpdf2's line breaking is the slow part, and every letter has the same texts."""
+    key = (text, pdf.font_style, pdf.font_size_pt)
+    if key not in lines:
+        broken = pdf.multi_cell(pdf.epw, height, text, dry_run=True, output="LINES")
+        assert isinstance(broken, list)
+        lines[key] = broken
+    for line in lines[key]:
+        pdf.cell(pdf.epw, height, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _text_block(
+    pdf: FPDF,
+    texts: dict[str, str],
+    letter: Letter,
+    lines: LineCache,
+    *,
+    small: bool = False,
+) -> None:
     """The title, the text about the survey and how to open it, and the last day."""
     size = 10 if small else 11
     pdf.set_font("DejaVu", "B", size + 4 if not small else size + 1)
-    pdf.multi_cell(pdf.epw, 8 if not small else 6, texts["title"], new_x="LMARGIN", new_y="NEXT")
+    _paragraph(pdf, lines, texts["title"], 8 if not small else 6)
     pdf.ln(1)
     pdf.set_font("DejaVu", "", size)
     for key in ("body", "how"):
-        pdf.multi_cell(pdf.epw, 5.2, texts[key], align="L", new_x="LMARGIN", new_y="NEXT")
+        _paragraph(pdf, lines, texts[key], 5.2)
         pdf.ln(1.5)
-    valid = texts["valid"].format(date=letter.valid_until.isoformat())
-    pdf.multi_cell(pdf.epw, 5.2, valid, align="L", new_x="LMARGIN", new_y="NEXT")
+    _paragraph(pdf, lines, texts["valid"].format(date=letter.valid_until.isoformat()), 5.2)
     if letter.telegram_link:
-        line = f"{texts['telegram']} {letter.telegram_link}"
-        pdf.multi_cell(pdf.epw, 5.2, line, align="L", new_x="LMARGIN", new_y="NEXT")
+        _paragraph(pdf, lines, texts["telegram"], 5.2)
+        _paragraph(pdf, lines, letter.telegram_link, 5.2)
 
 
-def _qr_block(pdf, letter: Letter) -> None:  # type: ignore[no-untyped-def]
+def _qr_block(pdf: FPDF, letter: Letter) -> None:
     """The web link's QR code, centred, with the link under it."""
     pdf.ln(5)
     qr = segno.make(letter.web_link, error="m")
