@@ -31,6 +31,7 @@ def web_config(settings: Settings) -> WebConfig:
         production=settings.production,
         suppression_threshold=settings.suppression_threshold,
         invitation_days=settings.invitation_days,
+        reinvite_after_days=settings.reinvite_after_days,
         completed_link_days=settings.completed_link_days,
         telegram_webhook_secret=settings.telegram_webhook_secret.reveal(),
         referral_rate_per_hour=settings.referral_rate_per_hour,

@@ -79,6 +79,8 @@ class Settings:
     retention_years: int = 5
     suppression_threshold: int = 5
     invitation_days: int = 30
+    #: "Invite all" skips a participant invited, or who answered, fewer days ago than this.
+    reinvite_after_days: int = 30
     completed_link_days: int = 7
     reminder_after_days: int = 3
     session_minutes: int = 30
@@ -230,6 +232,7 @@ def load_settings(
         retention_years=r.integer("RETENTION_YEARS", 5, low=1, high=50),
         suppression_threshold=r.integer("SUPPRESSION_THRESHOLD", 5, low=3, high=100),
         invitation_days=r.integer("INVITATION_DAYS", 30, low=1, high=365),
+        reinvite_after_days=r.integer("REINVITE_AFTER_DAYS", 30, low=0, high=3650),
         completed_link_days=r.integer("COMPLETED_LINK_DAYS", 7, low=1, high=3650),
         reminder_after_days=r.integer("REMINDER_AFTER_DAYS", 3, low=1, high=60),
         session_minutes=r.integer("SESSION_MINUTES", 30, low=5, high=720),

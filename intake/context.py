@@ -24,6 +24,8 @@ class WebConfig:
     production: bool = False
     suppression_threshold: int = 5
     invitation_days: int = 30
+    #: "Invite all" skips those invited, or who answered, fewer days ago than this.
+    reinvite_after_days: int = 30
     #: Days after completion that a survey link still shows the thanks (then: closed).
     completed_link_days: int = 7
     telegram_webhook_secret: str = ""

@@ -14,7 +14,7 @@ from core.clock import today_in_sweden
 from core.consent import WITHDRAWAL_CHANNELS, WITHDRAWAL_END_REASON
 from core.errors import DomainError, NotAllowed, NotFound
 from intake import auth, i18n
-from intake.context import DB, METRICS
+from intake.context import CLOCK, CONFIG, DB, METRICS
 from intake.team_pages import (
     SmallForm,
     failed_form,
@@ -29,7 +29,7 @@ from intake.team_pages import (
     staff_of,
     take_flash,
 )
-from services import board, participants, records, referrals
+from services import board, invitations, participants, records, referrals
 
 
 @auth.require_role("staff")
@@ -185,6 +185,12 @@ async def _render(
         raise web.HTTPNotFound() from None
     context = {
         "record": record,
+        # The survey section (invitations): status, "Bjud in till enkät", the page's own link.
+        "survey": await invitations.participant_survey_status(
+            request.app[DB], staff_of(request), record.participant.id
+        ),
+        "now": request.app[CLOCK](),
+        "page_link": f"{request.app[CONFIG].public_url.rstrip('/')}/team/deltagare/{record.participant.id}",
         "form": form,
         "revealed": revealed,
         "flash": await take_flash(request),

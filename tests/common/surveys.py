@@ -30,12 +30,24 @@ from tests.common.web import csrf_from
 
 
 async def make_enrolled_participant(
-    db: Database, person_ref: str = "N-001", *, team: str = "norr", ended: bool = False
+    db: Database,
+    person_ref: str = "N-001",
+    *,
+    team: str = "norr",
+    ended: bool = False,
+    name: str | None = None,
+    language: str | None = None,
 ) -> Participant:
-    """A participant of ``team`` with an enrolment (ended when ``ended``), for survey tests."""
+    """A participant of ``team`` with an enrolment (ended when ``ended``), for survey tests.
+
+    The referral's reference is ``R-{team}-{person_ref}``; ``name`` and ``language`` (free
+    text, as the referral form takes it) are stored encrypted.
+    """
     async with db.transaction() as session:
         team_id = await session.scalar(select(Team.id).where(Team.code == team))
-        participant = Participant(team_id=team_id, person_ref=person_ref, gender="kvinna")
+        participant = Participant(
+            team_id=team_id, person_ref=person_ref, gender="kvinna", name=name, language=language
+        )
         session.add(participant)
         await session.flush()
         session.add(

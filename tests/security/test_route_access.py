@@ -126,7 +126,11 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, Mapping[str, Outcome]]] = {
     ("GET", "/team/enkater"): ("/team/enkater?team=norr", staff_page(200, other_team=403)),
     ("POST", "/team/enkater/deltagare/{id}"): (
         "/team/enkater/deltagare/{participant}", staff_page(200)),
-    ("POST", "/team/enkater/alla"): ("/team/enkater/alla", staff_page(200, other_team=200)),
+    ("GET", "/team/enkater/alla"): ("/team/enkater/alla?team=norr", coordinator_page(200)),
+    ("POST", "/team/enkater/alla"): (  # not confirmed: back to the confirmation
+        "/team/enkater/alla", coordinator_page("303 /team/enkater/alla")),
+    ("POST", "/team/enkater/brev"): (  # no tokens: no letters
+        "/team/enkater/brev", staff_page(410, other_team=410)),
     ("POST", "/team/enkater/enkat"): (
         "/team/enkater/enkat", coordinator_page("303 /team/enkater?team=norr")),
     # Summaries of team A
