@@ -194,17 +194,16 @@ async def deliver_sms_outbox(
 
 
 async def record_sms_report(
-    db: Database, token: str, *, status: str, delivered: str | None = None
+    db: Database, token: str, *, provider_id: str, status: str, delivered: str | None = None
 ) -> bool:
-    """Store a delivery report (``delivered`` or ``failed``); False for an unknown token."""
+    """Store a delivery report (``delivered`` or ``failed``) for the message of ``token`` and
+    the provider's ``provider_id``; False when the token or id is not one of ours."""
     message_id = message_of_token(db.keyring, token)
-    if message_id is None or status not in REPORTED:
+    if message_id is None or status not in REPORTED or not provider_id:
         return False
+    at = _moment(delivered) if status == "delivered" else None
     stored = await outbox.record_delivery_report(
-        db,
-        message_id,
-        status=status,
-        delivered_at=_moment(delivered) if status == "delivered" else None,
+        db, message_id, provider_id[:80], status=status, delivered_at=at
     )
     log.info("sms.report", extra={"sms_id": message_id, "status": status, "stored": stored})
     return stored

@@ -147,7 +147,7 @@ async def mark_sent(
 
 
 async def record_delivery_report(
-    db: Database, message_id: int, *, status: str, delivered_at: datetime | None
+    db: Database, message_id: int, provider_id: str, *, status: str, delivered_at: datetime | None
 ) -> bool:
     """Store what the SMS provider reported for a sent message; False when there is none."""
     async with db.transaction() as session:
@@ -157,6 +157,7 @@ async def record_delivery_report(
                 OutboxMessage.id == message_id,
                 OutboxMessage.channel == SMS,
                 OutboxMessage.sent_at.is_not(None),
+                OutboxMessage.provider_id == provider_id,
             )
             .values(delivery_status=status, delivered_at=delivered_at)
         )
