@@ -173,7 +173,9 @@ async def send_many(request: web.Request) -> web.StreamResponse:
                 request.app[DB], staff_of(request), team_code, channel,
                 participant_ids=chosen, enabled=enabled,
             )  # fmt: skip
-            return render(request, "team/send_invitations_confirm.html", {"plan": plan})
+            unreachable = [(p, error.render(i18n.gettext)) for p, error in plan.unreachable]
+            context = {"plan": plan, "unreachable": unreachable}
+            return render(request, "team/send_invitations_confirm.html", context)
         sent, skipped = await invitation_sending.send_invitations(
             request.app[DB], staff_of(request), team_code, channel,
             participant_ids=chosen, enabled=enabled, public_url=request.app[CONFIG].public_url,
