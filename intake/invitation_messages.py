@@ -27,10 +27,9 @@ from intake.context import CLOCK, CONFIG, DB
 from intake.participants import _render as render_person_page
 from intake.team_pages import failed_form, flash, path_id, register_globals, render, staff_of
 from services import invitation_sending
-from services.invitation_sending import Sent
+from services.invitation_sending import MailStatus, Sent
 from services.invitations import TeamNotAllowed
 from services.sms import STATUS_PATH, record_sms_report
-from storage.outbox import MailStatus
 
 PERSON_PAGE = "/team/deltagare/{id}"
 STATUSES = web.RequestKey("invitation_message_statuses", list)
@@ -190,7 +189,7 @@ async def send_many(request: web.Request) -> web.StreamResponse:
         "%(num)d inbjudan är köad.", "%(num)d inbjudningar är köade.", len(sent)
     ) % {"num": len(sent)}
     if skipped:
-        message += " " + i18n.gettext("{count} kunde inte skickas (kontaktuppgift saknas).").format(
+        message += " " + i18n.gettext("{count} kunde inte skickas (saknar användbar kontaktuppgift).").format(
             count=len(skipped)
         )
     await flash(request, message)

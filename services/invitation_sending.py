@@ -35,6 +35,8 @@ from storage.db import Database
 from storage.models import Participant, Team
 from storage.outbox import Mail, MailStatus
 
+__all__ = ["MailStatus", "Sent", "plan_bulk", "send_invitation", "send_invitations"]
+
 CHANNELS = ("sms", "email")
 KINDS = {"sms": "invitation.sms", "email": "invitation.email"}
 #: "All without a recent answer": no survey completed within this many days.
