@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,9 +22,12 @@ from services.invitation_sending import (
     send_invitations,
 )
 from services.mail import Mailer, deliver_outbox
+from services.retention import purge_expired
+from services.sms import queue_sms
 from storage.db import Database
-from storage.models import AuditEntry, Invitation, OutboxMessage
+from storage.models import AuditEntry, Invitation, OutboxMessage, Participant
 from tests.common.mail import Inbox
+from tests.common.people import make_person_with_history
 from tests.common.servers import free_port
 from tests.common.sms import NOON, outbox_rows, participant_with_contact
 from tests.common.surveys import make_survey_response
@@ -177,3 +180,20 @@ async def test_bulk_sending_is_for_coordinators(db: Database) -> None:
             db, staff, "norr", "sms", enabled=BOTH, public_url=PUBLIC_URL, days=30, now=NOON
         )
     assert (await counts(db))[:2] == (0, 0)
+
+
+async def test_a_purge_removes_the_email_address_and_the_invitation_messages(db: Database) -> None:
+    await make_team(db)
+    person = await make_person_with_history(db)  # ended in 2019
+    async with db.transaction() as session:
+        stored = await session.get_one(Participant, person.participant_id)
+        stored.email = "sara.exempel@example.se"
+        await queue_sms(session, "invitation.sms", "+46701234567", "Hej! …", now=NOON,
+                        team_id=stored.team_id, object_type="participant", object_id=stored.id)  # fmt: skip
+
+    await purge_expired(db, today=date(2026, 12, 1), retention_years=5)
+
+    async with db.sessions() as session:
+        purged = await session.get_one(Participant, person.participant_id)
+    assert (purged.email, purged.phone) == (None, None)
+    assert await outbox_rows(db) == []
