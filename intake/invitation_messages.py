@@ -123,7 +123,7 @@ async def _send_one(request: web.Request, channel: str) -> web.StreamResponse:
         await _load_statuses(request)
         return await render_person_page(request, form, status=422)
     await flash(request, _sent_message(sent, request))
-    raise web.HTTPSeeOther(f"/team/deltagare/{participant_id}#inbjudan-skicka")
+    raise web.HTTPSeeOther(f"/team/deltagare/{participant_id}")
 
 
 def _sent_message(sent: Sent, request: web.Request) -> str:
@@ -189,16 +189,19 @@ async def send_many(request: web.Request) -> web.StreamResponse:
         "%(num)d inbjudan är köad.", "%(num)d inbjudningar är köade.", len(sent)
     ) % {"num": len(sent)}
     if skipped:
-        message += " " + i18n.gettext("{count} kunde inte skickas (saknar användbar kontaktuppgift).").format(
-            count=len(skipped)
-        )
+        message += " " + i18n.gettext(
+            "{count} kunde inte skickas (saknar användbar kontaktuppgift)."
+        ).format(count=len(skipped))
     await flash(request, message)
     raise web.HTTPSeeOther(f"/team/enkater?team={team_code or ''}")
 
 
 async def delivery_report(request: web.Request) -> web.StreamResponse:
     """POST /sms/status/{token}: the SMS provider's delivery report (id, status, delivered)."""
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, AssertionError, RuntimeError):
+        raise web.HTTPBadRequest(text="malformed form") from None
     stored = await record_sms_report(
         request.app[DB],
         request.match_info["token"],
@@ -206,8 +209,8 @@ async def delivery_report(request: web.Request) -> web.StreamResponse:
         status=str(form.get("status", "")),
         delivered=str(form.get("delivered", "")) or None,
     )
-    if not stored:
-        raise web.HTTPNotFound()
+    if not stored:  # a forged or stale token, or another message's id
+        raise web.HTTPForbidden()
     return web.Response(status=204)
 
 

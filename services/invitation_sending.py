@@ -161,11 +161,11 @@ async def send_invitation(
     now: datetime | None = None,
 ) -> Sent:
     """A new invitation for one participant, sent by ``channel`` (``sms`` or ``email``)."""
-    _check_channel(channel, enabled)
     async with db.transaction() as session:
         participant = await session.get(Participant, participant_id)
         if participant is None or participant.purged_at or not staff.sees(participant.team_id):
             raise NotFound(N_("Deltagaren finns inte."))
+        _check_channel(channel, enabled)
         address_of(participant, channel)  # refused before anything is written
         [sent] = await _send(
             session, staff, [participant], channel,

@@ -196,8 +196,8 @@ async def test_a_report_with_a_forged_token_or_another_id_is_refused(
     )
     other_id = sms.__class__(**{**sms.__dict__, "id": "s" + "f" * 32})
 
-    assert await elks.report(forged, "failed") == 404
-    assert await elks.report(other_id, "failed") == 404
+    assert await elks.report(forged, "failed") == 403
+    assert await elks.report(other_id, "failed") == 403
     [row] = await outbox_rows(db)
     assert row.delivery_status == "created"
 
