@@ -16,6 +16,7 @@ from intake.context import BotInfo
 from intake.metrics import Metrics
 from services.mail import Delivery, Mailer, deliver_outbox, forget_old_mail
 from services.retention import purge_expired
+from services.sms import Elks46, SmsProvider, deliver_sms_outbox
 from storage.db import Database
 from storage.invitations import forget_processed_updates
 
@@ -28,6 +29,8 @@ def scheduled_jobs(
 ) -> list[Job]:
     """Every periodic job, built with what it needs."""
     jobs = [retention_job(settings, db), outbox_job(db, mailer, metrics)]
+    if settings.sms_enabled:
+        jobs.append(sms_outbox_job(db, sms_provider(settings), settings.public_url, metrics))
     if settings.telegram_enabled:
         jobs += [reminder_job(settings, db, bot), processed_updates_job(db)]
     return jobs
@@ -68,6 +71,28 @@ def outbox_job(db: Database, mailer: Mailer, metrics: Metrics) -> Job:
             log.info("mail.outbox", extra=dataclasses.asdict(delivery))
 
     return Job("mail.outbox", OUTBOX_INTERVAL, send)
+
+
+def sms_provider(settings: Settings) -> Elks46:
+    """The SMS provider of the settings (46elks' API at ``SAMVERKAN_SMS_URL``)."""
+    return Elks46(
+        settings.sms_url, settings.sms_user, settings.sms_secret.reveal(), settings.sms_from
+    )
+
+
+def sms_outbox_job(db: Database, provider: SmsProvider, public_url: str, metrics: Metrics) -> Job:
+    """Every 5 seconds, outside quiet hours: send the SMS that operations queued (with retries)."""
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def send() -> None:
+        delivery = await deliver_sms_outbox(db, provider, holder=holder, public_url=public_url)
+        metrics.inc("sms_sent", delivery.sent)
+        metrics.inc("sms_retried", delivery.retried)
+        metrics.inc("sms_given_up", delivery.given_up)
+        if delivery != Delivery():
+            log.info("sms.outbox", extra=dataclasses.asdict(delivery))
+
+    return Job("sms.outbox", OUTBOX_INTERVAL, send)
 
 
 REMINDER_INTERVAL = 15 * 60

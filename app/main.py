@@ -39,6 +39,8 @@ def web_config(settings: Settings) -> WebConfig:
         metrics_token=settings.metrics_token.reveal(),
         totp_for_everyone=settings.totp_for_everyone,
         surveys_dir=settings.surveys_dir,
+        sms_on=settings.sms_enabled,
+        mail_on=bool(settings.smtp_url),
     )
 
 

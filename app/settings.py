@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,12 @@ class Settings:
     metrics_token: Secret = field(default_factory=lambda: Secret(""))
     smtp_url: Secret = field(default_factory=lambda: Secret(""))
     smtp_from: str = "samverkan@localhost"
+    #: The SMS provider's send address (46elks: ``https://api.46elks.com/a1/sms``); empty: no SMS.
+    sms_url: str = ""
+    sms_user: str = ""
+    sms_secret: Secret = field(default_factory=lambda: Secret(""))
+    #: The sender shown on the phone: 3–11 letters and digits, beginning with a letter, or a number.
+    sms_from: str = "Samverkan"
     environment: str = "development"
     data_dir: Path = Path("data")
     #: The förbund's own survey files, offered along with the built-in ones (a file of the same
@@ -97,6 +105,10 @@ class Settings:
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_token)
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.sms_url)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -165,6 +177,28 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
     if parts.scheme not in schemes or not parts.netloc:
         raise SettingsError(f"{PREFIX}{name}: '{url}' is not a {'/'.join(schemes)} URL")
     return url.rstrip("/") if name == "PUBLIC_URL" else url
+
+
+_SMS_SENDER = re.compile(r"[A-Za-z][A-Za-z0-9]{2,10}|\+[1-9][0-9]{6,14}")
+
+
+def _sms(reader: _Reader) -> dict[str, Any]:
+    """The SMS provider's settings: none, or a URL with its user, secret and a valid sender."""
+    url = reader.get("SMS_URL")
+    sender = reader.get("SMS_FROM", "Samverkan")
+    if not _SMS_SENDER.fullmatch(sender):
+        raise SettingsError(
+            f"{PREFIX}SMS_FROM: '{sender}' must be 3-11 letters and digits beginning with a "
+            "letter, or a phone number in E.164 form (+46...)"
+        )
+    if not url:
+        return {"sms_from": sender}
+    _check_url("SMS_URL", url, ("http", "https"))
+    user, secret = reader.get("SMS_USER"), reader.get("SMS_SECRET")
+    for name, value in (("SMS_USER", user), ("SMS_SECRET", secret)):
+        if not value:
+            raise SettingsError(f"{PREFIX}{name}: required when {PREFIX}SMS_URL is set")
+    return {"sms_url": url, "sms_user": user, "sms_secret": Secret(secret), "sms_from": sender}
 
 
 def _secret_key(reader: _Reader, environment: str, data_dir: Path) -> Secret:
@@ -241,4 +275,5 @@ def load_settings(
         trusted_proxies=tuple(p.strip() for p in r.get("TRUSTED_PROXIES").split(",") if p.strip()),
         metrics_token=Secret(r.get("METRICS_TOKEN")),
         totp_for_everyone=r.choice("TWO_FACTOR", "admins", ("admins", "everyone")) == "everyone",
+        **_sms(r),
     )

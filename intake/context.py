@@ -35,6 +35,9 @@ class WebConfig:
     totp_for_everyone: bool = False
     #: The förbund's own survey files, offered along with the built-in ones (None: built-in only).
     surveys_dir: Path | None = None
+    #: Survey invitations can be sent by SMS (``SAMVERKAN_SMS_URL`` set) / e-mail (SMTP set).
+    sms_on: bool = False
+    mail_on: bool = False
 
 
 @dataclass

@@ -11,6 +11,7 @@ from intake.context import BOT, CONFIG, DB, METRICS
 from intake.metrics import Metrics
 from intake.ratelimit import client_address
 from services.mail import mail_outbox_counts
+from services.sms import sms_outbox_counts
 from storage.db import DATABASE_ERRORS
 
 __all__ = ["Metrics", "healthz", "metrics", "setup"]
@@ -45,12 +46,15 @@ async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition format (the outbox counts read now, when the database is up)."""
     if not may_read_metrics(request):
         return web.Response(status=403, text="forbidden\n")
+    outbox: dict[str, int] | None
+    sms: dict[str, int] | None
     try:
         outbox = await mail_outbox_counts(request.app[DB])
+        sms = await sms_outbox_counts(request.app[DB]) if request.app[CONFIG].sms_on else None
     except DATABASE_ERRORS:
-        outbox = None
+        outbox = sms = None
     return web.Response(
-        body=request.app[METRICS].render(outbox, bot=request.app[BOT].status),
+        body=request.app[METRICS].render(outbox, bot=request.app[BOT].status, sms_outbox=sms),
         content_type="text/plain",
         charset="utf-8",
         headers={"X-Content-Type-Options": "nosniff"},

@@ -22,6 +22,9 @@ EVENTS = (
     "mail_sent",
     "mail_retried",
     "mail_given_up",
+    "sms_sent",
+    "sms_retried",
+    "sms_given_up",
     "survey_answered",
     "login_failed",
 )
@@ -57,6 +60,12 @@ class Metrics:
             ["state"],
             registry=self.registry,
         )
+        self.sms_outbox = Gauge(
+            "samverkan_sms_outbox",
+            "SMS in the outbox by state (failed: given up).",
+            ["state"],
+            registry=self.registry,
+        )
         self.bot = Gauge(
             "samverkan_bot_up",
             "1 when the Telegram bot is started; 0 while start-up is"
@@ -82,9 +91,16 @@ class Metrics:
         if amount:
             self.events.labels(event).inc(amount)
 
-    def render(self, outbox: Mapping[str, int] | None = None, bot: str = "off") -> bytes:
+    def render(
+        self,
+        outbox: Mapping[str, int] | None = None,
+        bot: str = "off",
+        sms_outbox: Mapping[str, int] | None = None,
+    ) -> bytes:
         """The Prometheus text exposition, with the outbox counts and the bot's state of now."""
         for state, count in (outbox or {}).items():
             self.outbox.labels(state).set(count)
+        for state, count in (sms_outbox or {}).items():
+            self.sms_outbox.labels(state).set(count)
         self.bot.set(1 if bot == "ok" else 0)
         return generate_latest(self.registry)

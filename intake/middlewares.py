@@ -25,7 +25,7 @@ CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
 SURVEY_PREFIX = "/enkat/"
-NO_SESSION_PREFIXES = ("/healthz", "/metrics", "/telegram/", "/static/")
+NO_SESSION_PREFIXES = ("/healthz", "/metrics", "/telegram/", "/static/", "/sms/status/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CSP = (

@@ -127,6 +127,7 @@ def _person(person: Participant) -> dict[str, Any]:
             "personnummer",
             "protected_identity",
             "phone",
+            "email",
             "contact_channel",
             "language",
             "interpreter",

@@ -342,6 +342,18 @@ async def _invite(
     return created
 
 
+async def invite_in_transaction(
+    session: AsyncSession,
+    participants: list[Participant],
+    *,
+    channel: str,
+    days: int,
+    staff: Staff | None,
+) -> list[NewInvitation]:
+    """New invitations inside another operation's transaction (sending them by SMS or e-mail)."""
+    return await _invite(session, participants, channel=channel, days=days, staff=staff)
+
+
 async def invite_participant(
     db: Database,
     staff: Staff | None,

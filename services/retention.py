@@ -203,7 +203,11 @@ async def _purge(session: AsyncSession, participant_ids: Sequence[int]) -> Count
         result = await session.execute(statement.execution_options(synchronize_session=False))
         counts[name] += result.rowcount  # type: ignore[attr-defined]
     mail = delete(OutboxMessage).where(
-        OutboxMessage.object_type == "referral", OutboxMessage.object_id.in_(referral_ids)
+        ((OutboxMessage.object_type == "referral") & OutboxMessage.object_id.in_(referral_ids))
+        | (  # survey invitations sent by SMS or e-mail
+            (OutboxMessage.object_type == "participant")
+            & OutboxMessage.object_id.in_(participant_ids)
+        )
     )
     counts["mail"] = (await session.execute(mail)).rowcount  # type: ignore[attr-defined]
     counts["participants"] = len(participant_ids)
@@ -244,7 +248,7 @@ async def _anonymise_people(session: AsyncSession, participant_ids: Sequence[int
         )
         person.birth_date = None
         person.name = person.personnummer = person.personnummer_hash = None
-        person.phone = person.language = person.contact_channel = None
+        person.phone = person.email = person.language = person.contact_channel = None
         person.interpreter = False
         person.person_ref = f"raderad-{person.id}"
         person.purged_at = now

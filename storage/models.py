@@ -149,6 +149,8 @@ class Participant(Base):
     personnummer: Mapped[str | None] = mapped_column(EncryptedText())
     personnummer_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone: Mapped[str | None] = mapped_column(EncryptedText())
+    #: For survey invitations by e-mail (the referral form does not ask for it yet).
+    email: Mapped[str | None] = mapped_column(EncryptedText())
     contact_channel: Mapped[str | None] = mapped_column(String(30))
     language: Mapped[str | None] = mapped_column(EncryptedText())
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -374,9 +376,11 @@ class JobLease(Base):
 
 
 class OutboxMessage(Base):
-    """An e-mail queued by an operation in its own transaction, sent afterwards by a job.
+    """An e-mail or SMS queued by an operation in its own transaction, sent afterwards by a job.
 
-    Recipients and body are encrypted (addresses are contact details). ``claimed_until``
+    Recipients and body are encrypted (addresses and phone numbers are contact details).
+    ``channel`` is ``email`` or ``sms``; for an SMS, ``provider_id`` and ``delivery_status``
+    are what the provider answered and later reported (``delivered``/``failed``). ``claimed_until``
     keeps a message to one sending process at a time; ``failed_at`` marks one given up after
     repeated failures, shown on the record it belongs to (``object_type``/``object_id``).
     """
@@ -388,6 +392,7 @@ class OutboxMessage(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     recipients: Mapped[str] = mapped_column(EncryptedText)
     subject: Mapped[str] = mapped_column(EncryptedText)
     body: Mapped[str] = mapped_column(EncryptedText)
@@ -402,3 +407,6 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(80))
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivered_at: Mapped[datetime | None]

@@ -42,6 +42,7 @@ class PersonSecrets:
     help_wanted: str
     note: str
     answer: str
+    email: str = ""
 
     def clear_texts(self) -> dict[str, str]:
         """Every value that must never be stored in clear, by what it is."""
@@ -70,6 +71,7 @@ async def make_person_with_history(
         f"Behöver stöd med vardagsstruktur nummer{n}",
         f"Samtal om sömnproblem nummer{n}",
         f"Gruppen gav mig modet tillbaka nummer{n}",
+        f"karin.fjallstrom{n}@example.se",
     )
     ended = status == "ended"
     async with db.transaction() as session:
@@ -81,6 +83,7 @@ async def make_person_with_history(
             personnummer=s.personnummer,
             personnummer_hash=db.keyring.blind_index(s.personnummer),
             phone=s.phone,
+            email=s.email,
             contact_channel="telefon",
             language="arabiska",
             gender="kvinna",
