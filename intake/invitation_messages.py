@@ -5,14 +5,13 @@ details on record; ``POST /team/enkater/skicka`` (coordinators and admins) first
 get one and who cannot (a confirmation page), then sends on ``confirm=ja``. The buttons live in
 the partial ``team/_send_invitation.html``, included in the person page and the survey page;
 on the person page it also shows how the messages sent so far stand (queued, sent, delivered,
-failed), loaded for that page by :func:`message_status_loader`. ``POST /sms/status/{token}`` takes
+failed), which the person page reads with the record. ``POST /sms/status/{token}`` takes
 the SMS provider's delivery report; the token is a keyed hash of the outbox id (no session, no
 CSRF: the provider posts it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,6 @@ from services.invitations import TeamNotAllowed
 from services.sms import STATUS_PATH, record_sms_report
 
 PERSON_PAGE = "/team/deltagare/{id}"
-STATUSES = web.RequestKey("invitation_message_statuses", list)
 
 
 def enabled_channels(request: web.Request) -> tuple[str, ...]:
@@ -69,40 +67,14 @@ def shown_status(message: MailStatus) -> ShownStatus:
     return ShownStatus(message.channel, created, _("köat"), "")
 
 
-@web.middleware
-async def message_status_loader(request: web.Request, handler: Callable[..., Any]) -> Any:
-    """For the person page: the invitation messages sent to the person, for the partial.
-
-    Templates cannot wait for the database, so the statuses are read before the page's handler
-    runs, for a logged-in member of staff who may see the person (the handler checks again).
-    """
-    resource = request.match_info.route.resource
-    if request.method == "GET" and resource is not None and resource.canonical == PERSON_PAGE:
-        user = await auth.load_user(request)
-        if user is not None:
-            request[auth.USER] = user
-            await _load_statuses(request)
-    return await handler(request)
-
-
-async def _load_statuses(request: web.Request) -> None:
-    """The person's invitation messages, for the partial (none if the person is not visible)."""
-    try:
-        found = await invitation_sending.message_status(
-            request.app[DB], staff_of(request), path_id(request)
-        )
-    except NotFound:
-        found = []
-    request[STATUSES] = [shown_status(m) for m in found]
-
-
 def partial_context(request: web.Request) -> dict[str, Any]:
-    """What ``team/_send_invitation.html`` needs besides its page: channels, statuses."""
+    """What ``team/_send_invitation.html`` needs besides its page: the channels set up, and
+    the days within which an answer or an invitation keeps a person out of a bulk send."""
     channels = enabled_channels(request)
     return {
         "sms_on": "sms" in channels,
         "mail_on": "email" in channels,
-        "statuses": request.get(STATUSES, []),
+        "reinvite_after_days": request.app[CONFIG].reinvite_after_days,
     }
 
 
@@ -120,7 +92,6 @@ async def _send_one(request: web.Request, channel: str) -> web.StreamResponse:
     except DomainError as failed:
         field = failed.field or "channel"
         form = failed_form("send", {}, DomainError(failed.message, field=field, **failed.params))
-        await _load_statuses(request)
         return await render_person_page(request, form, status=422)
     await flash(request, _sent_message(sent, request))
     raise web.HTTPSeeOther(f"/team/deltagare/{participant_id}")
@@ -171,6 +142,8 @@ async def send_many(request: web.Request) -> web.StreamResponse:
             plan = await invitation_sending.plan_bulk(
                 request.app[DB], staff_of(request), team_code, channel,
                 participant_ids=chosen, enabled=enabled,
+                reinvite_after_days=request.app[CONFIG].reinvite_after_days,
+                now=request.app[CLOCK](),
             )  # fmt: skip
             unreachable = [(p, error.render(i18n.gettext)) for p, error in plan.unreachable]
             context = {"plan": plan, "unreachable": unreachable}
@@ -178,7 +151,8 @@ async def send_many(request: web.Request) -> web.StreamResponse:
         sent, skipped = await invitation_sending.send_invitations(
             request.app[DB], staff_of(request), team_code, channel,
             participant_ids=chosen, enabled=enabled, public_url=request.app[CONFIG].public_url,
-            days=request.app[CONFIG].invitation_days, now=request.app[CLOCK](),
+            days=request.app[CONFIG].invitation_days,
+            reinvite_after_days=request.app[CONFIG].reinvite_after_days, now=request.app[CLOCK](),
         )  # fmt: skip
     except TeamNotAllowed:
         raise web.HTTPForbidden() from None
@@ -215,12 +189,14 @@ async def delivery_report(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    """Register the sending routes, the partial's helpers and the person page's status loader."""
+    """Register the sending routes and the partial's helpers."""
     register_globals(app)
     aiohttp_jinja2.get_env(app).globals.update(
-        mask_phone=mask_phone, mask_email=mask_email, invitation_sending=partial_context
+        mask_phone=mask_phone,
+        mask_email=mask_email,
+        invitation_sending=partial_context,
+        shown_status=shown_status,
     )
-    app.middlewares.append(message_status_loader)
     app.router.add_post(PERSON_PAGE + "/inbjudan/sms", send_sms)
     app.router.add_post(PERSON_PAGE + "/inbjudan/epost", send_email)
     app.router.add_post("/team/enkater/skicka", send_many)

@@ -29,7 +29,7 @@ from intake.team_pages import (
     staff_of,
     take_flash,
 )
-from services import board, invitations, participants, records, referrals
+from services import board, invitation_sending, invitations, participants, records, referrals
 
 
 @auth.require_role("staff")
@@ -187,6 +187,10 @@ async def _render(
         "record": record,
         # The survey section (invitations): status, "Bjud in till enkät", the page's own link.
         "survey": await invitations.participant_survey_status(
+            request.app[DB], staff_of(request), record.participant.id
+        ),
+        # The invitations sent by SMS or e-mail (team/_send_invitation.html shows their state).
+        "sent_messages": await invitation_sending.message_status(
             request.app[DB], staff_of(request), record.participant.id
         ),
         "now": request.app[CLOCK](),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from core.i18n import N_
 from core.invitation_messages import email_text, participant_language, sms_text
 from core.invitations import NewInvitation
 from services import invitations
+from services.invitation_lists import survey_statuses
 from services.mail import queue_mail
 from services.sms import queue_sms
 from storage import audit, outbox
@@ -40,7 +41,6 @@ __all__ = ["MailStatus", "Sent", "plan_bulk", "send_invitation", "send_invitatio
 CHANNELS = ("sms", "email")
 KINDS = {"sms": "invitation.sms", "email": "invitation.email"}
 #: "All without a recent answer": no survey completed within this many days.
-RECENT_ANSWER = timedelta(days=90)
 
 
 class ChannelOff(NotAllowed):
@@ -192,14 +192,16 @@ async def plan_bulk(
     *,
     participant_ids: Sequence[int] = (),
     enabled: Sequence[str],
+    reinvite_after_days: int,
     now: datetime | None = None,
 ) -> BulkPlan:
-    """Who a bulk send would reach: the chosen participants, or (none chosen) every active
-    one without an answer in the last :data:`RECENT_ANSWER`. Coordinators and admins only."""
+    """Who a bulk send would reach: the chosen participants, or (none chosen) every active one
+    but those who answered or were invited in the last ``reinvite_after_days`` days (the rule
+    of "invite all"). Coordinators and admins only."""
     _check_channel(channel, enabled)
     async with db.sessions() as session:
         team, chosen = await _bulk_participants(
-            session, staff, team_code, participant_ids, now or utcnow()
+            session, staff, team_code, participant_ids, reinvite_after_days, now or utcnow()
         )
     plan = BulkPlan(team, channel, [], [])
     for participant in chosen:
@@ -217,6 +219,7 @@ async def _bulk_participants(
     staff: Staff,
     team_code: str | None,
     participant_ids: Sequence[int],
+    reinvite_after_days: int,
     now: datetime,
 ) -> tuple[Team, list[Participant]]:
     if not staff.has_role("coordinator"):
@@ -230,14 +233,11 @@ async def _bulk_participants(
     if participant_ids:
         wanted = set(participant_ids)
         return team, [p for p in active if p.id in wanted]
-    latest = await stored_invitations.latest_invitations(session, [p.id for p in active])
-    recent = now - RECENT_ANSWER
-    answered = {
-        pid for pid, (_inv, response) in latest.items()
-        if response is not None and response.completed_at is not None
-        and response.completed_at >= recent
-    }  # fmt: skip
-    return team, [p for p in active if p.id not in answered]
+    statuses = await survey_statuses(session, [p.id for p in active])
+    return team, [
+        p for p in active
+        if p.id not in statuses or statuses[p.id].skip_reason(now, reinvite_after_days) is None
+    ]  # fmt: skip
 
 
 async def send_invitations(
@@ -250,13 +250,16 @@ async def send_invitations(
     enabled: Sequence[str],
     public_url: str,
     days: int,
+    reinvite_after_days: int,
     now: datetime | None = None,
 ) -> tuple[list[Sent], list[tuple[Participant, DomainError]]]:
     """Send to everyone :func:`plan_bulk` reaches, in one transaction; sent and skipped."""
     _check_channel(channel, enabled)
     now = now or utcnow()
     async with db.transaction() as session:
-        _team, chosen = await _bulk_participants(session, staff, team_code, participant_ids, now)
+        _team, chosen = await _bulk_participants(
+            session, staff, team_code, participant_ids, reinvite_after_days, now
+        )
         reachable, skipped = [], []
         for participant in chosen:
             try:

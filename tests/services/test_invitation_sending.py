@@ -148,7 +148,7 @@ async def test_a_channel_that_is_not_set_up_is_refused(db: Database) -> None:
         await send(db, staff, person.id, "sms", enabled=("email",))
 
 
-async def test_bulk_reaches_everyone_without_a_recent_answer_and_lists_who_cannot(
+async def test_bulk_reaches_everyone_not_answered_or_invited_lately_and_lists_who_cannot(
     db: Database,
 ) -> None:
     await make_team(db)
@@ -157,17 +157,26 @@ async def test_bulk_reaches_everyone_without_a_recent_answer_and_lists_who_canno
     await participant_with_contact(db, "N-002", phone=None)
     answered = await participant_with_contact(db, "N-003")
     await make_survey_response(db, answered.id, completed=NOON - timedelta(days=10))
+    invited = await participant_with_contact(db, "N-004")
+    await make_survey_response(db, invited.id, completed=None, invited=NOON - timedelta(days=3))
+    long_ago = await participant_with_contact(db, "N-005")
+    await make_survey_response(
+        db, long_ago.id, completed=NOON - timedelta(days=40), invited=NOON - timedelta(days=45)
+    )
+    window = {"enabled": BOTH, "reinvite_after_days": 30, "now": NOON}
 
-    plan = await plan_bulk(db, coordinator, "norr", "sms", enabled=BOTH, now=NOON)
+    plan = await plan_bulk(db, coordinator, "norr", "sms", **window)
     sent, skipped = await send_invitations(
-        db, coordinator, "norr", "sms", enabled=BOTH, public_url=PUBLIC_URL, days=30, now=NOON
+        db, coordinator, "norr", "sms", public_url=PUBLIC_URL, days=30, **window
     )
 
-    assert [(p.person_ref, masked) for p, masked in plan.reachable] == [("N-001", "07x-xxx xx 67")]
+    # The same rule as "invite all": N-003 answered and N-004 was invited within 30 days.
+    reachable = [(p.person_ref, masked) for p, masked in plan.reachable]
+    assert reachable == [("N-001", "07x-xxx xx 67"), ("N-005", "07x-xxx xx 67")]
     assert [(p.person_ref, type(e)) for p, e in plan.unreachable] == [("N-002", ContactMissing)]
-    assert [s.person_ref for s in sent] == ["N-001"]
+    assert [s.person_ref for s in sent] == ["N-001", "N-005"]
     assert [p.person_ref for p, _error in skipped] == ["N-002"]
-    assert [row.to for row in await outbox_rows(db)] == [["+46701234567"]]
+    assert [row.to for row in await outbox_rows(db)] == [["+46701234567"], ["+46701234567"]]
 
 
 async def test_bulk_sending_is_for_coordinators(db: Database) -> None:
@@ -177,8 +186,9 @@ async def test_bulk_sending_is_for_coordinators(db: Database) -> None:
 
     with pytest.raises(NotAllowed):
         await send_invitations(
-            db, staff, "norr", "sms", enabled=BOTH, public_url=PUBLIC_URL, days=30, now=NOON
-        )
+            db, staff, "norr", "sms", enabled=BOTH, public_url=PUBLIC_URL, days=30,
+            reinvite_after_days=30, now=NOON,
+        )  # fmt: skip
     assert (await counts(db))[:2] == (0, 0)
 
 
