@@ -272,7 +272,8 @@ async def send(request: web.Request) -> web.StreamResponse:
         return _with_retry_after(response, waited)
     try:
         submission = await _submit(request, state, draft)
-    except DomainError:  # the team was removed a moment ago
+    except DomainError:  # the team was removed a moment ago: the form will say so
+        await request.app[TEAM_NAMES].read(request.app[DB])
         raise web.HTTPSeeOther(f"/remiss/utkast/{state.draft}") from None
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
@@ -298,8 +299,8 @@ async def receipt(request: web.Request) -> web.StreamResponse:
     if not sent:
         raise web.HTTPSeeOther("/remiss")
     copy = None
-    if sent.get("copy"):
-        stored = await referral_drafts.read_draft(request.app[DB], sent["copy"])
+    with contextlib.suppress(*DATABASE_ERRORS):  # the reference is in the session anyway
+        stored = await referral_drafts.read_draft(request.app[DB], sent.get("copy", ""))
         if stored is not None and stored.stage == "sent":
             copy = stored.payload
     context = {"reference": sent["reference"], "team": sent["team"], "copy": copy}
