@@ -209,7 +209,8 @@ class FormDraft(Base):
     """
 
     __tablename__ = "referral_drafts"
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     stage: Mapped[str] = mapped_column(String(10), default="review")
     payload: Mapped[str] = mapped_column(EncryptedText())
     reference: Mapped[str | None] = mapped_column(String(20))

@@ -23,13 +23,15 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "referral_drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("stage", sa.String(10), nullable=False),
         sa.Column("payload", EncryptedText(), nullable=False),
         sa.Column("reference", sa.String(20), nullable=True),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_referral_drafts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_drafts")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_referral_drafts_token_hash")),
     )
     op.create_index(
         op.f("ix_referral_drafts_expires_at"), "referral_drafts", ["expires_at"], unique=False
