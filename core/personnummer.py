@@ -39,8 +39,7 @@ EARLIEST_BIRTH_YEAR = 1900
 #: How the form describes the formats :func:`parse_personnummer` accepts; every error below
 #: gives the same two examples, so the hint and the errors agree.
 FORMAT_HINT = N_(
-    "10 eller 12 siffror, med eller utan bindestreck, till exempel 19850312-1234 eller "
-    "850312-1234."
+    "10 eller 12 siffror, med eller utan bindestreck, till exempel 19850312-1234 eller 850312-1234."
 )
 
 _SHAPE = re.compile(r"(?P<date>\d{6}|\d{8})(?P<separator>[-+]?)(?P<serial>\d{4})", re.ASCII)

@@ -58,7 +58,9 @@ async def save_draft(
     return await db.run_transaction(save)
 
 
-async def read_draft(db: Database, token: str, *, now: datetime | None = None) -> StoredDraft | None:
+async def read_draft(
+    db: Database, token: str, *, now: datetime | None = None
+) -> StoredDraft | None:
     """The draft or receipt copy of ``token``, None when there is none or it has expired."""
     return await stored.find_draft(db, token, now or utcnow())
 

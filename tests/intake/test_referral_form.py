@@ -666,7 +666,10 @@ async def test_a_team_removed_while_the_form_was_open_is_refused_when_sending(
     async with db.transaction() as session:
         await session.execute(delete(Team).where(Team.code == "syd"))
     response = await client.post("/remiss/skicka", data=fields)
-    assert response.status == 422 and "Team: välj vilket team remissen gäller." in await response.text()
+    assert (
+        response.status == 422
+        and "Team: välj vilket team remissen gäller." in await response.text()
+    )
     assert response.url.path.startswith("/remiss/utkast/")
     assert await rows(db, Referral) == 0
 
