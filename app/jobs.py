@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import os
 import socket
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from app.scheduler import Job
@@ -15,6 +17,7 @@ from core.clock import today_in_sweden, utcnow
 from intake.context import BotInfo
 from intake.metrics import Metrics
 from services.mail import Delivery, Mailer, deliver_outbox, forget_old_mail
+from services.referral_drafts import purge_expired_drafts
 from services.retention import purge_expired
 from services.sms import Elks46, SmsProvider, deliver_sms_outbox
 from storage.db import Database
@@ -56,11 +59,20 @@ def retention_job(settings: Settings, db: Database) -> Job:
 
 
 OUTBOX_INTERVAL = 5
+#: How often the outbox job also deletes the referral form's expired drafts (seconds).
+DRAFT_PURGE_INTERVAL = 5 * 60
 
 
-def outbox_job(db: Database, mailer: Mailer, metrics: Metrics) -> Job:
-    """Every 5 seconds: send the e-mail that operations queued (retries with backoff)."""
+def outbox_job(
+    db: Database, mailer: Mailer, metrics: Metrics, *, clock: Callable[[], float] = time.monotonic
+) -> Job:
+    """Every 5 seconds: send the e-mail that operations queued (retries with backoff).
+
+    Every 5 minutes it also deletes the referral form's drafts and receipt copies that have
+    expired (personal data kept for hours, not until the daily retention run).
+    """
     holder = f"{socket.gethostname()}:{os.getpid()}"
+    purged_at: list[float] = []
 
     async def send() -> None:
         delivery = await deliver_outbox(db, mailer, holder=holder)
@@ -69,6 +81,10 @@ def outbox_job(db: Database, mailer: Mailer, metrics: Metrics) -> Job:
         metrics.inc("mail_given_up", delivery.given_up)
         if delivery != Delivery():
             log.info("mail.outbox", extra=dataclasses.asdict(delivery))
+        if not purged_at or clock() - purged_at[0] >= DRAFT_PURGE_INTERVAL:
+            purged_at[:] = [clock()]
+            if drafts := await purge_expired_drafts(db):
+                log.info("referral.drafts_purged", extra={"drafts": drafts})
 
     return Job("mail.outbox", OUTBOX_INTERVAL, send)
 

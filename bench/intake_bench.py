@@ -1,7 +1,8 @@
 """Referral intake under load: the form page and complete submissions against aiohttp hello.
 
 One submission is what a case worker's browser does: ``GET /remiss`` (the CSRF token and the
-submission key), ``POST /remiss`` (checked, the review page) and ``POST /remiss/skicka``
+submission key), ``POST /remiss`` (checked, kept as a draft, 303 to the review page),
+``GET /remiss/granska/{token}`` (the review page) and ``POST /remiss/skicka``
 (checked again, personal data encrypted, stored, 303 to the receipt). Against `samverkan serve`
 on SQLite and on PostgreSQL, in the same run:
 
@@ -63,7 +64,7 @@ HUMAN_CLIENTS = 10
 HUMAN_PAUSE = 2.0
 TEAM = "norr"
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
-STEPS = ("GET /remiss", "POST /remiss", "POST /remiss/skicka")
+STEPS = ("GET /remiss", "POST /remiss", "GET /remiss/granska", "POST /remiss/skicka")
 _numbers = itertools.count()
 
 
@@ -106,11 +107,12 @@ def personnummer(n: int) -> str:
 def referral_answers(n: int) -> list[tuple[str, str]]:
     """What the case worker fills in: a complete referral with both consents."""
     return [
-        ("team", TEAM), ("referrer_org", "kommun_socialtjanst"),
+        ("team", TEAM), ("referrer_type", "remittent"), ("referrer_org", "kommun_socialtjanst"),
         ("referrer_name", "Lena Handläggare"),
         ("referrer_email", "lena.handlaggare@exempel.kommun.se"),
         ("referrer_phone", "010-123 45 67"), ("person_name", f"Testperson {n}"),
-        ("personnummer", personnummer(n)), ("person_phone", "070-123 45 67"),
+        ("personnummer", personnummer(n)), ("personnummer_confirmed", "ja"),
+        ("person_phone", "070-123 45 67"),
         ("contact_channel", "sms"), ("language", "arabiska"), ("interpreter", "ja"),
         ("income_source", "forsorjningsstod"), ("contacts", "kommun"), ("contacts", "af"),
         ("help_wanted", "Vill hitta en praktikplats.\nHar svårt med långa dagar."),
@@ -138,9 +140,10 @@ async def submit_referral(visit: Visit, pause: float = 0.0) -> None:
         raise UnexpectedResponse("the form has no CSRF token")
     answers = hidden_fields(form) + referral_answers(next(_numbers))
     await asyncio.sleep(pause)
-    review = await visit.request(STEPS[1], "POST", "/remiss", data=answers)
+    review_path = await visit.request(STEPS[1], "POST", "/remiss", data=answers, expect=303)
+    review = await visit.request(STEPS[2], "GET", review_path)
     await asyncio.sleep(pause)
-    await visit.request(STEPS[2], "POST", "/remiss/skicka", data=hidden_fields(review), expect=303)
+    await visit.request(STEPS[3], "POST", "/remiss/skicka", data=hidden_fields(review), expect=303)
 
 
 async def submit_at_human_pace(visit: Visit) -> None:

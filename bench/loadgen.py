@@ -107,7 +107,10 @@ class Visit:
     async def request(
         self, step: str, method: str, path: str, *, expect: int = 200, **kwargs: Any
     ) -> str:
-        """Send one request, read the body, check the status and time it as ``step``."""
+        """Send one request, read the body, check the status and time it as ``step``.
+
+        Returns the body, or for an expected redirect the address it leads to.
+        """
         started = time.perf_counter()
         async with self.session.request(
             method, self.base_url + path, allow_redirects=False, **kwargs
@@ -115,6 +118,8 @@ class Visit:
             body = await response.text()
             if response.status != expect:
                 raise UnexpectedResponse(f"{step}: {method} {path} gave {response.status}")
+            if 300 <= expect < 400:
+                body = response.headers.get("Location", "")
         self.step_times.append((step, time.perf_counter() - started))
         return body
 

@@ -36,6 +36,11 @@ FIELD = "personnummer"
 COORDINATION_DAY_OFFSET = 60
 #: Birth dates before this year are taken as typing mistakes.
 EARLIEST_BIRTH_YEAR = 1900
+#: How the form describes the formats :func:`parse_personnummer` accepts; every error below
+#: gives the same two examples, so the hint and the errors agree.
+FORMAT_HINT = N_(
+    "10 eller 12 siffror, med eller utan bindestreck, till exempel 19850312-1234 eller 850312-1234."
+)
 
 _SHAPE = re.compile(r"(?P<date>\d{6}|\d{8})(?P<separator>[-+]?)(?P<serial>\d{4})", re.ASCII)
 _ALLOWED = re.compile(r"[\d+-]*", re.ASCII)
@@ -100,6 +105,15 @@ def parse_personnummer(text: str, *, today: date | None = None) -> Personnummer:
     return number
 
 
+def has_century(text: str) -> bool:
+    """True when ``text`` is written with 12 digits, the century included.
+
+    With 10 digits :func:`parse_personnummer` chose the century; the form asks the case
+    worker to confirm when that choice gives an age outside the team's range.
+    """
+    return sum(char.isdigit() for char in _ascii_digits(text)) == 12
+
+
 def mask(number: Personnummer) -> str:
     """The number as shown on screen: ``YYYYMMDD-****``."""
     return f"{number.digits[:8]}-****"
@@ -130,19 +144,20 @@ def _shape_error(written: str) -> DomainError:
     """The error for text that is not 10 or 12 digits with at most one separator."""
     if not _ALLOWED.fullmatch(written):
         message = N_(
-            "Personnumret får bara innehålla siffror och bindestreck, till exempel 19850312-1234."
+            "Personnumret får bara innehålla siffror och bindestreck, till exempel "
+            "19850312-1234 eller 850312-1234."
         )
         return DomainError(message, field=FIELD)
     count = sum(character.isdigit() for character in written)  # all ASCII by now
     if count in (10, 12):
         message = N_(
-            "Skriv personnumret med ett bindestreck före de fyra sista siffrorna, "
-            "till exempel 19850312-1234."
+            "Skriv bindestrecket före de fyra sista siffrorna, eller inget bindestreck, "
+            "till exempel 19850312-1234 eller 850312-1234."
         )
         return DomainError(message, field=FIELD)
     message = N_(
         "Personnumret ska ha 10 eller 12 siffror, men har {count}. "
-        "Skriv det till exempel som 19850312-1234."
+        "Skriv det till exempel som 19850312-1234 eller 850312-1234."
     )
     return DomainError(message, field=FIELD, count=count)
 

@@ -6,7 +6,11 @@ check box sends ``ja`` when ticked:
 
 =========================== ============================================================
 ``team``                    the team's code (one of ``team_codes``)
-``referrer_org``            the referrer's organisation, a :data:`core.codes.REFERRERS` code
+``referrer_type``           ``remittent`` (a case worker refers someone) or ``egen`` (the
+                            person refers themself: *egenanmälan*). A self-referral has no
+                            referrer fields (they are ignored), no protected identity, no
+                            contact through a referrer, and its consents are ``digital``
+``referrer_org``            the case worker's organisation: :data:`CASE_WORKER_ORGS`
 ``referrer_name``           the case worker's name
 ``referrer_email``          the case worker's work e-mail (not a private mailbox)
 ``referrer_phone``          the case worker's phone number
@@ -15,6 +19,8 @@ check box sends ``ja`` when ticked:
                             the team makes contact through the referrer
 ``person_name``             the person's name
 ``personnummer``            personnummer or samordningsnummer, 10 or 12 digits
+``personnummer_confirmed``  check box: a 10-digit number whose century gives an age outside
+                            :data:`WORKING_AGE` is right (asked for only then)
 ``person_phone``            the person's phone; needed when contact is by phone or SMS
 ``contact_channel``         how the team contacts the person, a ``CONTACT_CHANNELS`` code
 ``language``                free text, the person's preferred language, e.g. "arabiska"
@@ -29,7 +35,8 @@ check box sends ``ja`` when ticked:
 ``consent_sharing_parties`` multi, ``PARTIES`` codes the person allows sharing with; may be none
 ``consent_sharing_info``    multi, :data:`core.consent.INFORMATION_KINDS` codes
 ``consent_follow_up``       ``ja``/``nej``: consent to follow-up and statistics
-``consent_method``          ``digital``, ``paper`` or ``verbal``; needed when a consent is given
+``consent_method``          ``paper`` or ``verbal`` (:data:`CASE_WORKER_CONSENT_METHODS`);
+                            needed when a consent is given; ``digital`` for a self-referral
 ``consent_confirmed``       check box: the case worker confirms the person has seen the texts
 =========================== ============================================================
 
@@ -56,7 +63,13 @@ from core.codes import (
 from core.consent import INFORMATION_KINDS, ConsentChoices
 from core.errors import DomainError, FormErrors
 from core.i18n import N_
-from core.personnummer import EARLIEST_BIRTH_YEAR, Personnummer, parse_personnummer
+from core.personnummer import (
+    EARLIEST_BIRTH_YEAR,
+    Personnummer,
+    age_on,
+    has_century,
+    parse_personnummer,
+)
 
 
 def clean_text(value: str, *, field: str, max_length: int, multiline: bool = False) -> str:
@@ -78,6 +91,7 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
 #: The longest text accepted in each referral-form field (per value for multi fields).
 MAX_LENGTHS: Mapping[str, int] = {
     "team": 50,
+    "referrer_type": 20,
     "referrer_org": 50,
     "referrer_name": 200,
     "referrer_email": 254,
@@ -85,6 +99,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "protected_identity": 10,
     "person_name": 200,
     "personnummer": 30,
+    "personnummer_confirmed": 10,
     "person_phone": 40,
     "contact_channel": 50,
     "language": 100,
@@ -104,6 +119,14 @@ MAX_LENGTHS: Mapping[str, int] = {
 #: The referral form's field names, in the order the form shows them.
 FORM_FIELDS = tuple(MAX_LENGTHS)
 MULTILINE_FIELDS = frozenset({"help_wanted", "practical_needs"})
+#: Who fills in the form: a case worker (*remittent*) or the person (*egenanmälan*).
+REFERRER_TYPES = ("remittent", "egen")
+#: The organisations a case worker can choose (self-referral is its own path).
+CASE_WORKER_ORGS = tuple(code for code in REFERRERS if code != "egen")
+#: How a case worker records consent; ``digital`` is the person's own, in a self-referral.
+CASE_WORKER_CONSENT_METHODS = tuple(code for code in CONSENT_METHODS if code != "digital")
+#: The ages the teams work with; a 10-digit personnummer outside them must be confirmed.
+WORKING_AGE = (16, 64)
 #: Contact channels that need the person's phone number.
 PHONE_CHANNELS = frozenset({"telefon", "sms"})
 #: Private mailboxes refused as the referrer's work e-mail (replies may concern the person).
@@ -192,10 +215,13 @@ def parse_referral_form(
     (such as a CSRF token) are ignored.
     """
     reader = _FormReader(form)
+    team = reader.choice("team", team_codes, N_("Välj vilket team remissen gäller."))
+    message = N_("Välj om du är handläggare eller anmäler dig själv.")
+    self_referral = reader.choice("referrer_type", REFERRER_TYPES, message) == "egen"
     draft = ReferralDraft(
-        team=reader.choice("team", team_codes, N_("Välj vilket team remissen gäller.")),
-        referrer=_read_referrer(reader),
-        person=_read_person(reader, today),
+        team=team,
+        referrer=_read_referrer(reader, self_referral=self_referral),
+        person=_read_person(reader, today, self_referral=self_referral),
         income_source=reader.choice(
             "income_source",
             INCOME_SOURCES,
@@ -204,7 +230,7 @@ def parse_referral_form(
         contacts=reader.choices("contacts", PARTIES),
         help_wanted=reader.text("help_wanted", N_("Beskriv vad personen vill ha hjälp med.")),
         practical_needs=reader.text("practical_needs"),
-        consent=_read_consent(reader),
+        consent=_read_consent(reader, self_referral=self_referral),
     )
     if reader.errors:
         raise FormErrors(
@@ -277,10 +303,13 @@ class _FormReader:
             return ""
 
 
-def _read_referrer(reader: _FormReader) -> Referrer:
-    """The referrer's organisation, name, work e-mail and phone."""
+def _read_referrer(reader: _FormReader, *, self_referral: bool) -> Referrer:
+    """The case worker's organisation, name, work e-mail and phone; none in a self-referral."""
+    if self_referral:
+        return Referrer(org="egen", name="", email="", phone="")
+    message = N_("Välj vilken organisation du arbetar på.")
     return Referrer(
-        org=reader.choice("referrer_org", REFERRERS, N_("Välj vilken organisation du arbetar på.")),
+        org=reader.choice("referrer_org", CASE_WORKER_ORGS, message),
         name=reader.text("referrer_name", N_("Ange ditt namn.")),
         email=_read_work_email(reader),
         phone=_read_phone(reader, "referrer_phone", N_("Ange ditt telefonnummer i tjänsten.")),
@@ -311,11 +340,19 @@ def _read_phone(reader: _FormReader, name: str, required: str | None = None) -> 
     return phone
 
 
-def _read_person(reader: _FormReader, today: date) -> Person:
+def _read_person(reader: _FormReader, today: date, *, self_referral: bool) -> Person:
     """The person referred: identity (unless protected), language, interpreter, gender."""
     protected = reader.ticked("protected_identity")
+    if protected and self_referral:
+        message = N_(
+            "Vid egenanmälan kan teamet inte kontakta dig via någon annan. Ring teamet, "
+            "eller be din handläggare skicka anmälan."
+        )
+        reader.fail("protected_identity", message)
     name, personnummer, phone, channel = (
-        _read_protected_identity(reader) if protected else _read_identity(reader, today)
+        _read_protected_identity(reader)
+        if protected
+        else _read_identity(reader, today, self_referral=self_referral)
     )
     language = reader.text("language")
     needs_interpreter = reader.yes_no("interpreter", N_("Ange om personen behöver tolk."))
@@ -336,27 +373,51 @@ def _read_person(reader: _FormReader, today: date) -> Person:
 _Identity = tuple[str | None, Personnummer | None, str | None, str]
 
 
-def _read_identity(reader: _FormReader, today: date) -> _Identity:
+def _read_identity(reader: _FormReader, today: date, *, self_referral: bool) -> _Identity:
     """Name, personnummer, phone and contact channel of a person without protected identity."""
     name = reader.text("person_name", N_("Ange personens namn."))
-    personnummer = None
-    written = reader.text(
-        "personnummer",
-        N_("Ange personnumret med 10 eller 12 siffror, till exempel 19850312-1234."),
-    )
-    if written:
-        try:
-            personnummer = parse_personnummer(written, today=today)
-        except DomainError as error:
-            reader.report(error)
+    personnummer = _read_personnummer(reader, today)
     phone = _read_phone(reader, "person_phone")
     channel = reader.choice(
         "contact_channel", CONTACT_CHANNELS, N_("Välj hur teamet ska kontakta personen.")
     )
+    if self_referral and channel == "via_remittent":
+        message = N_("Vid egenanmälan kontaktar teamet dig själv. Välj telefon, sms eller brev.")
+        reader.fail("contact_channel", message)
     if channel in PHONE_CHANNELS and not phone:
         message = N_("Ange personens telefonnummer, eller välj ett annat sätt att ta kontakt.")
         reader.fail("person_phone", message)
     return name or None, personnummer, phone or None, channel
+
+
+def _read_personnummer(reader: _FormReader, today: date) -> Personnummer | None:
+    """The checked personnummer; a 10-digit one outside :data:`WORKING_AGE` must be confirmed."""
+    required = N_(
+        "Ange personnumret med 10 eller 12 siffror, med eller utan bindestreck, till exempel "
+        "19850312-1234 eller 850312-1234."
+    )
+    written = reader.text("personnummer", required)
+    confirmed = reader.ticked("personnummer_confirmed")
+    if not written:
+        return None
+    try:
+        number = parse_personnummer(written, today=today)
+    except DomainError as error:
+        reader.report(error)
+        return None
+    age = age_on(number, today)
+    youngest, oldest = WORKING_AGE
+    if has_century(written) or youngest <= age <= oldest or confirmed:
+        return number
+    message = N_(
+        "Enligt personnumret är personen {age} år (född {year}). Teamet tar emot personer "
+        "16–64 år. Skriv personnumret med 12 siffror om århundradet blev fel, eller kryssa i "
+        "”Ja, personnumret stämmer”."
+    )
+    reader.report(
+        DomainError(message, field="personnummer_confirmed", age=age, year=number.birth_date.year)
+    )
+    return number
 
 
 def _read_protected_identity(reader: _FormReader) -> _Identity:
@@ -391,8 +452,11 @@ def _read_birth_year(reader: _FormReader, today: date, *, protected: bool) -> in
     return int(written)
 
 
-def _read_consent(reader: _FormReader) -> ConsentChoices:
-    """The participant's consent choices, and the case worker's confirmation."""
+def _read_consent(reader: _FormReader, *, self_referral: bool) -> ConsentChoices:
+    """The participant's consent choices, and the case worker's confirmation.
+
+    In a self-referral the person gives the consents in the form themself: ``digital``.
+    """
     parties = reader.choices("consent_sharing_parties", PARTIES)
     information = reader.choices("consent_sharing_info", INFORMATION_KINDS)
     if parties and not information:
@@ -405,8 +469,13 @@ def _read_consent(reader: _FormReader) -> ConsentChoices:
         "consent_follow_up", N_("Ange om personen samtycker till uppföljning, ja eller nej.")
     )
     gives_any = bool(parties) or follow_up
-    method_message = N_("Välj hur personen gav sitt samtycke.")
-    method = reader.choice("consent_method", CONSENT_METHODS, method_message, optional=True)
+    method_message = N_("Välj hur personen gav sitt samtycke: på papper eller muntligt.")
+    if self_referral:
+        method = "digital"
+    else:
+        method = reader.choice(
+            "consent_method", CASE_WORKER_CONSENT_METHODS, method_message, optional=True
+        )
     if gives_any and not method:
         reader.fail("consent_method", method_message)
     if not reader.ticked("consent_confirmed"):

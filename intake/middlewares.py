@@ -7,6 +7,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -24,6 +25,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_TOKEN = web.RequestKey("csrf_token", str)
+#: Views that answer a form from this site whose CSRF token no longer matches (a page left
+#: open while the session ended), by path, instead of the "form expired" page: they keep
+#: what was typed. They must not act on the form, only show it again.
+CSRF_RECOVERY: web.AppKey[dict[str, Handler]] = web.AppKey("csrf_recovery")
 SURVEY_PREFIX = "/enkat/"
 NO_SESSION_PREFIXES = ("/healthz", "/metrics", "/telegram/", "/static/", "/sms/status/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -143,6 +148,9 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         sent = sent if sent is not None else str(form.get(CSRF_FIELD, ""))
     given = (sent or "").encode("utf-8", "surrogateescape")
     if not given or not secrets.compare_digest(str(expected).encode(), given):
+        recover = request.app.get(CSRF_RECOVERY, {}).get(request.path)
+        if recover is not None and _from_this_site(request):
+            return await recover(request)
         _ = i18n.gettext
         return render_error(
             request,
@@ -154,6 +162,15 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             ),
         )
     return await handler(request)
+
+
+def _from_this_site(request: web.Request) -> bool:
+    """True unless the browser says the request came from another site."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 async def _form_of(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField]:

@@ -1,9 +1,9 @@
 """What the referral form pages show: kept values, field errors, consent texts, the summary.
 
-The review step keeps no draft on the server: the review page carries every value back as
-hidden fields (inside the encrypted connection, never in a URL), and the final step parses
-the whole form again. Nothing half-finished is stored anywhere, so nothing has to expire or
-be purged, and a case worker can leave at any step without leaving personal data behind.
+Between the steps the values are kept as a draft on the server (:mod:`services.referral_drafts`):
+:func:`draft_payload` is what is stored and :func:`state_from_payload` reads it back. Every
+message by a field starts with the field's name (:data:`FIELD_LABELS`), so the error summary
+and a screen reader say which field it is about.
 """
 
 from __future__ import annotations
@@ -30,13 +30,52 @@ from core.codes import (
 from core.consent import INFORMATION_KINDS, ConsentText, current_text, text_by_version
 from core.errors import DomainError, FormErrors, NotFound
 from core.i18n import N_
-from core.referral_form import FORM_FIELDS, ReferralDraft
+from core.personnummer import mask
+from core.referral_form import (
+    CASE_WORKER_CONSENT_METHODS,
+    CASE_WORKER_ORGS,
+    FORM_FIELDS,
+    ReferralDraft,
+)
 from intake import i18n
 
 MULTI_FIELDS = frozenset({"contacts", "consent_sharing_parties", "consent_sharing_info"})
 CONSENT_KINDS = ("information_sharing", "follow_up")
 KEY_FIELD = "submission_key"
+DRAFT_FIELD = "draft"
+#: What a draft's ``notice`` may say (a code, turned into text when shown).
+EXPIRED_NOTICE = "expired"
+#: Each field's name as its error messages start: "Personnummer: ange …".
+FIELD_LABELS = {
+    "team": N_("Team"),
+    "referrer_type": N_("Vem skickar anmälan"),
+    "referrer_org": N_("Var du arbetar"),
+    "referrer_name": N_("Ditt namn"),
+    "referrer_email": N_("Din e-postadress i tjänsten"),
+    "referrer_phone": N_("Ditt telefonnummer i tjänsten"),
+    "protected_identity": N_("Skyddade personuppgifter"),
+    "person_name": N_("Personens namn"),
+    "personnummer": N_("Personnummer"),
+    "personnummer_confirmed": N_("Personnummer"),
+    "person_phone": N_("Personens telefonnummer"),
+    "contact_channel": N_("Kontaktsätt"),
+    "language": N_("Språk"),
+    "interpreter": N_("Tolk"),
+    "gender": N_("Kön"),
+    "birth_year": N_("Födelseår"),
+    "income_source": N_("Försörjning"),
+    "contacts": N_("Kontakter i dag"),
+    "help_wanted": N_("Vad personen vill ha hjälp med"),
+    "practical_needs": N_("Praktiska behov"),
+    "consent_sharing_parties": N_("Parter för informationsutbyte"),
+    "consent_sharing_info": N_("Uppgifter som får delas"),
+    "consent_follow_up": N_("Samtycke till uppföljning"),
+    "consent_method": N_("Hur samtycket gavs"),
+    "consent_confirmed": N_("Bekräftelse av samtycke"),
+}
 _KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
+#: A draft's token as :func:`services.referral_drafts.new_token` makes it.
+DRAFT_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 _VERSION = re.compile(r"[1-9][0-9]{0,3}")
 
 FormValues = dict[str, str | list[str]]
@@ -60,6 +99,8 @@ class FormState:
     consent_versions: dict[str, int]
     errors: dict[str, str] = field(default_factory=dict)
     notice: str = ""
+    #: The token of the draft these values were read from ('' for a new form).
+    draft: str = ""
 
     def value(self, name: str) -> str:
         """The single value of field ``name`` ('' when not sent)."""
@@ -71,12 +112,9 @@ class FormState:
         raw = self.values.get(name, [])
         return [raw] if isinstance(raw, str) else list(raw)
 
-    def hidden_fields(self) -> list[tuple[str, str]]:
-        """(name, value) pairs that carry the form through the review page."""
-        pairs = [(name, value) for name in FORM_FIELDS for value in self.chosen(name)]
-        pairs.append((KEY_FIELD, self.submission_key))
-        pairs += [(f"consent_version_{k}", str(v)) for k, v in self.consent_versions.items()]
-        return pairs
+    def value_length(self, name: str) -> int:
+        """How many characters field ``name`` holds (for a length counter)."""
+        return len(self.value(name))
 
 
 def new_state(language: str) -> FormState:
@@ -98,13 +136,23 @@ def state_from(form: MultiDictProxy[Any], language: str) -> FormState:
         sent = [value for value in form.getall(name, []) if isinstance(value, str)]
         if sent:
             values[name] = sent if name in MULTI_FIELDS or len(sent) > 1 else sent[0]
-    key = form.get(KEY_FIELD, "")
+    versions = {kind: form.get(f"consent_version_{kind}", "") for kind in CONSENT_KINDS}
+    draft = form.get(DRAFT_FIELD, "")
+    state = _state(values, form.get(KEY_FIELD, ""), versions, language)
+    state.draft = draft if isinstance(draft, str) and DRAFT_TOKEN.fullmatch(draft) else ""
+    return state
+
+
+def _state(
+    values: FormValues, key: object, versions: Mapping[str, object], language: str
+) -> FormState:
+    """A form's state from values as sent or stored; a bad key or version is replaced."""
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         key = secrets.token_urlsafe(24)
     state = new_state(language)
     for kind in CONSENT_KINDS:
-        sent_version = form.get(f"consent_version_{kind}", "")
-        if isinstance(sent_version, str) and _VERSION.fullmatch(sent_version):
+        sent_version = str(versions.get(kind, ""))
+        if _VERSION.fullmatch(sent_version):
             try:
                 text_by_version(kind, int(sent_version), consent_language(language))
                 state.consent_versions[kind] = int(sent_version)
@@ -114,15 +162,61 @@ def state_from(form: MultiDictProxy[Any], language: str) -> FormState:
     return state
 
 
+def draft_payload(state: FormState, *, notice: str = "") -> dict[str, Any]:
+    """What a draft keeps of ``state``: the values, the submission key, the texts shown."""
+    return {
+        "values": state.values,
+        KEY_FIELD: state.submission_key,
+        "consent_versions": state.consent_versions,
+        "notice": notice,
+    }
+
+
+def state_from_payload(payload: Mapping[str, Any], language: str, token: str) -> FormState:
+    """The form's state kept in a draft (:func:`draft_payload`), read back."""
+    raw = payload.get("values", {})
+    values: FormValues = {
+        name: raw[name]
+        for name in FORM_FIELDS
+        if name in raw and isinstance(raw[name], (str, list))
+    }
+    state = _state(values, payload.get(KEY_FIELD), payload.get("consent_versions", {}), language)
+    state.draft = token
+    if payload.get("notice") == EXPIRED_NOTICE:
+        state.notice = expired_message()
+    return state
+
+
+def expired_message() -> str:
+    """The notice when a form came back after its page had been open too long."""
+    return i18n.gettext(
+        N_(
+            "Sidan hade varit öppen länge, så formuläret gick ut. Det du skrev finns kvar "
+            "nedan. Kontrollera uppgifterna och fortsätt."
+        )
+    )
+
+
 def with_errors(state: FormState, failed: DomainError) -> FormState:
-    """``state`` with each field's message translated; other errors go to the top."""
+    """``state`` with each field's message, translated and named; other errors go to the top."""
     if isinstance(failed, FormErrors):
-        state.errors = {name: error.render(i18n.gettext) for name, error in failed.errors.items()}
+        state.errors = {name: field_message(error) for name, error in failed.errors.items()}
     elif failed.field:
-        state.errors = {failed.field: failed.render(i18n.gettext)}
+        state.errors = {failed.field: field_message(failed)}
     else:
         state.notice = failed.render(i18n.gettext)
     return state
+
+
+def field_message(error: DomainError) -> str:
+    """``error``'s message after its field's name: "Personnummer: ange 10 eller 12 siffror"."""
+    message = error.render(i18n.gettext)
+    name = FIELD_LABELS.get(str(error.field))
+    if name is None:
+        return message
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[:1].lower() + message[1:]
+    return f"{i18n.gettext(name)}: {message}"
 
 
 def consent_language(language: str) -> str:
@@ -189,20 +283,22 @@ class SummaryRow:
 
 
 def summary(
-    draft: ReferralDraft, team_name: str, language: str, versions: Mapping[str, int]
+    draft: ReferralDraft,
+    team_name: str,
+    language: str,
+    versions: Mapping[str, int],
+    *,
+    masked: bool = False,
 ) -> list[tuple[str, list[SummaryRow]]]:
-    """The review page's sections, each a heading and its rows, in the form's language."""
+    """The review page's sections, each a heading and its rows, in the form's language.
+
+    ``masked`` shows the personnummer as its birth date and ``****`` (the receipt's copy).
+    """
     _ = i18n.gettext
-    referrer = draft.referrer
     return [
         (_("Team"), [SummaryRow(_("Remissen gäller"), team_name, "team")]),
-        (_("Om dig"), [
-            SummaryRow(_("Organisation"), label(REFERRERS, referrer.org, language), "referrer_org"),
-            SummaryRow(_("Namn"), referrer.name, "referrer_name"),
-            SummaryRow(_("E-post i tjänsten"), referrer.email, "referrer_email"),
-            SummaryRow(_("Telefon i tjänsten"), referrer.phone, "referrer_phone"),
-        ]),
-        (_("Om personen"), _person_rows(draft, language)),
+        (_("Om dig"), _referrer_rows(draft, language)),
+        (_("Om personen"), _person_rows(draft, language, masked=masked)),
         (_("Försörjning och kontakter"), [
             SummaryRow(_("Försörjning i dag"),
                        label(INCOME_SOURCES, draft.income_source, language), "income_source"),
@@ -225,7 +321,20 @@ def _yes_no(value: bool) -> str:
     return i18n.gettext("Ja") if value else i18n.gettext("Nej")
 
 
-def _person_rows(draft: ReferralDraft, language: str) -> list[SummaryRow]:
+def _referrer_rows(draft: ReferralDraft, language: str) -> list[SummaryRow]:
+    """The review rows about who sends the referral: a case worker, or the person."""
+    _, referrer = i18n.gettext, draft.referrer
+    if referrer.org == "egen":
+        return [SummaryRow(_("Vem skickar anmälan"), _("Jag anmäler mig själv"), "referrer_type")]
+    return [
+        SummaryRow(_("Organisation"), label(REFERRERS, referrer.org, language), "referrer_org"),
+        SummaryRow(_("Namn"), referrer.name, "referrer_name"),
+        SummaryRow(_("E-post i tjänsten"), referrer.email, "referrer_email"),
+        SummaryRow(_("Telefon i tjänsten"), referrer.phone, "referrer_phone"),
+    ]
+
+
+def _person_rows(draft: ReferralDraft, language: str, *, masked: bool) -> list[SummaryRow]:
     """The review rows about the person (identity only without protected identity)."""
     _, person = i18n.gettext, draft.person
     rows = [
@@ -238,7 +347,9 @@ def _person_rows(draft: ReferralDraft, language: str) -> list[SummaryRow]:
     else:
         rows += [
             SummaryRow(_("Namn"), person.name or "", "person_name"),
-            SummaryRow(_("Personnummer"), _written_personnummer(draft), "personnummer"),
+            SummaryRow(
+                _("Personnummer"), _written_personnummer(draft, masked=masked), "personnummer"
+            ),
             SummaryRow(_("Telefon"), person.phone or "–", "person_phone"),
         ]
     return rows + [
@@ -271,10 +382,26 @@ def _consent_rows(
     ]  # fmt: skip
 
 
-def _written_personnummer(draft: ReferralDraft) -> str:
+def _written_personnummer(draft: ReferralDraft, *, masked: bool) -> str:
     """The personnummer as the case worker wrote it, checked (the review is their own data)."""
     number = draft.person.personnummer
-    return f"{number.digits[:8]}-{number.digits[8:]}" if number else "–"
+    if number is None:
+        return "–"
+    return mask(number) if masked else f"{number.digits[:8]}-{number.digits[8:]}"
+
+
+def receipt_copy(
+    draft: ReferralDraft, team_name: str, language: str, versions: Mapping[str, int]
+) -> dict[str, Any]:
+    """What the receipt's printable copy shows (JSON): the review's rows, personnummer masked."""
+    sections = summary(draft, team_name, language, versions, masked=True)
+    return {
+        "language": language,
+        "team": team_name,
+        "sections": [
+            [heading, [[row.question, row.answer] for row in rows]] for heading, rows in sections
+        ],
+    }
 
 
 def rate_limited_message(retry_after: float) -> str:
@@ -306,12 +433,18 @@ def options(teams: Mapping[str, str], language: str) -> dict[str, list[tuple[str
 
     return {
         "team": list(teams.items()),
-        "referrer_org": pairs(REFERRERS),
+        "referrer_type": [
+            ("remittent", _("Jag är handläggare och remitterar en person")),
+            ("egen", _("Jag anmäler mig själv (egenanmälan)")),
+        ],
+        "referrer_org": [(code, REFERRERS[code].label(language)) for code in CASE_WORKER_ORGS],
         "contact_channel": pairs(CONTACT_CHANNELS),
         "gender": pairs(GENDERS),
         "income_source": pairs(INCOME_SOURCES),
         "parties": pairs(PARTIES),
         "information_kinds": pairs(INFORMATION_KINDS),
-        "consent_method": pairs(CONSENT_METHODS),
+        "consent_method": [
+            (code, CONSENT_METHODS[code].label(language)) for code in CASE_WORKER_CONSENT_METHODS
+        ],
         "yes_no": [("ja", _("Ja")), ("nej", _("Nej"))],
     }

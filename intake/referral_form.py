@@ -1,15 +1,29 @@
 """The public referral form (*intresseanmälan*) at ``/remiss``: form, review, receipt.
 
-``GET /remiss`` shows the form; ``POST /remiss`` checks it and shows the review page (or the
-form again, status 422, with a message by each wrong field); ``POST /remiss/andra`` goes back
-to the form with every value kept; ``POST /remiss/skicka`` checks the form once more, stores
-the referral and redirects to the receipt. The submission key, created when the form is first
-shown, makes sending twice (a double click, a reload) land on the same referral and receipt.
-``GET /remiss/samtycke`` is the consent text to print for a paper signature.
+Every POST answers with a redirect (303) to a page read with GET, so the browser's back button
+never offers to send a form again:
 
-When the database cannot be reached, the page the person was on (the form, or the review) is
-shown again with status 503, every value kept and a notice to try again later; the team
-choices are then the ones read last (:class:`TeamNames`).
+- ``GET /remiss``: the empty form (rendered once, :class:`EmptyForms`).
+- ``POST /remiss``: keeps what was typed as a draft (:mod:`services.referral_drafts`) and
+  redirects to ``GET /remiss/granska/{token}``, the review page, or, when something is wrong,
+  to ``GET /remiss/utkast/{token}``, the form again with a message by each wrong field (422).
+  "Ändra" on the review page is that same form page.
+- ``POST /remiss/skicka``: stores the referral from the draft and redirects to
+  ``GET /remiss/kvitto``: the reference code and a printable copy of what was sent
+  (personnummer masked), shown in the same browser session for an hour.
+- ``POST /remiss/andra``: the form again with the values posted (the language switch of a
+  page that was itself the answer to a POST, such as "try again later").
+- ``GET /remiss/samtycke``: the consent texts to print for a paper signature.
+
+A draft's token is in the page and its URL, and the session lists the drafts this browser
+made: another browser with the URL sees nothing. The submission key, created when the form is
+first shown and kept in the draft, makes sending twice land on the same referral and receipt.
+A form sent after its CSRF token stopped matching (the page was open too long) is kept as a
+draft too, and shown again with a notice (:func:`recover_expired`).
+
+When the database cannot be reached, the page the person was on is shown again with status
+503, every value kept and a notice to try again later; the team choices are then the ones read
+last (:class:`TeamNames`).
 """
 
 from __future__ import annotations
@@ -17,42 +31,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import aiohttp_jinja2
 from aiohttp import web
-from aiohttp_session import get_session
+from aiohttp_session import Session, get_session
 
 from core.clock import today_in_sweden
 from core.consent import printable_sections
 from core.errors import DomainError
-from core.referral_form import ReferralDraft, parse_referral_form
+from core.personnummer import FORMAT_HINT
+from core.referral_form import MAX_LENGTHS, ReferralDraft, parse_referral_form
 from intake import i18n
 from intake.context import CONFIG, DB, METRICS
-from intake.middlewares import CSRF_TOKEN
+from intake.middlewares import CSRF_RECOVERY, CSRF_TOKEN
 from intake.ratelimit import REFERRAL_LIMITS, ReferralLimits, client_address
 from intake.referral_fields import (
+    DRAFT_FIELD,
+    DRAFT_TOKEN,
+    EXPIRED_NOTICE,
+    KEY_FIELD,
     FormState,
     consent_language,
     consent_texts,
     database_down_message,
+    draft_payload,
     new_state,
     options,
     rate_limited_message,
+    receipt_copy,
     state_from,
+    state_from_payload,
     summary,
     text_blocks,
     with_errors,
 )
 from intake.team_pages import language_context, register_globals
-from services import referrals
+from services import referral_drafts, referrals
 from storage.db import DATABASE_ERRORS, Database
 
 log = logging.getLogger("samverkan.referrals")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RECEIPT_KEY = "referral_receipt"
+#: The session's list of the drafts this browser made (their tokens), newest last.
+DRAFTS_KEY = "referral_drafts"
+#: Drafts a session keeps access to (a few tabs open at once).
+MAX_DRAFTS = 5
+DRAFT_IN_PATH = "{token:[A-Za-z0-9_-]{43}}"
 
 
 class TeamNames:
@@ -172,24 +202,47 @@ async def show_form(request: web.Request) -> web.StreamResponse:
     return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 
-async def review(request: web.Request) -> web.StreamResponse:
-    """POST /remiss: the review page, or the form again with what to fix (422)."""
+async def check(request: web.Request) -> web.StreamResponse:
+    """POST /remiss: keep the form as a draft; redirect to the review, or back to fix it."""
     state = await _submitted(request)
     if (waited := _throttled(request, "posts")) is not None:
         return _form_after_wait(request, state, waited)
     try:
         teams = await request.app[TEAM_NAMES].recent(request.app[DB])
+        token = await _save(request, state)
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error)
     try:
-        draft = _parse(state, teams)
+        _parse(state, teams)
+    except DomainError:
+        raise web.HTTPSeeOther(f"/remiss/utkast/{token}") from None
+    raise web.HTTPSeeOther(f"/remiss/granska/{token}")
+
+
+async def show_draft(request: web.Request) -> web.StreamResponse:
+    """GET /remiss/utkast/{token}: the form with a draft's values; 422 with what to fix."""
+    state = await _draft_state(request)
+    teams = await request.app[TEAM_NAMES].recent(request.app[DB])
+    try:
+        _parse(state, teams)
     except DomainError as failed:
         return _render_form(request, with_errors(state, failed), teams, status=422)
+    return _render_form(request, state, teams)
+
+
+async def show_review(request: web.Request) -> web.StreamResponse:
+    """GET /remiss/granska/{token}: every answer of a draft, to check before sending."""
+    state = await _draft_state(request)
+    teams = await request.app[TEAM_NAMES].recent(request.app[DB])
+    try:
+        draft = _parse(state, teams)
+    except DomainError:  # a team removed since, say: the form says what to change
+        raise web.HTTPSeeOther(f"/remiss/utkast/{state.draft}") from None
     return _render_review(request, state, draft, teams)
 
 
 async def edit(request: web.Request) -> web.StreamResponse:
-    """POST /remiss/andra: back from the review to the form, every value kept."""
+    """POST /remiss/andra: the form again with the values posted (e.g. another language)."""
     state = await _submitted(request)
     if (waited := _throttled(request, "posts")) is not None:
         return _form_after_wait(request, state, waited)
@@ -201,35 +254,56 @@ async def edit(request: web.Request) -> web.StreamResponse:
 
 
 async def send(request: web.Request) -> web.StreamResponse:
-    """POST /remiss/skicka: store the referral once, tell the coordinators, show the receipt."""
-    state = await _submitted(request)
+    """POST /remiss/skicka: store the draft's referral once, then redirect to the receipt."""
+    form = await request.post()
+    state = await _draft_state(request, str(form.get(DRAFT_FIELD, "")))
+    if not secrets.compare_digest(str(form.get(KEY_FIELD, "")), state.submission_key):
+        raise web.HTTPBadRequest(text=i18n.gettext("Formuläret kunde inte läsas."))
     try:
         teams = await request.app[TEAM_NAMES].recent(request.app[DB])
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
     try:
         draft = _parse(state, teams)
-        if (waited := _throttled(request, "submissions")) is not None:
-            response = _render_review(request, _notice(state, waited), draft, teams, status=429)
-            return _with_retry_after(response, waited)
+    except DomainError:  # the team was removed while the review was open
+        raise web.HTTPSeeOther(f"/remiss/utkast/{state.draft}") from None
+    if (waited := _throttled(request, "submissions")) is not None:
+        response = _render_review(request, _notice(state, waited), draft, teams, status=429)
+        return _with_retry_after(response, waited)
+    try:
         submission = await _submit(request, state, draft)
-    except DomainError as failed:  # a wrong value, or the team was removed while it was open
-        return _render_form(request, with_errors(state, failed), teams, status=422)
+    except DomainError:  # the team was removed a moment ago: the form will say so
+        await request.app[TEAM_NAMES].read(request.app[DB])
+        raise web.HTTPSeeOther(f"/remiss/utkast/{state.draft}") from None
     except DATABASE_ERRORS as error:
         return _database_down(request, state, error, on_review=True)
     if submission.created:
         request.app[METRICS].inc("referral_submitted")
+    copy = receipt_copy(
+        draft, submission.team_name, i18n.current_language(), state.consent_versions
+    )
+    try:
+        await referral_drafts.keep_receipt_copy(
+            request.app[DB], state.draft, reference=submission.reference, copy=copy
+        )
+    except DATABASE_ERRORS as error:  # stored all the same: the receipt shows no copy
+        log.warning("referral.copy_not_kept", extra={"error": type(error).__name__})
     session = await get_session(request)
-    session[RECEIPT_KEY] = {"reference": submission.reference, "team": submission.team_name}
+    _remember_receipt(session, submission.reference, submission.team_name, state.draft)
     raise web.HTTPSeeOther("/remiss/kvitto")
 
 
 async def receipt(request: web.Request) -> web.StreamResponse:
-    """GET /remiss/kvitto: the reference code of the referral just sent."""
+    """GET /remiss/kvitto: the reference code of the referral just sent, and its copy."""
     sent = (await get_session(request)).get(RECEIPT_KEY)
     if not sent:
         raise web.HTTPSeeOther("/remiss")
-    context = {"reference": sent["reference"], "team": sent["team"], "language_switch": True}
+    copy = None
+    with contextlib.suppress(*DATABASE_ERRORS):  # the reference is in the session anyway
+        stored = await referral_drafts.read_draft(request.app[DB], sent.get("copy", ""))
+        if stored is not None and stored.stage == "sent":
+            copy = stored.payload
+    context = {"reference": sent["reference"], "team": sent["team"], "copy": copy}
     return _page(request, "remiss/receipt.html", context)
 
 
@@ -240,8 +314,39 @@ async def printable_consent(request: web.Request) -> web.StreamResponse:
         {"section": section, "blocks": text_blocks(section.text)}
         for section in printable_sections(language)
     ]
-    context = {"sections": sections, "consent_language": language, "language_switch": True}
+    context = {"sections": sections, "consent_language": language}
     return _page(request, "remiss/consent_print.html", context)
+
+
+async def recover_expired(request: web.Request) -> web.StreamResponse:
+    """A form posted with a CSRF token that no longer matches: keep it, show it again.
+
+    Called by the CSRF middleware (for a request from this site only) instead of the view.
+    Nothing is sent: the values become a draft of this session, shown with a notice.
+    """
+    form = await request.post()
+    if request.path == "/remiss/skicka":
+        state = await _sent_draft_state(request, form)
+    else:
+        state = state_from(form, i18n.current_language())
+    token = await _save(request, state, notice=EXPIRED_NOTICE)
+    raise web.HTTPSeeOther(f"/remiss/utkast/{token}")
+
+
+async def _sent_draft_state(request: web.Request, form: Any) -> FormState:
+    """The draft a review page sent, when its submission key is right; else the expired page."""
+    token = str(form.get(DRAFT_FIELD, ""))
+    stored = None
+    if DRAFT_TOKEN.fullmatch(token):
+        stored = await referral_drafts.read_draft(request.app[DB], token)
+    if stored is None or stored.stage != "review":
+        raise DraftGone
+    state = state_from_payload(stored.payload, i18n.current_language(), "")
+    if not secrets.compare_digest(str(form.get(KEY_FIELD, "")), state.submission_key):
+        raise DraftGone
+    await _bind(request, token)
+    state.draft = token
+    return state
 
 
 def _page(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
@@ -252,6 +357,68 @@ def _page(request: web.Request, template: str, context: dict[str, Any]) -> web.R
 async def _submitted(request: web.Request) -> FormState:
     """The state of the form in this request's body."""
     return state_from(await request.post(), i18n.current_language())
+
+
+async def _save(request: web.Request, state: FormState, *, notice: str = "") -> str:
+    """Keep ``state`` as a draft of this session (its own draft again, if it has one)."""
+    session = await get_session(request)
+    mine = state.draft if state.draft in session.get(DRAFTS_KEY, []) else None
+    token = await referral_drafts.save_draft(
+        request.app[DB], draft_payload(state, notice=notice), token=mine
+    )
+    await _bind(request, token)
+    return token
+
+
+async def _bind(request: web.Request, token: str) -> None:
+    """Let this session open draft ``token`` (the last :data:`MAX_DRAFTS` drafts only)."""
+    session = await get_session(request)
+    kept = [known for known in session.get(DRAFTS_KEY, []) if known != token]
+    session[DRAFTS_KEY] = [*kept[-(MAX_DRAFTS - 1) :], token]
+
+
+async def _draft_state(request: web.Request, token: str | None = None) -> FormState:
+    """The form kept in this session's draft ``token`` (from the URL by default).
+
+    A sent draft redirects to its receipt; an unknown, expired or other session's draft is
+    the "no longer available" page.
+    """
+    token = token if token is not None else request.match_info["token"]
+    session = await get_session(request)
+    if not DRAFT_TOKEN.fullmatch(token) or token not in session.get(DRAFTS_KEY, []):
+        raise DraftGone
+    stored = await referral_drafts.read_draft(request.app[DB], token)
+    if stored is None:
+        raise DraftGone
+    if stored.stage == "sent":
+        _remember_receipt(session, stored.reference or "", stored.payload.get("team", ""), token)
+        raise web.HTTPSeeOther("/remiss/kvitto")
+    return state_from_payload(stored.payload, i18n.current_language(), token)
+
+
+def _remember_receipt(session: Session, reference: str, team: str, token: str) -> None:
+    """The receipt this session shows: the reference, the team and its copy's token."""
+    session[RECEIPT_KEY] = {"reference": reference, "team": team, "copy": token}
+
+
+class DraftGone(Exception):
+    """The draft asked for is not this session's, has expired or does not exist."""
+
+
+def _shows_gone_drafts(view: Handler) -> Handler:
+    """``view``, answering a draft that is gone with a page that says so (410)."""
+
+    @functools.wraps(view)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await view(request)
+        except DraftGone:
+            hours = int(referral_drafts.DRAFT_LIFETIME.total_seconds() // 3600)
+            response = _page(request, "remiss/expired.html", {"hours": hours})
+            response.set_status(410)
+            return response
+
+    return wrapped
 
 
 def _parse(state: FormState, teams: dict[str, str]) -> ReferralDraft:
@@ -311,7 +478,7 @@ def _database_down(
     """The page the person was on, again: every value kept, status 503, a notice to retry."""
     log.warning(
         "referral.database_unavailable",
-        extra={"route": request.path, "error": type(error).__name__},
+        extra={"route": _route_name(request), "error": type(error).__name__},
     )
     state.notice = database_down_message()
     teams = request.app[TEAM_NAMES].last_read(keep=state.value("team"))
@@ -321,16 +488,26 @@ def _database_down(
     return _render_form(request, state, teams, status=503)
 
 
+def _route_name(request: web.Request) -> str:
+    """The route's pattern (never a path with a draft's token in it)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else request.path
+
+
 def _render_form(
     request: web.Request, state: FormState, teams: dict[str, str], *, status: int = 200
 ) -> web.Response:
-    """The form with ``state``'s values and errors, ``teams`` to choose from."""
+    """The form with ``state``'s values and errors, ``teams`` to choose from.
+
+    A page answering a GET switches language with links; one answering a POST with buttons
+    that post the form again (to ``/remiss/andra``), so nothing typed is lost.
+    """
     language = i18n.current_language()
     context = {
         "state": state,
         "options": options(teams, language),
         "consents": consent_texts(state, language),
-        "language_switch": request.method == "GET",
+        "switch_by_post": request.method == "POST",
     }
     response = _page(request, "remiss/form.html", context)
     response.set_status(status)
@@ -347,7 +524,7 @@ def _render_review(
 ) -> web.Response:
     """The review page: every answer with a way back to change it."""
     sections = summary(draft, teams[draft.team], i18n.current_language(), state.consent_versions)
-    context = {"state": state, "sections": sections, "language_switch": False}
+    context = {"state": state, "sections": sections, "review_url": f"/remiss/granska/{state.draft}"}
     response = _page(request, "remiss/review.html", context)
     response.set_status(status)
     return response
@@ -356,6 +533,9 @@ def _render_review(
 def setup(app: web.Application) -> None:
     """Register the referral form's routes, its rate limits and the teams it remembers."""
     register_globals(app)
+    aiohttp_jinja2.get_env(app).globals.update(
+        MAX_LENGTHS=MAX_LENGTHS, PERSONNUMMER_HINT=FORMAT_HINT
+    )
     app[TEAM_NAMES] = TeamNames()
     app[EMPTY_FORMS] = EmptyForms()
     if REFERRAL_LIMITS not in app:
@@ -363,9 +543,14 @@ def setup(app: web.Application) -> None:
         app[REFERRAL_LIMITS] = ReferralLimits.per_hour(
             config.referral_rate_per_hour, trusted_proxies=config.trusted_proxies
         )
+    recovery = app.setdefault(CSRF_RECOVERY, {})
+    for path in ("/remiss", "/remiss/andra", "/remiss/skicka"):
+        recovery[path] = _shows_gone_drafts(recover_expired)
     app.router.add_get("/remiss", show_form)
-    app.router.add_post("/remiss", review)
+    app.router.add_post("/remiss", check)
+    app.router.add_get(f"/remiss/utkast/{DRAFT_IN_PATH}", _shows_gone_drafts(show_draft))
+    app.router.add_get(f"/remiss/granska/{DRAFT_IN_PATH}", _shows_gone_drafts(show_review))
     app.router.add_post("/remiss/andra", edit)
-    app.router.add_post("/remiss/skicka", send)
+    app.router.add_post("/remiss/skicka", _shows_gone_drafts(send))
     app.router.add_get("/remiss/kvitto", receipt)
     app.router.add_get("/remiss/samtycke", printable_consent)

@@ -199,6 +199,27 @@ class Referral(Base):
     participant: Mapped[Participant] = relationship(lazy="joined")
 
 
+class FormDraft(Base):
+    """A referral form between its steps, or the copy its receipt shows: short-lived.
+
+    The public form keeps what was typed here between the form, the review and the receipt
+    (redirect after each POST), so a page never has to carry it back and the browser's back
+    button never posts it again. ``token_hash`` is a SHA-256 of the random token the page and
+    the case worker's session hold; ``payload`` (JSON) is encrypted. ``stage`` is ``review``
+    while it is a form, ``sent`` once it is the receipt's copy (personnummer masked).
+    Rows past ``expires_at`` are never shown and are deleted by a scheduled job.
+    """
+
+    __tablename__ = "referral_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[str] = mapped_column(String(10), default="review")
+    payload: Mapped[str] = mapped_column(EncryptedText())
+    reference: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ReferralEvent(Base):
     """A status transition: who, when, why. The history answers "queue at the end of X"."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +15,7 @@ from storage.models import (
     Answer,
     AnswerTheme,
     Consent,
+    FormDraft,
     Invitation,
     Participant,
     ProgressStep,
@@ -129,6 +132,11 @@ async def make_person_with_history(
                 ProgressStep(
                     referral_id=referral.id, recorded_on=received_on, step="aktivitet", note=s.note
                 ),
+                FormDraft(  # a referral form being filled in for the same person
+                    token_hash=hashlib.sha256(f"draft-{n}".encode()).hexdigest(),
+                    payload=json.dumps({"values": {"person_name": s.name}}),
+                    expires_at=datetime.now(UTC) + timedelta(hours=2),
+                ),
                 Consent(
                     participant_id=participant.id,
                     referral_id=referral.id,
@@ -147,7 +155,7 @@ async def make_person_with_history(
         invitation = Invitation(
             participant_id=participant.id,
             team_id=team_id,
-            token_hash=f"{n:064x}",
+            token_hash=hashlib.sha256(f"draft-{n}".encode()).hexdigest(),
             channel="telegram",
             expires_at=utcnow(),
             telegram_chat_id=900000 + n,

@@ -17,6 +17,7 @@ def referral_form(**overrides: str | list[str]) -> dict[str, str | list[str]]:
     """A referral form as a case worker fills it in, valid for team ``norr``; override fields."""
     form: dict[str, str | list[str]] = {
         "team": "norr",
+        "referrer_type": "remittent",
         "referrer_org": "af",
         "referrer_name": "Lena Handläggare",
         "referrer_email": "lena.handlaggare@arbetsformedlingen.se",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import DomainError
-from core.personnummer import Personnummer, age_on, mask, parse_personnummer
+from core.personnummer import (
+    FORMAT_HINT,
+    Personnummer,
+    age_on,
+    has_century,
+    mask,
+    parse_personnummer,
+)
 
 TODAY = date(2026, 11, 22)
 
@@ -89,7 +97,7 @@ def test_arabic_indic_digits_are_read_as_digits() -> None:
         ("12345", "Personnumret ska ha 10 eller 12 siffror, men har 5."),
         ("1988032000161", "Personnumret ska ha 10 eller 12 siffror, men har 13."),
         ("880320:0016", "Personnumret får bara innehålla siffror och bindestreck"),
-        ("88-03-20-0016", "Skriv personnumret med ett bindestreck före de fyra sista siffrorna"),
+        ("88-03-20-0016", "Skriv bindestrecket före de fyra sista siffrorna"),
         ("880230-0016", "Personnumret börjar inte med ett datum som finns."),
         ("19881320-0016", "Personnumret börjar inte med ett datum som finns."),
         ("880320-0018", "Kontrollsiffran (den sista siffran) stämmer inte."),
@@ -181,3 +189,33 @@ def test_digit_strings_raise_only_domain_error(digits: str) -> None:
         parse_personnummer(digits, today=TODAY)
     except DomainError as error:
         assert error.field == "personnummer"
+
+
+def test_the_hint_and_every_format_error_give_the_same_examples() -> None:
+    examples = re.findall(r"\d{6,8}-\d{4}", FORMAT_HINT)
+    assert examples == ["19850312-1234", "850312-1234"]
+    for wrong in ("12345", "880320:0016", "88-03-20-0016"):
+        with pytest.raises(DomainError) as raised:
+            parse_personnummer(wrong, today=TODAY)
+        assert re.findall(r"\d{6,8}-\d{4}", raised.value.render()) == examples, wrong
+
+
+@pytest.mark.parametrize("example", ["19850312-1234", "850312-1234", "198503121234", "8503121234"])
+def test_the_hints_examples_have_an_accepted_shape(example: str) -> None:
+    """The examples' check digit is wrong on purpose; their shape and date are accepted."""
+    with pytest.raises(DomainError) as raised:
+        parse_personnummer(example, today=TODAY)
+    assert raised.value.render().startswith("Kontrollsiffran")
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("19850312-1231", True),
+        ("850312-1231", False),
+        ("8503121231", False),
+        ("١٩٨٥٠٣١٢١٢٣١", True),
+    ],
+)
+def test_has_century_tells_12_digits_from_10(written: str, expected: bool) -> None:
+    assert has_century(written) is expected

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.consent import ConsentChoices
 from core.errors import DomainError, FormErrors
-from core.personnummer import parse_personnummer
+from core.personnummer import FORMAT_HINT, parse_personnummer
 from core.referral_form import (
     FORM_FIELDS,
     MAX_LENGTHS,
@@ -32,6 +32,7 @@ def valid_form(**changes: str | list[str]) -> dict[str, str | list[str]]:
     form: dict[str, str | list[str]] = {
         "_csrf": "token",
         "team": "nordost",
+        "referrer_type": "remittent",
         "referrer_org": "kommun_socialtjanst",
         "referrer_name": "Lena Handläggare",
         "referrer_email": "lena.handlaggare@exempel.kommun.se",
@@ -100,6 +101,7 @@ def test_an_empty_form_names_every_required_field_in_form_order() -> None:
     errors = errors_of({})
     assert list(errors) == [
         "team",
+        "referrer_type",
         "referrer_org",
         "referrer_name",
         "referrer_email",
@@ -113,9 +115,7 @@ def test_an_empty_form_names_every_required_field_in_form_order() -> None:
         "consent_follow_up",
         "consent_confirmed",
     ]
-    assert errors["personnummer"] == (
-        "Ange personnumret med 10 eller 12 siffror, till exempel 19850312-1234."
-    )
+    assert errors["personnummer"] == "Ange personnumret med " + FORMAT_HINT  # as the hint says
 
 
 def test_a_wrong_personnummer_gets_the_message_that_says_what_is_wrong() -> None:
@@ -305,7 +305,7 @@ def test_follow_up_consent_must_be_an_explicit_yes_or_no(answer: str) -> None:
 
 def test_a_given_consent_needs_the_method() -> None:
     assert errors_of(valid_form(consent_method="")) == {
-        "consent_method": "Välj hur personen gav sitt samtycke."
+        "consent_method": "Välj hur personen gav sitt samtycke: på papper eller muntligt."
     }
 
 
@@ -387,3 +387,86 @@ def test_arbitrary_text_in_free_text_fields_is_stored_or_refused_with_a_message(
     else:
         assert draft.help_wanted
         assert "\x00" not in draft.help_wanted
+
+
+# ------------------------------------------------------------- who sends the referral
+
+
+SELF_REFERRAL = {
+    "referrer_type": "egen",
+    "referrer_org": "",
+    "referrer_name": "",
+    "referrer_email": "",
+    "referrer_phone": "",
+    "consent_method": "",
+}
+
+
+def test_a_self_referral_needs_no_case_worker_and_gives_its_consent_digitally() -> None:
+    draft = parse(valid_form(**SELF_REFERRAL))
+    assert draft.referrer == Referrer(org="egen", name="", email="", phone="")
+    assert draft.consent.method == "digital"
+
+
+def test_a_self_referral_ignores_case_worker_fields_left_filled_in() -> None:
+    typed = {**SELF_REFERRAL, "referrer_email": "lena@gmail.com", "consent_method": "paper"}
+    draft = parse(valid_form(**typed))
+    assert draft.referrer.email == "" and draft.consent.method == "digital"
+
+
+def test_a_self_referral_cannot_be_contacted_through_a_referrer_or_be_protected() -> None:
+    errors = errors_of(
+        valid_form(
+            **SELF_REFERRAL,
+            protected_identity="ja",
+            person_name="",
+            personnummer="",
+            person_phone="",
+            contact_channel="via_remittent",
+        )
+    )
+    assert list(errors) == ["protected_identity"]
+    assert "Ring teamet" in errors["protected_identity"]
+    channel_errors = errors_of(valid_form(**SELF_REFERRAL, contact_channel="via_remittent"))
+    assert channel_errors == {
+        "contact_channel": "Vid egenanmälan kontaktar teamet dig själv. Välj telefon, sms eller brev."
+    }
+
+
+def test_a_case_worker_chooses_an_organisation_other_than_self_referral() -> None:
+    assert list(errors_of(valid_form(referrer_org="egen"))) == ["referrer_org"]
+    assert parse(valid_form(referrer_org="annan")).referrer.org == "annan"
+
+
+def test_digital_consent_is_the_persons_own_not_a_case_workers_choice() -> None:
+    assert list(errors_of(valid_form(consent_method="digital"))) == ["consent_method"]
+    assert parse(valid_form(consent_method="verbal")).consent.method == "verbal"
+
+
+def test_who_sends_must_be_one_of_the_two_choices() -> None:
+    assert errors_of(valid_form(referrer_type="kanske")) == {
+        "referrer_type": "Välj om du är handläggare eller anmäler dig själv."
+    }
+
+
+# ------------------------------------------------------- age from a 10-digit personnummer
+
+
+@pytest.mark.parametrize(
+    ("written", "age"),
+    [("120312-1239", 14), ("590312-1233", 67)],
+)
+def test_a_10_digit_number_outside_working_age_asks_to_confirm(written: str, age: int) -> None:
+    number = parse_personnummer(written, today=TODAY)
+    errors = errors_of(valid_form(personnummer=written))
+    assert list(errors) == ["personnummer_confirmed"]
+    assert f"personen {age} år (född {number.birth_date.year})" in errors["personnummer_confirmed"]
+    assert "Ja, personnumret stämmer" in errors["personnummer_confirmed"]
+    confirmed = parse(valid_form(personnummer=written, personnummer_confirmed="ja"))
+    assert confirmed.person.personnummer == number
+
+
+def test_a_12_digit_number_or_one_of_working_age_needs_no_confirmation() -> None:
+    assert parse(valid_form(personnummer="20120312-1239")).person.birth_date == date(2012, 3, 12)
+    assert parse(valid_form(personnummer="100312-1231")).person.birth_date == date(2010, 3, 12)
+    assert parse(valid_form(personnummer="620312-1238")).person.birth_date == date(1962, 3, 12)

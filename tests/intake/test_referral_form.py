@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,19 +20,22 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 
 from app.main import create_app
+from core.clock import utcnow
 from core.consent import current_text
+from core.personnummer import FORMAT_HINT
 from core.referral_form import FORM_FIELDS
 from intake.ratelimit import REFERRAL_LIMITS, RateLimiter, client_address
-from intake.referral_fields import Block, consent_blocks, text_blocks
+from intake.referral_fields import FIELD_LABELS, Block, consent_blocks, text_blocks
 from intake.referral_form import TEAM_NAMES
-from services import referrals
+from services import referral_drafts, referrals
 from storage.db import Database
 from storage.models import (
     AuditEntry,
     Consent,
+    FormDraft,
     Participant,
     Referral,
     ReferralEvent,
@@ -57,11 +64,19 @@ async def open_form(client, path: str = "/remiss") -> tuple[str, list[tuple[str,
 
 
 async def review_page(client, **overrides) -> str:  # type: ignore[no-untyped-def]
-    """Fill in the form and go to the review page; its HTML."""
+    """Fill in the form and go to the review page (a redirect to a GET); its HTML."""
     _, hidden = await open_form(client)
     response = await client.post("/remiss", data=hidden + form_fields(referral_form(**overrides)))
     assert response.status == 200, await response.text()
+    assert response.method == "GET" and "/remiss/granska/" in response.url.path
     return await response.text()
+
+
+def edit_link(page: str, field: str = "person_name") -> str:
+    """The review page's "Ändra" link for ``field``."""
+    match = re.search(rf'href="(/remiss/utkast/[A-Za-z0-9_-]+)#{field}"', page)
+    assert match, f"no link to change {field}"
+    return match.group(1)
 
 
 async def rows(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -82,17 +97,58 @@ async def test_every_field_of_the_form_has_a_label(client) -> None:
     page, _ = await open_form(client)
     ids = set(re.findall(r'<(?:input|select|textarea) id="([^"]+)"', page))
     labelled = set(re.findall(r'<label for="([^"]+)"', page))
-    assert {name for name in FORM_FIELDS} <= ids
+    assert set(FORM_FIELDS) - {"personnummer_confirmed"} <= ids  # that one: when needed
     assert ids <= labelled
 
 
-async def test_a_valid_form_leads_to_the_review_page_and_stores_nothing_yet(client, db) -> None:
-    page = await review_page(client)
+async def test_a_valid_form_redirects_to_the_review_page_and_stores_no_referral_yet(
+    client, db
+) -> None:
+    _, hidden = await open_form(client)
+    fields = hidden + form_fields(referral_form())
+    response = await client.post("/remiss", data=fields, allow_redirects=False)
+    assert response.status == 303
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/remiss/granska/[A-Za-z0-9_-]{43}", location)
+    page = await (await client.get(location)).text()
     assert "Granska remissen innan du skickar" in page
     assert "Sara Exempel" in page and "Arbetsförmedlingen" in page
-    assert 'formaction="/remiss/andra#person_name"' in page
-    assert ("person_name", "Sara Exempel") in hidden_fields(page)
-    assert await rows(db, Referral) == 0
+    assert edit_link(page).startswith("/remiss/utkast/")
+    names = [name for name, _ in hidden_fields(page)]
+    assert names == ["_csrf", "draft", "submission_key"]  # the values stay on the server
+    assert await rows(db, Referral) == 0 and await rows(db, FormDraft) == 1
+
+
+async def test_the_draft_is_encrypted_and_found_only_by_a_hash_of_its_token(client, db) -> None:
+    page = await review_page(client)
+    token = dict(hidden_fields(page))["draft"]
+    async with db.engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT token_hash, payload FROM referral_drafts"))).one()
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert "Sara" not in stored.payload and "19850312" not in stored.payload
+
+
+async def test_another_browser_with_the_review_address_sees_nothing(
+    client, aiohttp_client, settings, db
+) -> None:
+    _, hidden = await open_form(client)
+    response = await client.post("/remiss", data=hidden + form_fields(referral_form()))
+    other = await aiohttp_client(create_app(settings, database=db))
+    seen = await other.get(response.url.path)
+    page = await seen.text()
+    assert seen.status == 410 and "Utkastet finns inte längre" in page
+    assert "Sara" not in page
+
+
+async def test_an_expired_draft_is_not_shown_and_the_purge_deletes_it(client, db) -> None:
+    page = await review_page(client)
+    review_url = f"/remiss/granska/{dict(hidden_fields(page))['draft']}"
+    later = utcnow() + referral_drafts.DRAFT_LIFETIME + timedelta(seconds=1)
+    async with db.transaction() as session:
+        await session.execute(update(FormDraft).values(expires_at=utcnow()))
+    assert (await client.get(review_url)).status == 410
+    assert await referral_drafts.purge_expired_drafts(db, now=later) == 1
+    assert await rows(db, FormDraft) == 0
 
 
 async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_value(
@@ -108,6 +164,7 @@ async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_valu
     response = await client.post("/remiss", data=hidden + form_fields(form))
     page = await response.text()
     assert response.status == 422
+    assert response.method == "GET" and response.url.path.startswith("/remiss/utkast/")
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
     assert summary is not None
     assert re.findall(r'href="#([a-z_]+)"', summary.group(0)) == [
@@ -115,7 +172,8 @@ async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_valu
         "personnummer",
         "help_wanted",
     ]
-    assert "Kontrollsiffran" in page and "inte en privat adress" in page
+    assert "Personnummer: kontrollsiffran" in page and "inte en privat adress" in page
+    assert "Vad personen vill ha hjälp med: beskriv vad personen" in page
     assert 'id="personnummer-error"' in page and 'aria-invalid="true"' in page
     assert 'value="19850312-1234"' in page and 'value="lena@gmail.com"' in page
     assert 'value="Sara &lt;b&gt;Exempel&lt;/b&gt;"' in page
@@ -123,13 +181,20 @@ async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_valu
     assert await rows(db, Referral) == 0
 
 
-async def test_change_from_the_review_returns_to_the_form_with_values_kept(client) -> None:
+async def test_change_from_the_review_returns_to_the_form_with_values_kept(client, db) -> None:
     page = await review_page(client)
-    response = await client.post("/remiss/andra", data=hidden_fields(page))
+    response = await client.get(edit_link(page, "personnummer"))
     form = await response.text()
     assert response.status == 200
     assert 'value="Sara Exempel"' in form and 'value="19850312-1231"' in form
     assert re.search(r'value="kommun" checked', form)
+    assert sent_back(form) == TYPED
+    kept = dict(hidden_fields(form))
+    assert kept["draft"] == dict(hidden_fields(page))["draft"]
+    changed = [*hidden_fields(form), *form_fields(referral_form(person_name="Sara Ändrad"))]
+    again = await client.post("/remiss", data=changed)
+    assert "Sara Ändrad" in await again.text()
+    assert await rows(db, FormDraft) == 1  # the same draft, changed
 
 
 async def test_sending_stores_the_referral_and_shows_the_receipt(client, db) -> None:
@@ -143,6 +208,45 @@ async def test_sending_stores_the_referral_and_shows_the_receipt(client, db) -> 
     assert await rows(db, Consent) == 3 and await rows(db, ReferralEvent) == 1
 
 
+async def test_the_receipt_has_a_printable_copy_with_the_personnummer_masked(client, db) -> None:
+    page = await review_page(client)
+    await client.post("/remiss/skicka", data=hidden_fields(page))
+    receipt = await (await client.get("/remiss/kvitto")).text()
+    copy = receipt[receipt.index('class="receipt-copy"') :]
+    assert "Kopia av det du skickade" in copy and "Sara Exempel" in copy
+    assert "19850312-****" in copy and "1231" not in copy
+    assert "Vill komma närmare arbete" in copy
+    async with db.engine.connect() as conn:
+        stage = (await conn.execute(text("SELECT stage FROM referral_drafts"))).scalar_one()
+    assert stage == "sent"
+
+
+async def test_the_copy_is_only_for_this_browser_and_only_for_an_hour(
+    client, aiohttp_client, settings, db
+) -> None:
+    page = await review_page(client)
+    await client.post("/remiss/skicka", data=hidden_fields(page))
+    other = await aiohttp_client(create_app(settings, database=db))
+    assert (await other.get("/remiss/kvitto", allow_redirects=False)).status == 303
+    async with db.transaction() as session:
+        await session.execute(update(FormDraft).values(expires_at=utcnow()))
+    receipt = await (await client.get("/remiss/kvitto")).text()
+    assert "Sara" not in receipt and "Kopian visas bara en timme" in receipt
+
+
+async def test_back_to_the_review_after_sending_shows_the_receipt_not_a_second_send(
+    client, db
+) -> None:
+    page = await review_page(client)
+    review_url = f"/remiss/granska/{dict(hidden_fields(page))['draft']}"
+    await client.post("/remiss/skicka", data=hidden_fields(page))
+    back = await client.get(review_url, allow_redirects=False)
+    assert back.status == 303 and back.headers["Location"] == "/remiss/kvitto"
+    edit_after = await client.get(edit_link(page), allow_redirects=False)
+    assert edit_after.status == 303 and edit_after.headers["Location"] == "/remiss/kvitto"
+    assert await rows(db, Referral) == 1
+
+
 async def test_sending_twice_shows_the_same_receipt_and_stores_one_referral(client, db) -> None:
     fields = hidden_fields(await review_page(client))
     references = []
@@ -154,12 +258,29 @@ async def test_sending_twice_shows_the_same_receipt_and_stores_one_referral(clie
     assert await rows(db, Referral) == 1
 
 
+async def test_two_sends_at_once_store_one_referral(client, db) -> None:
+    fields = hidden_fields(await review_page(client))
+    sent = await asyncio.gather(
+        *(client.post("/remiss/skicka", data=fields, allow_redirects=False) for _ in range(2))
+    )
+    assert [response.status for response in sent] == [303, 303]
+    assert await rows(db, Referral) == 1
+
+
+async def test_a_send_with_another_submission_key_is_refused(client, db) -> None:
+    fields = dict(hidden_fields(await review_page(client)))
+    fields["submission_key"] = "x" * 32
+    response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    assert response.status == 400 and await rows(db, Referral) == 0
+
+
 async def test_no_personal_data_ends_up_in_a_url_or_a_cache(client) -> None:
     _, hidden = await open_form(client)
     review = await client.post("/remiss", data=hidden + form_fields(referral_form()))
     page = await review.text()
     response = await client.post("/remiss/skicka", data=hidden_fields(page), allow_redirects=False)
     urls = re.findall(r'(?:href|action|formaction)="([^"]+)"', page)
+    urls += [str(review.url), *(str(step.url) for step in review.history)]
     urls.append(response.headers["Location"])
     assert not any(secret in url for url in urls for secret in ("19850312", "Sara", "070"))
     assert review.headers["Cache-Control"] == "no-store"
@@ -188,9 +309,48 @@ async def test_the_form_and_its_errors_are_in_english_with_lang_en(client) -> No
         "/remiss", data=hidden + form_fields(referral_form(help_wanted=""))
     )
     assert response.status == 422
-    assert "Describe what the person wants help with." in await response.text()
+    assert "What the person wants help with: describe what the person" in await response.text()
     again = await (await client.get("/remiss")).text()
     assert '<html lang="en"' in again
+
+
+@pytest.mark.parametrize("step", ["form", "errors", "review", "receipt", "expired", "consent"])
+async def test_every_step_has_the_language_switch_and_keeps_the_values(client, step) -> None:
+    if step == "form":
+        url = "/remiss"
+    elif step == "errors":
+        _, hidden = await open_form(client)
+        form = form_fields(referral_form(help_wanted=""))
+        url = (await client.post("/remiss", data=hidden + form)).url.path
+    elif step in ("review", "receipt"):
+        page = await review_page(client)
+        url = f"/remiss/granska/{dict(hidden_fields(page))['draft']}"
+        if step == "receipt":
+            await client.post("/remiss/skicka", data=hidden_fields(page))
+            url = "/remiss/kvitto"
+    elif step == "expired":
+        url = "/remiss/granska/" + "x" * 43
+    else:
+        url = "/remiss/samtycke"
+    swedish = await (await client.get(url)).text()
+    assert '<ul class="lang-switch">' in swedish and 'href="?lang=en"' in swedish
+    english = await (await client.get(url + "?lang=en")).text()
+    assert '<html lang="en"' in english and 'href="?lang=sv"' in english
+    if step in ("errors", "review", "receipt"):
+        assert "Sara Exempel" in english
+
+
+async def test_a_form_answering_a_post_switches_language_by_posting_it_again(client) -> None:
+    client.server.app[REFERRAL_LIMITS].posts.limit = 1
+    _, hidden = await open_form(client)
+    await client.post("/remiss", data=hidden + form_fields(referral_form()))
+    response = await client.post("/remiss", data=hidden + form_fields(referral_form()))
+    page = await response.text()
+    assert response.status == 429 and response.method == "POST"  # the page answers a POST
+    assert 'formaction="/remiss/andra?lang=en"' in page and 'form="referral-form"' in page
+    client.server.app[REFERRAL_LIMITS].posts.limit = 100
+    english = await client.post("/remiss/andra?lang=en", data=hidden_fields(page) + list(TYPED))
+    assert '<html lang="en"' in await english.text() and "Sara Exempel" in await english.text()
 
 
 async def test_the_printable_consent_page_has_both_consents_in_each_language(client) -> None:
@@ -204,6 +364,117 @@ async def test_the_printable_consent_page_has_both_consents_in_each_language(cli
     assert "Underskrift" in swedish and "Signature" in english
 
 
+async def test_every_error_names_its_field(client) -> None:
+    _, hidden = await open_form(client)
+    response = await client.post("/remiss", data=hidden)
+    page = await response.text()
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert summary is not None
+    links = re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary.group(0))
+    assert len(links) >= 10
+    for field, message in links:
+        name = html.unescape(message).split(":")[0]
+        assert name == FIELD_LABELS[field], message
+        assert f'id="{field}"' in page  # the link goes to the field
+    assert "Personnummer: ange personnumret med 10 eller 12 siffror" in page
+
+
+async def test_the_personnummer_hint_and_its_error_describe_the_same_formats(client) -> None:
+    page, hidden = await open_form(client)
+    hint = re.search(r'<p id="personnummer-hint" class="hint">([^<]+)</p>', page)
+    assert hint is not None and hint.group(1) == FORMAT_HINT
+    form = form_fields(referral_form(personnummer=""))
+    errors = await (await client.post("/remiss", data=hidden + form)).text()
+    assert f"Personnummer: ange personnumret med {FORMAT_HINT}" in errors
+
+
+async def test_a_personnummer_giving_an_age_outside_16_to_64_asks_to_confirm(client, db) -> None:
+    _, hidden = await open_form(client)
+    young = "120312-1239"  # 14 years old, or 114: the century was guessed
+    response = await client.post(
+        "/remiss", data=hidden + form_fields(referral_form(personnummer=young))
+    )
+    page = await response.text()
+    assert response.status == 422
+    assert 'href="#personnummer_confirmed"' in page and "Ja, personnumret stämmer" in page
+    assert 'id="personnummer_confirmed"' in page and f'value="{young}"' in page
+    confirmed = [*hidden_fields(page), *form_fields(referral_form(personnummer=young))]
+    review = await client.post("/remiss", data=[*confirmed, ("personnummer_confirmed", "ja")])
+    assert review.status == 200 and "20120312-1239" in await review.text()
+    empty, _ = await open_form(client)
+    assert 'id="personnummer_confirmed"' not in empty  # asked only when it is needed
+
+
+async def test_free_text_fields_say_their_limit_without_javascript(client) -> None:
+    page, _ = await open_form(client)
+    for field, limit in (("help_wanted", 3000), ("practical_needs", 2000)):
+        assert f'data-max-length="{limit}"' in page
+        assert re.search(
+            rf'<p id="{field}-limit" class="hint character-limit"[^>]*>Högst {limit} tecken\.</p>',
+            page,
+        )
+        assert re.search(rf'<textarea id="{field}"[^>]*aria-describedby="[^"]*{field}-limit', page)
+
+
+async def test_a_self_referral_is_stored_without_a_case_worker(client, db) -> None:
+    page = await review_page(
+        client,
+        referrer_type="egen",
+        referrer_org="",
+        referrer_name="",
+        referrer_email="",
+        referrer_phone="",
+        consent_method="",
+    )
+    assert "Jag anmäler mig själv" in page and "Digitalt av deltagaren" in page
+    assert "E-post i tjänsten" not in page
+    await client.post("/remiss/skicka", data=hidden_fields(page))
+    async with db.sessions() as session:
+        referral = await session.scalar(select(Referral))
+        methods = set((await session.scalars(select(Consent.method))).all())
+    assert referral is not None and referral.referrer_code == "egen"
+    assert methods == {"digital"}
+
+
+async def test_case_workers_are_not_offered_self_referral_or_digital_consent(client) -> None:
+    page, _ = await open_form(client)
+    org = re.search(r'<select id="referrer_org".*?</select>', page, re.S)
+    assert org is not None and 'value="egen"' not in org.group(0)
+    assert 'name="consent_method" type="radio" value="digital"' not in page
+    assert 'id="referrer_type-egen"' in page
+
+
+@pytest.mark.parametrize("step", ["/remiss", "/remiss/skicka"])
+async def test_a_form_sent_after_its_session_ended_comes_back_with_every_value(
+    client, aiohttp_client, settings, db, step
+) -> None:
+    page = await review_page(client)
+    sent = hidden_fields(page) if step == "/remiss/skicka" else [("_csrf", "old")]
+    if step == "/remiss":
+        sent += form_fields(referral_form())
+    fresh = await aiohttp_client(create_app(settings, database=db))  # no session: cookie gone
+    response = await fresh.post(step, data=[(k, "old" if k == "_csrf" else v) for k, v in sent])
+    form = await response.text()
+    assert response.method == "GET" and response.url.path.startswith("/remiss/utkast/")
+    assert "formuläret gick ut" in form and sent_back(form) == TYPED
+    assert await rows(db, Referral) == 0
+    resent = await fresh.post("/remiss", data=[*hidden_fields(form), *TYPED])
+    assert "Granska remissen" in await resent.text()
+
+
+async def test_a_form_posted_from_another_site_is_not_shown_again(
+    aiohttp_client, settings, db
+) -> None:
+    await make_team(db)
+    fresh = await aiohttp_client(create_app(settings, database=db))
+    fields = form_fields(referral_form())
+    response = await fresh.post(
+        "/remiss", data=fields, headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False
+    )
+    assert response.status == 403 and "Sara" not in await response.text()
+    assert await rows(db, FormDraft) == 0
+
+
 async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(client, db) -> None:
     client.server.app[REFERRAL_LIMITS].submissions.limit = 2
     for number in range(3):
@@ -213,7 +484,7 @@ async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(clien
         )
     assert response.status == 429 and int(response.headers["Retry-After"]) > 0
     body = await response.text()
-    assert "Vänta" in body and 'value="Person 2"' in body
+    assert "Vänta" in body and "Person 2" in body
     assert await rows(db, Referral) == 2
 
 
@@ -299,18 +570,35 @@ async def test_the_form_keeps_every_value_typed_while_the_database_is_down(
     assert await rows(db, Referral) == 0
 
 
-async def test_sending_while_the_database_is_down_shows_the_review_again_to_send_later(
+async def test_sending_while_the_database_is_down_can_be_sent_again_later(
     client: Client, db: Database, tmp_path: Path
 ) -> None:
     fields = hidden_fields(await review_page(client))
     async with database_unreachable(db, tmp_path):
         response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    assert response.status == 503 and "Traceback" not in await response.text()
+    assert await rows(db, Referral) == 0
+
+    later = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    assert later.status == 303 and await rows(db, Referral) == 1
+
+
+async def test_a_failed_store_shows_the_review_again_to_send_later(
+    client: Client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields = hidden_fields(await review_page(client))
+    real_submit = referrals.submit_referral
+
+    async def database_gone(*args: Any, **kwargs: Any) -> referrals.Submission:
+        raise ConnectionRefusedError("the database went away")
+
+    monkeypatch.setattr(referrals, "submit_referral", database_gone)
+    response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
     page = await response.text()
     assert response.status == 503
     assert DATABASE_DOWN_NOTICE in page and "Granska remissen innan du skickar" in page
-    assert hidden_fields(page) == fields and sent_back(page) == TYPED
-    assert await rows(db, Referral) == 0
-
+    assert hidden_fields(page)[1:] == fields[1:] and "Sara Exempel" in page
+    monkeypatch.setattr(referrals, "submit_referral", real_submit)
     later = await client.post("/remiss/skicka", data=hidden_fields(page), allow_redirects=False)
     assert later.status == 303 and await rows(db, Referral) == 1
 
@@ -377,8 +665,12 @@ async def test_a_team_removed_while_the_form_was_open_is_refused_when_sending(
     fields = hidden_fields(await review_page(client, team="syd"))
     async with db.transaction() as session:
         await session.execute(delete(Team).where(Team.code == "syd"))
-    response = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
-    assert response.status == 422 and "Teamet finns inte." in await response.text()
+    response = await client.post("/remiss/skicka", data=fields)
+    assert (
+        response.status == 422
+        and "Team: välj vilket team remissen gäller." in await response.text()
+    )
+    assert response.url.path.startswith("/remiss/utkast/")
     assert await rows(db, Referral) == 0
 
 
@@ -447,13 +739,21 @@ async def test_any_input_gives_a_page_with_a_message_never_a_server_error(
     fields = dict(form_fields(referral_form()))
     fields.update(dict(changes))
     before = await rows(db, Referral)
-    response = await client.post(step, data=hidden + list(fields.items()), allow_redirects=False)
+    sending = step == "/remiss/skicka"
+    response = await client.post(
+        "/remiss" if sending else step,
+        data=hidden + list(fields.items()),
+        allow_redirects=sending,
+    )
     page = await response.text()
+    if sending and "/remiss/granska/" in response.url.path:
+        response = await client.post(step, data=hidden_fields(page), allow_redirects=False)
+        page = await response.text()
     assert response.status in (200, 303, 422), page[-500:]
     if response.status == 422:
         assert 'class="error-message"' in page
     stored = await rows(db, Referral) - before
-    assert stored == (1 if step == "/remiss/skicka" and response.status == 303 else 0)
+    assert stored == (1 if sending and response.status == 303 else 0)
     async with db.sessions() as session:
         submitted = await session.scalar(
             select(func.count())

@@ -78,13 +78,14 @@ class CaseWorker:
         fields = dict(hidden_fields(form))
         key = fields["submission_key"]
         self.outcome.attempted.add(key)
-        review = await self.step(
+        review_path = await self.step(
             browser,
             "POST",
             "/remiss",
-            expect=200,
+            expect=303,
             data={**referral_form(), **fields, "_csrf": csrf_from(form)},
         )
+        review = await self.step(browser, "GET", review_path, expect=200)
         sent_fields = hidden_fields(review)
         await self.step(browser, "POST", "/remiss/skicka", expect=303, data=sent_fields)
         receipt = await self.step(browser, "GET", "/remiss/kvitto", expect=200)
@@ -95,7 +96,10 @@ class CaseWorker:
     async def step(
         self, browser: Browser, method: str, path: str, *, expect: int, data: object = None
     ) -> str:
-        """One request, sent again while the server is down (connection errors, 503)."""
+        """One request, sent again while the server is down (connection errors, 503).
+
+        The page's text, or for a redirect the address it leads to.
+        """
         while time.monotonic() < self.deadline:
             try:
                 async with browser.session.request(
@@ -107,7 +111,7 @@ class CaseWorker:
                 ) as response:
                     body = await response.text()
                     if response.status == expect:
-                        return body
+                        return response.headers.get("Location", body)
                     assert response.status == 503, f"{method} {path}: {response.status}"
             except RETRYABLE:
                 pass

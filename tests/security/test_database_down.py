@@ -91,16 +91,20 @@ async def test_healthz_says_503_while_down_and_everything_works_again_without_re
     assert await referral_count(db) == 1
 
 
-async def test_the_form_keeps_what_was_typed_while_the_database_is_down(client, proxy) -> None:
-    """The review needs no database (the teams are kept); sending does, and keeps every value."""
+async def test_the_form_keeps_what_was_typed_while_the_database_is_down(client, proxy, db) -> None:
+    """The draft is on the server: sending while the database is down says to try again, and
+    once it is back the review page shows every value and sending works."""
     token = csrf_from(await (await client.get("/remiss")).text())
     review = await client.post("/remiss", data={"_csrf": token, **referral_form()})
+    fields = dict(hidden_fields(await review.text()))
     await proxy.cut()
 
-    page = await client.post(
-        "/remiss/skicka", data=dict(hidden_fields(await review.text())), allow_redirects=False
-    )
+    page = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
 
     html = await page.text()
-    assert page.status == 503 and "Försök igen" in html
-    assert 'value="Sara Exempel"' in html and "struktur i vardagen" in html
+    assert page.status == 503 and "Försök igen" in html and "Traceback" not in html
+    await proxy.start()
+    again = await (await client.get(review.url.path)).text()
+    assert "Sara Exempel" in again and "struktur i vardagen" in again
+    sent = await client.post("/remiss/skicka", data=fields, allow_redirects=False)
+    assert sent.status == 303 and await referral_count(db) == 1

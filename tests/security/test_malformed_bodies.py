@@ -77,17 +77,18 @@ async def test_a_malformed_body_is_a_bad_request_on_every_route(
 
 async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_crash(browser) -> None:
     app, person = browser
-    statuses = set()
+    statuses: dict[str, set[int]] = {}
     for path in ("/remiss", "/team/remisser/1/status", "/team/logout"):
         for token in ("åäö", "токен", "\u200b" * 40):
             response = await person.session.post(
                 f"{person.base_url}{path}", data={"_csrf": token}, allow_redirects=False
             )
-            statuses.add(response.status)
+            statuses.setdefault(path, set()).add(response.status)
             header = await person.session.post(
                 f"{person.base_url}{path}",
                 headers={"X-CSRF-Token": token.encode().hex()},
                 allow_redirects=False,
             )
-            statuses.add(header.status)
-    assert statuses == {403}
+            statuses[path].add(header.status)
+    # The public form keeps what was posted as a draft and shows it again; nothing is sent.
+    assert statuses == {"/remiss": {303}, "/team/remisser/1/status": {403}, "/team/logout": {403}}
