@@ -51,6 +51,7 @@ class EventView:
     reason: str | None
     note: str | None
     referrer_message: str | None
+    visit_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ async def _case(
                 e.reason,
                 e.note,
                 e.referrer_message,
+                e.visit_date,
             )
             for e in events
         ),

@@ -47,7 +47,10 @@ async def post(client, token: str, path: str, **fields: str):  # type: ignore[no
 
 async def through_the_queue(client, token: str, referral_id: int) -> None:  # type: ignore[no-untyped-def]
     for target in ("assessing", "queued", "visit_booked"):
-        response = await post(client, token, f"/team/remisser/{referral_id}/status", to=target)
+        visit = {"visit_date": TODAY.isoformat()} if target == "visit_booked" else {}
+        response = await post(
+            client, token, f"/team/remisser/{referral_id}/status", to=target, **visit
+        )
         assert response.status == 303
 
 
@@ -145,6 +148,7 @@ async def test_enrolling_shows_the_trial_period_end_and_ending_closes_the_case(
         end_date=TODAY.isoformat(),
         end_reason="studier",
         income_source_after="studiemedel",
+        confirm="ja",
     )
     assert response.status == 303
     async with db.sessions() as session:
