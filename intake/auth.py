@@ -7,12 +7,14 @@ The session cookie carries only a random token; the session itself lives on the 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session, new_session
+from yarl import URL
 
 from core.errors import DomainError, FormErrors
 from intake import i18n
@@ -139,11 +141,20 @@ async def _page_of_action(request: web.Request) -> str | None:
     """The page a form was sent from: the action's own path or its parent, if it is a page."""
     path = request.path
     while safe_next(path):
-        found = await request.app.router.resolve(request.clone(method="GET", rel_url=path))
+        probe = _Probe("GET", URL.build(path=path))  # the request's body is read: no clone
+        found = await request.app.router.resolve(probe)  # type: ignore[arg-type]
         if found.http_exception is None:
             return path
         path = path.rsplit("/", 1)[0]
     return None
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What the router looks at to resolve a request: its method and URL."""
+
+    method: str
+    rel_url: URL
 
 
 async def take_draft(request: web.Request) -> drafts.Draft | None:
