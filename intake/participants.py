@@ -199,8 +199,8 @@ async def log_extract(request: web.Request) -> web.StreamResponse:
         )
     except NotFound:
         raise web.HTTPNotFound() from None
-    except NotAllowed:
-        raise web.HTTPForbidden() from None
+    except NotAllowed as refused:
+        raise web.HTTPForbidden(text=refused.render(i18n.gettext)) from None
     return render(
         request,
         "team/participant_log.html",

@@ -26,6 +26,7 @@ from core.codes import (
 )
 from core.consent import INFORMATION_KINDS, WITHDRAWAL_CHANNELS
 from core.errors import DomainError, FormErrors
+from core.translations import language_name
 from intake import auth, i18n
 from services.board import Period
 
@@ -148,6 +149,7 @@ def register_globals(app: web.Application) -> None:
     """Give the team and referral templates the code lists and helpers they show."""
     aiohttp_jinja2.get_env(app).globals.update(
         choices=choices,
+        language_name=language_name,
         SWEDEN=SWEDEN,
         CONSENT_KINDS=CONSENT_KINDS,
         CONSENT_METHODS=CONSENT_METHODS,
