@@ -401,12 +401,12 @@ async def _log_names(session: AsyncSession, entries: Sequence[AuditEntry]) -> di
         rows = await session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))
         names.update({f"team:{tid}": name for tid, name in rows.all()})
     if ids := wanted.get("staff_user"):
-        rows = await session.execute(
+        staff = await session.execute(
             select(StaffUser.id, StaffUser.display_name, StaffUser.email).where(
                 StaffUser.id.in_(ids)
             )
         )
-        names.update({f"staff_user:{uid}": name or email for uid, name, email in rows.all()})
+        names.update({f"staff_user:{uid}": name or email for uid, name, email in staff.all()})
     return names
 
 
