@@ -9,6 +9,8 @@ queues the decline e-mail); ``POST /team/remisser/{id}/inskrivning`` enrols the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -20,6 +22,7 @@ from intake import auth, i18n
 from intake.context import DB, METRICS
 from intake.team_pages import (
     SmallForm,
+    drafted_form,
     failed_form,
     flash,
     list_filters,
@@ -35,8 +38,9 @@ from services import board, records, referrals
 
 log = logging.getLogger("samverkan.board")
 #: Moves made with the status form (enrolling has its own form with a start date).
-FORWARD_MOVES = (Status.ASSESSING, Status.QUEUED, Status.VISIT_BOOKED)
-STATUS_FORM_TARGETS = frozenset({*FORWARD_MOVES, Status.DECLINED, Status.WITHDRAWN})
+STATUS_FORM_TARGETS = frozenset(
+    {Status.ASSESSING, Status.QUEUED, Status.VISIT_BOOKED, Status.DECLINED, Status.WITHDRAWN}
+)
 
 
 @auth.require_role("staff")
@@ -87,12 +91,13 @@ async def change_status(request: web.Request) -> web.StreamResponse:
             target,
             note=str(form.get("note", "")),
             decline_reason=str(form.get("decline_reason", "")) or None,
+            visit_date=parse_date(str(form.get("visit_date", ""))),
+            today=today_in_sweden(),
         )
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
-        name = target.value if target in (Status.DECLINED, Status.WITHDRAWN) else "move"
-        return await _render_referral(request, failed_form(name, form, failed), status=422)
+        return await _render_referral(request, failed_form(target.value, form, failed), status=422)
     request.app[METRICS].inc("referral_moved")
     status_label = REFERRAL_STATUSES[target].label(i18n.current_language())
     await flash(
@@ -135,19 +140,27 @@ async def _render_referral(
     except NotFound:
         raise web.HTTPNotFound() from None
     case = record.case(referral_id)
+    if not form.name:
+        form = await drafted_form(request, form_of_referral_action)
     context = {
         "record": record,
         "case": case,
-        "forward": [
-            (status.value, REFERRAL_STATUSES[status].label(i18n.current_language()))
-            for status in case.next_statuses
-            if status in FORWARD_MOVES
-        ],
+        "next": [status.value for status in case.next_statuses],
         "form": form,
         "flash": await take_flash(request),
         "today": today_in_sweden().isoformat(),
+        "example_date": (today_in_sweden() + timedelta(days=7)).isoformat(),
     }
     return render(request, "team/referral.html", context, status=status)
+
+
+def form_of_referral_action(action: str, fields: Mapping[str, str]) -> str | None:
+    """The referral page's form that posts ``fields`` to ``action`` (for a kept draft)."""
+    if action.endswith("/inskrivning"):
+        return "enrol"
+    if action.endswith("/status") and fields.get("to") in STATUS_FORM_TARGETS:
+        return fields["to"]
+    return None
 
 
 def setup(app: web.Application) -> None:
@@ -157,3 +170,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/team/remisser/{id}", referral_page)
     app.router.add_post("/team/remisser/{id}/status", change_status)
     app.router.add_post("/team/remisser/{id}/inskrivning", enrol)
+    app[auth.RESTORABLE].update({"/team/remisser/{id}/status", "/team/remisser/{id}/inskrivning"})

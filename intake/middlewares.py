@@ -41,10 +41,10 @@ CSP = (
 
 
 def render_error(request: web.Request, status: int, title: str, message: str) -> web.Response:
-    """A plain, translated error page (never a stack trace)."""
-    response = aiohttp_jinja2.render_template(
-        "error.html", request, {"title": title, "message": message, "status": status}
-    )
+    """A plain, translated error page (never a stack trace), with a way back on team pages."""
+    back = "/team/" if request.path.startswith("/team/") else ""
+    context = {"title": title, "message": message, "status": status, "back": back}
+    response = aiohttp_jinja2.render_template("error.html", request, context)
     response.set_status(status)
     return response
 
@@ -70,6 +70,8 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             429: _("För många försök"),
         }
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else ""
+        if exc.status == 403 and not message:
+            message = _("Din roll ger inte tillgång till den här sidan. Fråga din samordnare.")
         return render_error(request, exc.status, titles.get(exc.status, exc.reason), message)
     except DATABASE_ERRORS:
         log.exception("request.database_unavailable", extra={"route": _route(request)})

@@ -8,6 +8,8 @@ person's log extract.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from core.clock import today_in_sweden
@@ -17,6 +19,7 @@ from intake import auth, i18n
 from intake.context import CLOCK, CONFIG, DB, METRICS
 from intake.team_pages import (
     SmallForm,
+    drafted_form,
     failed_form,
     flash,
     list_filters,
@@ -55,7 +58,7 @@ async def participant_list(request: web.Request) -> web.StreamResponse:
 @auth.require_role("staff")
 async def participant_page(request: web.Request) -> web.StreamResponse:
     """GET /team/deltagare/{id}: the person's record (the view is audited)."""
-    return await _render(request, SmallForm())
+    return await _render(request, await drafted_form(request, form_of_participant_action))
 
 
 @auth.require_role("staff")
@@ -123,18 +126,33 @@ async def record_step(request: web.Request) -> web.StreamResponse:
 
 @auth.require_role("staff")
 async def end(request: web.Request) -> web.StreamResponse:
-    """POST /team/deltagare/{id}/avslut: end the participation with a reason."""
+    """POST /team/deltagare/{id}/avslut: check, confirm (``confirm=ja``), then end.
+
+    The first send shows the values on a confirmation page; "Ändra" (``change``) brings the
+    form back filled in; only a confirmed send ends the participation.
+    """
     form = await request.post()
+    referral_id = _referral_in(form)
+    if form.get("change"):
+        kept = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+        return await _render(request, SmallForm("end", kept))
+    operation = (
+        referrals.end_participation
+        if form.get("confirm") == "ja"
+        else referrals.check_end_participation
+    )
     try:
-        await referrals.end_participation(
+        await operation(
             request.app[DB],
             staff_of(request),
-            _referral_in(form),
+            referral_id,
             end_date=parse_date(str(form.get("end_date", ""))),
             end_reason=str(form.get("end_reason", "")) or None,
             income_source_after=str(form.get("income_source_after", "")),
             note=str(form.get("note", "")),
         )
+        if operation is referrals.check_end_participation:
+            return await _render_end_confirmation(request, referral_id, form)
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as failed:
@@ -142,6 +160,34 @@ async def end(request: web.Request) -> web.StreamResponse:
     request.app[METRICS].inc("participant_ended")
     await flash(request, i18n.gettext("Deltagandet är avslutat."))
     raise web.HTTPSeeOther(f"/team/deltagare/{path_id(request)}")
+
+
+async def _render_end_confirmation(
+    request: web.Request, referral_id: int, form: Mapping[str, object]
+) -> web.StreamResponse:
+    """The confirmation page of an end, with the values checked (the view is audited)."""
+    try:
+        record = await records.participant_record(
+            request.app[DB], staff_of(request), path_id(request), today=today_in_sweden()
+        )
+        case = record.case(referral_id)
+    except (NotFound, StopIteration):
+        raise web.HTTPNotFound() from None
+    fields = ("referral", "end_date", "end_reason", "income_source_after", "note")
+    values = {name: str(form.get(name, "")) for name in fields}
+    context = {"record": record, "case": case, "values": values}
+    return render(request, "team/end_confirm.html", context)
+
+
+def form_of_participant_action(action: str, fields: Mapping[str, str]) -> str | None:
+    """The participant page's form that posts ``fields`` to ``action`` (for a kept draft)."""
+    if action.endswith("/steg"):
+        return "step"
+    if action.endswith("/avslut"):
+        return "end"
+    if action.endswith("/samtycke"):
+        return f"withdraw-{fields.get('consent', '')}"
+    return None
 
 
 @auth.require_role("coordinator")
@@ -153,8 +199,8 @@ async def log_extract(request: web.Request) -> web.StreamResponse:
         )
     except NotFound:
         raise web.HTTPNotFound() from None
-    except NotAllowed:
-        raise web.HTTPForbidden() from None
+    except NotAllowed as refused:
+        raise web.HTTPForbidden(text=refused.render(i18n.gettext)) from None
     return render(
         request,
         "team/participant_log.html",
@@ -216,3 +262,10 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/team/deltagare/{id}/steg", record_step)
     app.router.add_post("/team/deltagare/{id}/avslut", end)
     app.router.add_get("/team/deltagare/{id}/logg", log_extract)
+    app[auth.RESTORABLE].update(
+        {
+            "/team/deltagare/{id}/steg",
+            "/team/deltagare/{id}/avslut",
+            "/team/deltagare/{id}/samtycke",
+        }
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -26,6 +26,7 @@ from core.codes import (
 )
 from core.consent import INFORMATION_KINDS, WITHDRAWAL_CHANNELS
 from core.errors import DomainError, FormErrors
+from core.translations import language_name
 from intake import auth, i18n
 from services.board import Period
 
@@ -92,6 +93,8 @@ class SmallForm:
     name: str = ""
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: True when the values are what the person typed before their session expired.
+    restored: bool = False
 
     def value(self, key: str) -> str:
         """The value sent for ``key``."""
@@ -110,6 +113,20 @@ def failed_form(name: str, values: Mapping[str, Any], failed: DomainError) -> Sm
         errors = {failed.field or "": failed.render(i18n.gettext)}
     kept = {key: str(value) for key, value in values.items() if isinstance(value, str)}
     return SmallForm(name, kept, errors)
+
+
+async def drafted_form(
+    request: web.Request, form_of: Callable[[str, Mapping[str, str]], str | None]
+) -> SmallForm:
+    """The form this page's person sent after their session expired, filled in again (once).
+
+    ``form_of`` names the page's form that posts the kept fields to their action, or None.
+    """
+    draft = await auth.take_draft(request)
+    name = form_of(draft.action, draft.fields) if draft is not None else None
+    if draft is None or name is None:
+        return SmallForm()
+    return SmallForm(name, dict(draft.fields), {}, restored=True)
 
 
 async def flash(request: web.Request, message: str) -> None:
@@ -132,6 +149,7 @@ def register_globals(app: web.Application) -> None:
     """Give the team and referral templates the code lists and helpers they show."""
     aiohttp_jinja2.get_env(app).globals.update(
         choices=choices,
+        language_name=language_name,
         SWEDEN=SWEDEN,
         CONSENT_KINDS=CONSENT_KINDS,
         CONSENT_METHODS=CONSENT_METHODS,

@@ -3,15 +3,18 @@ code and recovery codes (``/team/tvafaktor``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiohttp_jinja2
 import segno
 from aiohttp import web
-from aiohttp_session import get_session, new_session
+from aiohttp_session import get_session
 
 from core.errors import DomainError, FormErrors
 from intake import i18n
-from intake.auth import SESSION_TOKEN
-from intake.context import DB
+from intake.auth import SESSION_TOKEN, begin_session
+from intake.context import CONFIG, DB
+from services import auth as sessions
 from services import two_factor
 
 
@@ -28,10 +31,13 @@ def _message(error: DomainError) -> str:
     return error.render(i18n.gettext)
 
 
-async def _full_session(request: web.Request, token: str) -> None:
-    session = await new_session(request)
-    session[SESSION_TOKEN] = token
-    session["lang"] = "sv"
+async def _full_session(request: web.Request, token: str) -> str:
+    """The logged-in session; the page to go to (where the person was before, if known)."""
+    idle = timedelta(minutes=request.app[CONFIG].session_minutes)
+    user = await sessions.check_session(request.app[DB], token, idle=idle)
+    if user is None:
+        raise web.HTTPSeeOther("/team/login")
+    return await begin_session(request, token, stage="full", user_id=user.id)
 
 
 async def code_form(request: web.Request) -> web.StreamResponse:
@@ -58,8 +64,7 @@ async def check_code(request: web.Request) -> web.StreamResponse:
         return response
     except DomainError:
         raise web.HTTPSeeOther("/team/login") from None
-    await _full_session(request, full)
-    raise web.HTTPSeeOther("/team/")
+    raise web.HTTPSeeOther(await _full_session(request, full))
 
 
 async def _enrol_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:

@@ -54,6 +54,7 @@ class BoardRow:
     participant_id: int
     reference: str
     team_code: str
+    team_name: str
     status: str
     received_date: date
     days_waiting: int | None
@@ -62,6 +63,8 @@ class BoardRow:
     protected_identity: bool
     referrer_code: str
     possible_duplicate: bool
+    #: The booked introductory visit's date (``visit_booked``).
+    visit_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class ParticipantRow:
     participant_id: int
     reference: str
     team_code: str
+    team_name: str
     person_name: str | None
     protected_identity: bool
     status: str
@@ -164,7 +168,7 @@ async def referral_board(
     statuses, period = STATUS_FILTERS.get(status, OPEN_STATUSES), period or Period()
     async with db.sessions() as session:
         base = _scoped(
-            select(Referral, Team.code).join(Team, Team.id == Referral.team_id),
+            select(Referral, Team.code, Team.name).join(Team, Team.id == Referral.team_id),
             staff,
             team,
             period,
@@ -185,17 +189,18 @@ async def referral_board(
             Referral.received_date,
         )
         counts = {row[0]: int(row[1]) for row in (await session.execute(counted)).all()}
-        positions = await queue_positions(session, {referral.team_id for referral, _ in found})
-        duplicates = await possible_duplicates(session, [r.participant for r, _ in found])
+        positions = await queue_positions(session, {row[0].team_id for row in found})
+        duplicates = await possible_duplicates(session, [row[0].participant for row in found])
     rows = tuple(
-        _board_row(referral, code, today, positions, duplicates) for referral, code in found
+        _board_row(referral, (code, name), today, positions, duplicates)
+        for referral, code, name in found
     )
     return Board(rows=rows, counts=counts)
 
 
 def _board_row(
     referral: Referral,
-    team_code: str,
+    team: tuple[str, str],
     today: date,
     positions: dict[int, int],
     duplicates: set[int],
@@ -206,7 +211,8 @@ def _board_row(
         referral_id=referral.id,
         participant_id=person.id,
         reference=referral.reference,
-        team_code=team_code,
+        team_code=team[0],
+        team_name=team[1],
         status=referral.status,
         received_date=referral.received_date,
         days_waiting=days_waiting(referral, today),
@@ -215,6 +221,7 @@ def _board_row(
         protected_identity=person.protected_identity,
         referrer_code=referral.referrer_code,
         possible_duplicate=person.id in duplicates,
+        visit_date=referral.visit_date,
     )
 
 
@@ -284,7 +291,7 @@ async def participant_list(
     period = period or Period()
     async with db.sessions() as session:
         query = _scoped(
-            select(Referral, Team.code).join(Team, Team.id == Referral.team_id),
+            select(Referral, Team.code, Team.name).join(Team, Team.id == Referral.team_id),
             staff,
             team,
             Period(None, period.end),
@@ -295,11 +302,13 @@ async def participant_list(
         found = (
             await session.execute(query.order_by(Referral.start_date.desc(), Referral.id))
         ).all()
-        steps = await latest_steps(session, [referral.id for referral, _ in found])
-    return tuple(_participant_row(referral, code, steps) for referral, code in found)
+        steps = await latest_steps(session, [row[0].id for row in found])
+    return tuple(_participant_row(referral, (code, name), steps) for referral, code, name in found)
 
 
-def _participant_row(referral: Referral, team_code: str, steps: dict[int, str]) -> ParticipantRow:
+def _participant_row(
+    referral: Referral, team: tuple[str, str], steps: dict[int, str]
+) -> ParticipantRow:
     """A participants-list row from a referral."""
     person = referral.participant
     start, months = referral.start_date, referral.trial_months
@@ -307,7 +316,8 @@ def _participant_row(referral: Referral, team_code: str, steps: dict[int, str]) 
         referral_id=referral.id,
         participant_id=person.id,
         reference=referral.reference,
-        team_code=team_code,
+        team_code=team[0],
+        team_name=team[1],
         person_name=person.name,
         protected_identity=person.protected_identity,
         status=referral.status,

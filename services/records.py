@@ -8,7 +8,7 @@ referrals) and read or export the team's log.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, or_, select
@@ -51,6 +51,7 @@ class EventView:
     reason: str | None
     note: str | None
     referrer_message: str | None
+    visit_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,12 @@ class PersonRecord:
 
 @dataclass(frozen=True)
 class LogLine:
-    """One audit entry, with the name of the person who acted."""
+    """One audit entry, with the name of the person who acted.
+
+    ``names`` gives what the page shows instead of the ids in the entry: ``participant:5``
+    → the reference of the person's latest referral (as on the board), ``referral:7`` → its
+    reference, ``team:2`` → the team's name, ``staff_user:3`` → the staff member's name.
+    """
 
     at: datetime
     by: str
@@ -115,6 +121,7 @@ class LogLine:
     object_type: str | None
     object_id: int | None
     detail: dict[str, object]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 async def referral_record(
@@ -222,6 +229,7 @@ async def _case(
                 e.reason,
                 e.note,
                 e.referrer_message,
+                e.visit_date,
             )
             for e in events
         ),
@@ -345,12 +353,61 @@ def _log_query() -> Select[AuditEntry, str]:
 
 
 async def _log_lines(session: AsyncSession, query) -> tuple[LogLine, ...]:  # type: ignore[no-untyped-def]
-    """Run an audit query into log lines."""
+    """Run an audit query into log lines, with the references and names its ids stand for."""
     rows: Sequence = (await session.execute(query)).all()  # type: ignore[type-arg]
+    names = await _log_names(session, [entry for entry, _name in rows])
     return tuple(
-        LogLine(e.at, name or e.actor, e.action, e.object_type, e.object_id, dict(e.detail))
+        LogLine(e.at, name or e.actor, e.action, e.object_type, e.object_id, dict(e.detail), names)
         for e, name in rows
     )
+
+
+#: Detail keys that hold the id of a record of the given kind.
+_DETAIL_IDS = {"participant_id": "participant", "consent_id": "consent"}
+
+
+def _wanted_ids(entries: Sequence[AuditEntry]) -> dict[str, set[int]]:
+    """The ids of each kind the entries name, as object or in their details."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.object_type and isinstance(entry.object_id, int):
+            wanted.setdefault(entry.object_type, set()).add(entry.object_id)
+        detail = entry.detail or {}
+        for key, kind in _DETAIL_IDS.items():
+            if isinstance(detail.get(key), int):
+                wanted.setdefault(kind, set()).add(detail[key])
+        if entry.action == "user.team_changed":
+            ids = {detail.get("old"), detail.get("new")}
+            wanted.setdefault("team", set()).update(i for i in ids if isinstance(i, int))
+    return wanted
+
+
+async def _log_names(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict[str, str]:
+    """``kind:id`` → what to show for it: references for people, names for teams and staff."""
+    wanted, names = _wanted_ids(entries), {}
+    if ids := wanted.get("participant"):
+        rows = await session.execute(
+            select(Referral.participant_id, Referral.reference)
+            .where(Referral.participant_id.in_(ids))
+            .order_by(Referral.received_at, Referral.id)
+        )
+        names.update({f"participant:{pid}": reference for pid, reference in rows.all()})
+    if ids := wanted.get("referral"):
+        rows = await session.execute(
+            select(Referral.id, Referral.reference).where(Referral.id.in_(ids))
+        )
+        names.update({f"referral:{rid}": reference for rid, reference in rows.all()})
+    if ids := wanted.get("team"):
+        rows = await session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))
+        names.update({f"team:{tid}": name for tid, name in rows.all()})
+    if ids := wanted.get("staff_user"):
+        staff = await session.execute(
+            select(StaffUser.id, StaffUser.display_name, StaffUser.email).where(
+                StaffUser.id.in_(ids)
+            )
+        )
+        names.update({f"staff_user:{uid}": name or email for uid, name, email in staff.all()})
+    return names
 
 
 def _start_of(day: date) -> datetime:

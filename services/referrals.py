@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from core.codes import INCOME_SOURCES
 from core.errors import DomainError, FormErrors, field_error
 from core.i18n import N_
 from core.referral_form import ReferralDraft
-from core.referrals import Status, check_transition, trial_period_end
+from core.referrals import Status, Transition, check_transition, trial_period_end
 from core.translations import translate_to
 from services.mail import queue_mail
 from storage import audit, outbox
@@ -35,6 +35,9 @@ from storage.db import Database
 from storage.models import Referral, Team
 from storage.outbox import Mail
 from storage.referrals import MAX_START_AHEAD, StoredReferral
+
+#: How far ahead an introductory visit may be booked.
+MAX_VISIT_AHEAD = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -145,21 +148,30 @@ async def move_referral(
     *,
     note: str = "",
     decline_reason: str | None = None,
+    visit_date: date | None = None,
+    today: date | None = None,
     now: datetime | None = None,
 ) -> Status:
     """Move a referral on (assessing, queued, visit booked, declined, withdrawn), with a note.
 
-    Declining queues the e-mail that tells the referrer the reason (never the team's notes).
-    Enrolling and ending have their own operations.
+    Booking the visit needs its date (``visit_date``). Declining queues the e-mail that tells
+    the referrer the reason (never the team's notes). Enrolling and ending have their own
+    operations.
     """
     if target in (Status.ENROLLED, Status.ENDED):
         raise ValueError("use enrol_participant() or end_participation() for that move")
-    now = now or utcnow()
+    today, now = today or today_in_sweden(), now or utcnow()
     async with db.transaction() as session:
         referral = await stored.load_referral(session, staff, referral_id, for_update=True)
-        change = check_transition(
-            Status(referral.status), target, note=note, decline_reason=decline_reason
-        )
+        visit_error = _visit_date_error(referral, target, visit_date, today)
+        try:
+            change = check_transition(
+                Status(referral.status), target, note=note, decline_reason=decline_reason
+            )
+        except FormErrors as failed:
+            raise FormErrors({**failed.errors, **visit_error}) from None
+        if visit_error:
+            raise FormErrors(visit_error)
         stored.move(
             session,
             referral,
@@ -168,6 +180,7 @@ async def move_referral(
             now,
             note=change.note,
             referrer_message=change.decline_reason,
+            visit_date=visit_date if target is Status.VISIT_BOOKED else None,
         )
         await audit.record(
             session,
@@ -182,6 +195,26 @@ async def move_referral(
         if target is Status.DECLINED:
             await _queue_decline_mail(session, referral, change.decline_reason or "", now)
     return target
+
+
+def _visit_date_error(
+    referral: Referral, target: Status, visit_date: date | None, today: date
+) -> dict[str, DomainError]:
+    """The error in a booked visit's date (needed for ``visit_booked``, taken by no other move)."""
+    if target is not Status.VISIT_BOOKED:
+        return {}
+    if visit_date is None:
+        message = N_("Ange datum för studiebesöket, till exempel {example}.")
+        example = (today + timedelta(days=7)).isoformat()
+        return {"visit_date": DomainError(message, field="visit_date", example=example)}
+    if not referral.received_date <= visit_date <= today + MAX_VISIT_AHEAD:
+        message = N_(
+            "Datum för studiebesöket kan inte vara före remissen kom in ({received}) eller "
+            "mer än ett år fram i tiden."
+        )
+        received = referral.received_date.isoformat()
+        return {"visit_date": DomainError(message, field="visit_date", received=received)}
+    return {}
 
 
 async def _queue_decline_mail(
@@ -274,15 +307,7 @@ async def end_participation(
     today, now = today or today_in_sweden(), now or utcnow()
     async with db.transaction() as session:
         referral = await stored.load_referral(session, staff, referral_id, for_update=True)
-        errors = _end_errors(referral, end_date, income_source_after, today)
-        try:
-            change = check_transition(
-                Status(referral.status), Status.ENDED, note=note, end_reason=end_reason
-            )
-        except FormErrors as failed:
-            raise FormErrors({**failed.errors, **errors}) from None
-        if errors:
-            raise FormErrors(errors)
+        change = _checked_end(referral, end_date, end_reason, income_source_after, note, today)
         referral.end_date, referral.end_reason = end_date, change.end_reason
         referral.income_source_after = income_source_after
         stored.move(
@@ -298,6 +323,48 @@ async def end_participation(
             team_id=referral.team_id,
             detail={"participant_id": referral.participant_id, "end_reason": change.end_reason},
         )
+
+
+async def check_end_participation(
+    db: Database,
+    staff: Staff,
+    referral_id: int,
+    *,
+    end_date: date | None,
+    end_reason: str | None,
+    income_source_after: str,
+    note: str = "",
+    today: date | None = None,
+) -> None:
+    """Raise what :func:`end_participation` would raise for these values; store nothing.
+
+    The page asks for a confirmation between the two.
+    """
+    today = today or today_in_sweden()
+    async with db.sessions() as session:
+        referral = await stored.load_referral(session, staff, referral_id)
+        _checked_end(referral, end_date, end_reason, income_source_after, note, today)
+
+
+def _checked_end(
+    referral: Referral,
+    end_date: date | None,
+    end_reason: str | None,
+    income_source_after: str,
+    note: str,
+    today: date,
+) -> Transition:
+    """The checked end of ``referral``; FormErrors naming every field that is wrong."""
+    errors = _end_errors(referral, end_date, income_source_after, today)
+    try:
+        change = check_transition(
+            Status(referral.status), Status.ENDED, note=note, end_reason=end_reason
+        )
+    except FormErrors as failed:
+        raise FormErrors({**failed.errors, **errors}) from None
+    if errors:
+        raise FormErrors(errors)
+    return change
 
 
 def _end_errors(

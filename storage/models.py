@@ -194,6 +194,8 @@ class Referral(Base):
     trial_months: Mapped[int | None] = mapped_column(Integer)
     end_date: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(String(30))
+    #: The booked introductory visit (*studiebesök*), while the referral is ``visit_booked``.
+    visit_date: Mapped[date | None] = mapped_column(Date)
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     participant: Mapped[Participant] = relationship(lazy="joined")
@@ -234,6 +236,26 @@ class ReferralEvent(Base):
     note: Mapped[str | None] = mapped_column(EncryptedText())
     #: The text sent to the referrer (a declined referral's reason); ``note`` stays in the team.
     referrer_message: Mapped[str | None] = mapped_column(EncryptedText())
+    #: The visit's date, on a move to ``visit_booked``.
+    visit_date: Mapped[date | None] = mapped_column(Date)
+
+
+class FormDraft(Base):
+    """What a member of staff typed into a form when their session had expired.
+
+    Kept until they log in again (or for a few hours), then filled in on the page they were
+    on; ``token_hash`` is a SHA-256 of the one-time key their session cookie carries and
+    ``fields`` (a JSON object of the form's fields) is encrypted like every free text.
+    """
+
+    __tablename__ = "form_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = _fk("staff_users.id", ondelete="CASCADE")
+    page: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(300))
+    fields: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ProgressStep(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, insert, select
@@ -227,8 +227,13 @@ def move(
     note: str,
     reason: str | None = None,
     referrer_message: str | None = None,
+    visit_date: date | None = None,
 ) -> ReferralEvent:
-    """Set the referral's new status and add the event that records who, when and why."""
+    """Set the referral's new status and add the event that records who, when and why.
+
+    A move to ``visit_booked`` stores the visit's date on the referral and the event; a move
+    back to ``queued`` (a cancelled visit) clears it.
+    """
     event = ReferralEvent(
         referral_id=referral.id,
         from_status=referral.status,
@@ -238,9 +243,14 @@ def move(
         reason=reason,
         note=note or None,
         referrer_message=referrer_message,
+        visit_date=visit_date,
     )
     session.add(event)
     referral.status, referral.status_changed_at = target, now
+    if target is Status.VISIT_BOOKED:
+        referral.visit_date = visit_date
+    elif target is Status.QUEUED:
+        referral.visit_date = None
     if target is Status.QUEUED and referral.queued_at is None:
         referral.queued_at = now  # a cancelled visit keeps its place in the queue
     return event

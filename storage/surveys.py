@@ -106,7 +106,9 @@ async def set_team_survey(
     Raises :class:`core.surveys.SurveyFileError` naming the file, the question and the reason.
     """
     if file_name is not None and file_name not in survey_files(surveys_dir):
-        raise core.SurveyFileError(N_("filen finns inte i mappen surveys/"), path=file_name)
+        raise core.SurveyFileError(
+            N_("enkäten finns inte längre bland förbundets enkäter"), path=file_name
+        )
     team = await session.get_one(Team, team_id, with_for_update=True)
     team.survey_file = file_name
     survey = team_survey(team, surveys_dir)

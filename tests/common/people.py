@@ -191,14 +191,24 @@ async def make_person_with_history(
             object_id=referral.id,
             team_id=team_id,
         )
-        # A staff account with a TOTP secret, so every encrypted column holds a value.
+        # A staff account with a TOTP secret, so every encrypted column holds a value, and
+        # the note it typed when its session had expired (a kept form).
+        staff = StaffUser(
+            email=f"totp-{n}@example.se",
+            password_hash="!",
+            role="staff",
+            team_id=team_id,
+            totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}",
+        )
+        session.add(staff)
+        await session.flush()
         session.add(
-            StaffUser(
-                email=f"totp-{n}@example.se",
-                password_hash="!",
-                role="staff",
-                team_id=team_id,
-                totp_secret=f"JBSWY3DPEHPK3PXP{n:016d}",
+            FormDraft(
+                token_hash=f"{n:064x}",
+                user_id=staff.id,
+                page=f"/team/deltagare/{participant.id}",
+                action=f"/team/deltagare/{participant.id}/steg",
+                fields=json.dumps({"note": s.note}, ensure_ascii=False),
             )
         )
     return PersonSecrets(participant.id, referral.id, *list(s.__dict__.values())[2:])

@@ -163,22 +163,28 @@ async def enrol_and_end(page: Any, reference: str, viewport: str) -> None:
     async with page.expect_navigation():
         await page.click(f"text={reference}")
     await accessible(page, "referral", viewport)
-    for status in ("Under bedömning", "I kö", "Studiebesök bokat"):
-        await page.get_by_label(status, exact=True).check()
+    for button in ("Flytta till ”Under bedömning”", "Sätt i kö"):
         async with page.expect_navigation():
-            await page.get_by_role("button", name="Spara status").click()
+            await page.get_by_role("button", name=button).click()
     today = today_in_sweden().isoformat()
+    await page.fill("#visit_booked-visit_date", today)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Spara bokat studiebesök").click()
     await page.fill("#enrol-start_date", today)
     async with page.expect_navigation():
         await page.get_by_role("button", name="Skriv in").click()
     assert "Prövotiden slutar" in await page.content()
     async with page.expect_navigation():
-        await page.click("text=Personsidan")
+        await page.get_by_role("link", name="Till personsidan").click()
     await accessible(page, "participant", viewport)
+    await page.fill("#end-end_date", today)
     await page.select_option("#end-end_reason", "arbete")
     await page.select_option("#end-income_source_after", "lon")
     async with page.expect_navigation():
-        await page.get_by_role("button", name="Avsluta deltagandet").click()
+        await page.get_by_role("button", name="Fortsätt till bekräftelse").click()
+    await accessible(page, "end-confirm", viewport)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Ja, avsluta deltagandet").click()
     assert "Deltagandet är avslutat." in await page.content()
     assert re.search(r"Avslutsanledning</dt><dd>Arbete", await page.content())
 

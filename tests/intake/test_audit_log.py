@@ -5,8 +5,14 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from app.main import create_app
+from core.clock import today_in_sweden
 from core.translations import translate_to
 from intake.audit_log import ACTION_LABELS, action_label
+from storage.models import Referral
+from tests.common.referrals import make_referral
+from tests.common.teams import make_team, make_user
+from tests.common.web import log_in, table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "bot", "core", "intake", "reports", "services", "storage")
@@ -73,3 +79,64 @@ def test_every_label_is_translated_into_english() -> None:
 def test_an_unknown_action_is_shown_as_its_code() -> None:
     assert action_label("participant.exported") == "Registerutdrag togs ut"
     assert action_label("something.new") == "something.new"
+
+
+async def test_the_log_names_people_by_reference_and_changes_by_their_labels(
+    aiohttp_client, settings, db
+) -> None:
+    await make_team(db)
+    await make_user(db, "samordnare@example.se", role="coordinator")
+    submission = await make_referral(db)
+    client = await aiohttp_client(create_app(settings, database=db))
+    token = await log_in(client, "samordnare@example.se")
+    status = f"/team/remisser/{submission.referral_id}/status"
+    for target, extra in (
+        ("assessing", {}),
+        ("queued", {}),
+        ("visit_booked", {"visit_date": today_in_sweden().isoformat()}),
+    ):
+        sent = await client.post(
+            status, data={"_csrf": token, "to": target, **extra}, allow_redirects=False
+        )
+        assert sent.status == 303
+    assert (await client.get(f"/team/remisser/{submission.referral_id}")).status == 200
+    async with db.sessions() as session:
+        participant = (await session.get_one(Referral, submission.referral_id)).participant_id
+
+    page = await (await client.get("/team/logg")).text()
+    rows = table_rows(page)
+    moves = [row for row in rows if row["Vad"] == "Remissens status ändrades"]
+    assert [row["Detaljer"] for row in moves] == [
+        "Status ändrad: I kö → Studiebesök bokat",
+        "Status ändrad: Under bedömning → I kö",
+        "Status ändrad: Inkommen → Under bedömning",
+    ]
+    assert {row["Gäller"] for row in moves} == {f"Remiss {submission.reference}"}
+    views = [row for row in rows if row["Vad"] == "Personens uppgifter visades"]
+    assert views and {row["Gäller"] for row in views} == {f"Deltagare {submission.reference}"}
+    assert {row["Detaljer"] for row in views} == {"Visades på remissens sida"}
+    submitted = next(row for row in rows if row["Vad"] == "Remiss inkom")
+    assert submitted["Vem"] == "Remissformuläret"
+    for raw in (
+        f"participant {participant}",
+        "referral ",
+        "from:",
+        "to:",
+        "visit_booked",
+        "queued",
+    ):
+        assert all(raw not in " ".join(row.values()) for row in rows), raw
+
+
+async def test_staff_who_open_the_log_are_told_why_not_and_shown_the_way_back(
+    aiohttp_client, settings, db
+) -> None:
+    await make_team(db)
+    await make_user(db, "coach@example.se")
+    client = await aiohttp_client(create_app(settings, database=db))
+    await log_in(client, "coach@example.se")
+    response = await client.get("/team/logg")
+    page = await response.text()
+    assert response.status == 403
+    assert "Den här sidan är bara för samordnare." in page
+    assert '<a href="/team/">Tillbaka till teamets sidor</a>' in page

@@ -47,7 +47,10 @@ async def post(client, token: str, path: str, **fields: str):  # type: ignore[no
 
 async def through_the_queue(client, token: str, referral_id: int) -> None:  # type: ignore[no-untyped-def]
     for target in ("assessing", "queued", "visit_booked"):
-        response = await post(client, token, f"/team/remisser/{referral_id}/status", to=target)
+        visit = {"visit_date": TODAY.isoformat()} if target == "visit_booked" else {}
+        response = await post(
+            client, token, f"/team/remisser/{referral_id}/status", to=target, **visit
+        )
         assert response.status == 303
 
 
@@ -145,6 +148,7 @@ async def test_enrolling_shows_the_trial_period_end_and_ending_closes_the_case(
         end_date=TODAY.isoformat(),
         end_reason="studier",
         income_source_after="studiemedel",
+        confirm="ja",
     )
     assert response.status == 303
     async with db.sessions() as session:
@@ -307,3 +311,185 @@ async def test_the_board_shows_the_teams_places_against_its_active_participants(
     await make_enrolled_participant(db, "N-9", ended=True)  # an ended one holds no place
     page = await (await client.get("/team/remisser")).text()
     assert "3 inskrivna av 20 årsplatser" in page
+
+
+def section(page: str, start: str, end: str) -> str:
+    """The part of ``page`` from ``start`` up to ``end``."""
+    return page[page.index(start) : page.index(end, page.index(start))]
+
+
+async def test_the_next_step_is_at_the_top_with_only_the_moves_possible_now(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    page = await (await client.get(f"/team/remisser/{submission.referral_id}")).text()
+    assert page.index("Nästa steg") < page.index("<h2>Personen</h2>")
+    steps = section(page, "Nästa steg", "<h2>Personen</h2>")
+    assert 'type="radio"' not in page  # buttons, never a radio group (of one option)
+    assert 'name="to" value="assessing"' in steps
+    assert 'value="queued"' not in steps and 'value="visit_booked"' not in steps
+    assert "Avböj remissen" in steps and "Remissen återtas" in steps
+
+    for target in ("assessing", "queued"):
+        await post(client, token, f"/team/remisser/{submission.referral_id}/status", to=target)
+    steps = section(
+        await (await client.get(f"/team/remisser/{submission.referral_id}")).text(),
+        "Nästa steg",
+        "<h2>Personen</h2>",
+    )
+    assert 'name="to" value="visit_booked"' in steps
+    assert 'id="visit_booked-visit_date" name="visit_date" type="date"' in steps
+    assert 'value="assessing"' not in steps and 'value="queued"' not in steps
+
+
+async def test_booking_the_visit_needs_its_date_and_shows_it_on_the_page_and_board(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    path = f"/team/remisser/{submission.referral_id}/status"
+    for target in ("assessing", "queued"):
+        await post(client, token, path, to=target)
+
+    refused = await post(client, token, path, to="visit_booked", note="Med Lena från AF")
+    page = await refused.text()
+    assert refused.status == 422
+    assert 'href="#visit_booked-visit_date">Ange datum för studiebesöket' in page
+    assert "Med Lena från AF</textarea>" in page  # nothing typed is lost
+    visit = TODAY + timedelta(days=9)
+    booked = await post(
+        client, token, path, to="visit_booked", visit_date=visit.isoformat(), note="Med Lena"
+    )
+    assert booked.status == 303
+
+    page = await (await client.get(f"/team/remisser/{submission.referral_id}")).text()
+    assert f"<dt>Studiebesök</dt><dd>{visit.isoformat()}</dd>" in page
+    assert f"Studiebesök {visit.isoformat()}" in page  # in the history
+    board = table_rows(await (await client.get("/team/remisser")).text())
+    assert [row["Studiebesök"] for row in board if "Studiebesök" in row] == [visit.isoformat()]
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+        event = await session.scalar(
+            select(ReferralEvent).where(ReferralEvent.to_status == "visit_booked")
+        )
+    assert referral.visit_date == visit and event is not None and event.visit_date == visit
+
+    back = await post(client, token, path, to="queued", note="Inställt")
+    assert back.status == 303
+    async with db.sessions() as session:
+        assert (await session.get_one(Referral, submission.referral_id)).visit_date is None
+
+
+async def test_a_visit_date_before_the_referral_came_in_is_refused(coordinator, db) -> None:
+    client, token = coordinator
+    submission = await make_referral_received_on(db, date(2026, 1, 12))
+    path = f"/team/remisser/{submission.referral_id}/status"
+    for target in ("assessing", "queued"):
+        await post(client, token, path, to=target)
+    refused = await post(client, token, path, to="visit_booked", visit_date="2026-01-11")
+    assert refused.status == 422
+    assert "kan inte vara före remissen kom in (2026-01-12)" in await refused.text()
+
+
+async def test_historik_appears_once_on_the_referral_page(coordinator, db) -> None:
+    client, token = coordinator
+    submission = await make_referral(db)
+    await post(client, token, f"/team/remisser/{submission.referral_id}/status", to="assessing")
+    page = await (await client.get(f"/team/remisser/{submission.referral_id}")).text()
+    assert page.count("Historik") == 1
+    assert "Inkommen → Under bedömning" in page
+
+
+async def enrolled_participant(client, token: str, db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A referral taken through the queue and enrolled on the web pages: (referral, person)."""
+    submission = await make_referral_received_on(db, date(2026, 1, 12))
+    await through_the_queue(client, token, submission.referral_id)
+    await post(
+        client,
+        token,
+        f"/team/remisser/{submission.referral_id}/inskrivning",
+        start_date="2026-01-31",
+    )
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, submission.referral_id)
+    return referral.id, referral.participant_id
+
+
+async def test_ending_asks_for_a_confirmation_with_the_chosen_end_date(coordinator, db) -> None:
+    client, token = coordinator
+    referral_id, person = await enrolled_participant(client, token, db)
+    page = await (await client.get(f"/team/deltagare/{person}")).text()
+    assert 'id="end-end_date" name="end_date" type="date" class="narrow" value=""' in page
+
+    end = f"/team/deltagare/{person}/avslut"
+    fields = {
+        "referral": str(referral_id),
+        "end_date": "2026-03-20",
+        "end_reason": "studier",
+        "income_source_after": "studiemedel",
+        "note": "Börjar på Komvux",
+    }
+    asked = await post(client, token, end, **fields)
+    page = await asked.text()
+    assert asked.status == 200 and "<h1>Bekräfta avslut</h1>" in page
+    assert "<dt>Slutdatum</dt><dd>2026-03-20</dd>" in page
+    assert "<dt>Avslutsanledning</dt><dd>Studier</dd>" in page
+    assert 'name="confirm" value="ja"' in page
+    async with db.sessions() as session:
+        assert (await session.get_one(Referral, referral_id)).status == "enrolled"
+
+    changed = await post(client, token, end, **fields, change="1")
+    page = await changed.text()
+    assert (
+        changed.status == 200
+        and 'name="end_date" type="date" class="narrow" value="2026-03-20"' in page
+    )
+    assert "Börjar på Komvux</textarea>" in page
+
+    done = await post(client, token, end, **fields, confirm="ja")
+    assert done.status == 303
+    async with db.sessions() as session:
+        referral = await session.get_one(Referral, referral_id)
+    assert (referral.status, referral.end_date, referral.end_reason) == (
+        "ended",
+        date(2026, 3, 20),
+        "studier",
+    )
+
+
+async def test_ending_without_an_end_date_names_the_field_and_keeps_the_rest(
+    coordinator, db
+) -> None:
+    client, token = coordinator
+    referral_id, person = await enrolled_participant(client, token, db)
+    refused = await post(
+        client,
+        token,
+        f"/team/deltagare/{person}/avslut",
+        referral=str(referral_id),
+        end_reason="arbete",
+        income_source_after="lon",
+        note="Anställd på lager",
+        confirm="ja",
+    )
+    page = await refused.text()
+    assert refused.status == 422
+    assert 'href="#end-end_date">Ange slutdatum' in page
+    assert "Anställd på lager</textarea>" in page and '<option value="arbete" selected>' in page
+    async with db.sessions() as session:
+        assert (await session.get_one(Referral, referral_id)).status == "enrolled"
+
+
+async def test_an_admin_sees_team_names_on_the_board_and_participant_list(
+    aiohttp_client, app, db
+) -> None:
+    await make_user(db, "admin@example.se", role="admin", team=None)
+    await make_referral(db, team="syd")
+    await make_enrolled_participant(db, team="syd")
+    client = await aiohttp_client(app)
+    await log_in(client, "admin@example.se")
+    board = table_rows(await (await client.get("/team/remisser")).text())
+    participants = table_rows(await (await client.get("/team/deltagare")).text())
+    assert [row["Team"] for row in board] == ["Resursteam Syd"]
+    assert [row["Team"] for row in participants] == ["Resursteam Syd"]

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.logs import JsonFormatter, configure_logging
 from app.main import create_app
+from core.clock import today_in_sweden
 from services.mail import Mailer, deliver_outbox
 from storage.models import Referral
 from tests.common.mail import Inbox
@@ -138,8 +139,14 @@ async def test_no_log_record_carries_personal_data_or_free_text(
         decline_reason=FREE_TEXTS["decline_reason"],
         note=FREE_TEXTS["note"],
     )
-    for target in ("assessing", "queued", "visit_booked"):
+    for target in ("assessing", "queued"):
         await post(f"/team/remisser/{enrolled}/status", to=target, note=FREE_TEXTS["note"])
+    await post(
+        f"/team/remisser/{enrolled}/status",
+        to="visit_booked",
+        visit_date=today_in_sweden().isoformat(),
+        note=FREE_TEXTS["note"],
+    )
     async with db.sessions() as session:
         referral = await session.get_one(Referral, enrolled)
         person, received = referral.participant_id, referral.received_date.isoformat()
@@ -158,6 +165,7 @@ async def test_no_log_record_carries_personal_data_or_free_text(
         end_date=received,
         end_reason="studier",
         income_source_after="studiemedel",
+        confirm="ja",
     )
 
     delivery = await deliver_outbox(db, mailer, holder="test:1")  # as the outbox job does

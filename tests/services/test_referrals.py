@@ -70,7 +70,8 @@ async def count(db, model) -> int:  # type: ignore[no-untyped-def]
 
 async def move(db, staff, referral_id, *targets: Status) -> None:  # type: ignore[no-untyped-def]
     for target in targets:
-        await move_referral(db, staff, referral_id, target)
+        visit = TODAY if target is Status.VISIT_BOOKED else None
+        await move_referral(db, staff, referral_id, target, visit_date=visit, today=TODAY)
 
 
 async def enrolled(db, staff, start: date = TODAY) -> int:  # type: ignore[no-untyped-def]
