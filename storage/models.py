@@ -201,7 +201,7 @@ class Referral(Base):
     participant: Mapped[Participant] = relationship(lazy="joined")
 
 
-class FormDraft(Base):
+class ReferralFormDraft(Base):
     """A referral form between its steps, or the copy its receipt shows: short-lived.
 
     The public form keeps what was typed here between the form, the review and the receipt

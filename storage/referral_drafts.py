@@ -16,10 +16,10 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
-from storage.models import FormDraft
+from storage.models import ReferralFormDraft
 from storage.sessions import token_hash
 
-DRAFTS = cast(Table, FormDraft.__table__)
+DRAFTS = cast(Table, ReferralFormDraft.__table__)
 REVIEW, SENT = "review", "sent"
 
 

@@ -12,12 +12,12 @@ from intake.metrics import Metrics
 from services import referral_drafts
 from services.mail import Mailer
 from storage.db import Database
-from storage.models import FormDraft
+from storage.models import ReferralFormDraft
 
 
 async def drafts(db: Database) -> int:
     async with db.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(FormDraft)) or 0)
+        return int(await session.scalar(select(func.count()).select_from(ReferralFormDraft)) or 0)
 
 
 async def test_the_outbox_job_deletes_expired_referral_drafts_every_five_minutes(

@@ -21,6 +21,7 @@ from storage.models import (
     ProgressStep,
     Referral,
     ReferralEvent,
+    ReferralFormDraft,
     Response,
     StaffUser,
     SurveyVersion,
@@ -132,7 +133,7 @@ async def make_person_with_history(
                 ProgressStep(
                     referral_id=referral.id, recorded_on=received_on, step="aktivitet", note=s.note
                 ),
-                FormDraft(  # a referral form being filled in for the same person
+                ReferralFormDraft(  # a referral form being filled in for the same person
                     token_hash=hashlib.sha256(f"draft-{n}".encode()).hexdigest(),
                     payload=json.dumps({"values": {"person_name": s.name}}),
                     expires_at=datetime.now(UTC) + timedelta(hours=2),

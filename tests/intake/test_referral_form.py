@@ -35,10 +35,10 @@ from storage.db import Database
 from storage.models import (
     AuditEntry,
     Consent,
-    FormDraft,
     Participant,
     Referral,
     ReferralEvent,
+    ReferralFormDraft,
     StaffUser,
     Team,
 )
@@ -116,7 +116,7 @@ async def test_a_valid_form_redirects_to_the_review_page_and_stores_no_referral_
     assert edit_link(page).startswith("/remiss/utkast/")
     names = [name for name, _ in hidden_fields(page)]
     assert names == ["_csrf", "draft", "submission_key"]  # the values stay on the server
-    assert await rows(db, Referral) == 0 and await rows(db, FormDraft) == 1
+    assert await rows(db, Referral) == 0 and await rows(db, ReferralFormDraft) == 1
 
 
 async def test_the_draft_is_encrypted_and_found_only_by_a_hash_of_its_token(client, db) -> None:
@@ -145,10 +145,10 @@ async def test_an_expired_draft_is_not_shown_and_the_purge_deletes_it(client, db
     review_url = f"/remiss/granska/{dict(hidden_fields(page))['draft']}"
     later = utcnow() + referral_drafts.DRAFT_LIFETIME + timedelta(seconds=1)
     async with db.transaction() as session:
-        await session.execute(update(FormDraft).values(expires_at=utcnow()))
+        await session.execute(update(ReferralFormDraft).values(expires_at=utcnow()))
     assert (await client.get(review_url)).status == 410
     assert await referral_drafts.purge_expired_drafts(db, now=later) == 1
-    assert await rows(db, FormDraft) == 0
+    assert await rows(db, ReferralFormDraft) == 0
 
 
 async def test_bad_input_gives_422_with_a_message_per_field_and_keeps_every_value(
@@ -194,7 +194,7 @@ async def test_change_from_the_review_returns_to_the_form_with_values_kept(clien
     changed = [*hidden_fields(form), *form_fields(referral_form(person_name="Sara Ändrad"))]
     again = await client.post("/remiss", data=changed)
     assert "Sara Ändrad" in await again.text()
-    assert await rows(db, FormDraft) == 1  # the same draft, changed
+    assert await rows(db, ReferralFormDraft) == 1  # the same draft, changed
 
 
 async def test_sending_stores_the_referral_and_shows_the_receipt(client, db) -> None:
@@ -229,7 +229,7 @@ async def test_the_copy_is_only_for_this_browser_and_only_for_an_hour(
     other = await aiohttp_client(create_app(settings, database=db))
     assert (await other.get("/remiss/kvitto", allow_redirects=False)).status == 303
     async with db.transaction() as session:
-        await session.execute(update(FormDraft).values(expires_at=utcnow()))
+        await session.execute(update(ReferralFormDraft).values(expires_at=utcnow()))
     receipt = await (await client.get("/remiss/kvitto")).text()
     assert "Sara" not in receipt and "Kopian visas bara en timme" in receipt
 
@@ -472,7 +472,7 @@ async def test_a_form_posted_from_another_site_is_not_shown_again(
         "/remiss", data=fields, headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False
     )
     assert response.status == 403 and "Sara" not in await response.text()
-    assert await rows(db, FormDraft) == 0
+    assert await rows(db, ReferralFormDraft) == 0
 
 
 async def test_a_flood_from_one_address_is_stopped_with_a_friendly_message(client, db) -> None:
