@@ -137,7 +137,7 @@ async def _send(
         queued = await _queue(session, participant, new, channel, public_url=public_url, now=now)
         await audit.record(
             session,
-            f"invitation.sent_{channel}",
+            "invitation.sent_sms" if channel == "sms" else "invitation.sent_email",
             actor=staff.actor,
             user_id=staff.user_id,
             object_type="participant",
