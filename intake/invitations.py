@@ -23,6 +23,8 @@ from datetime import datetime
 
 import segno
 from aiohttp import web
+from aiohttp_session import get_session
+from yarl import URL
 
 from core.clock import SWEDEN
 from core.errors import NotFound
@@ -36,6 +38,8 @@ from services.invitation_lists import SKIP_REASONS, STATUS_LABELS
 from services.invitations import CoordinatorsOnly, IssuedInvitation, TeamNotAllowed
 
 PAGE = "/team/enkater"
+#: The session key of the survey page's search words (kept out of the URL).
+SEARCH_KEY = "invitation_search"
 
 
 def telegram_link(bot_username: str, token: str) -> str:
@@ -93,15 +97,37 @@ def _day(moment: datetime) -> str:
 
 @auth.require_role("staff")
 async def page(request: web.Request) -> web.StreamResponse:
-    """GET /team/enkater: active participants and their survey status, searched and filtered."""
+    """GET /team/enkater: active participants and their survey status, searched and filtered.
+
+    The search words (a name, say) never go in the URL: the search form posts them, they are
+    kept in the encrypted session cookie and the browser comes back here (``?rensa`` clears
+    them). The status filter is no personal data and stays a query parameter.
+    """
+    session = await get_session(request)
+    if "rensa" in request.query:
+        session.pop(SEARCH_KEY, None)
     return await _render_page(request, request.query.get("team"))
+
+
+@auth.require_role("staff")
+async def search(request: web.Request) -> web.StreamResponse:
+    """POST /team/enkater/sok: keep the search words in the session; back to the list (303)."""
+    form = await request.post()
+    words = str(form.get("q", "")).strip()[:100]
+    session = await get_session(request)
+    if words:
+        session[SEARCH_KEY] = words
+    else:
+        session.pop(SEARCH_KEY, None)
+    query = {k: str(form[k]) for k in ("team", "status") if form.get(k)}
+    raise web.HTTPSeeOther(str(URL("/team/enkater").with_query(query)))
 
 
 async def _render_page(
     request: web.Request, code: str | None, survey_error: str = "", status: int = 200
 ) -> web.Response:
     """The survey page for team ``code``, with an error about the survey file if any."""
-    search = request.query.get("q", "")[:100]
+    search = str((await get_session(request)).get(SEARCH_KEY, ""))
     wanted = request.query.get("status", "")
     try:
         shown_page = await invitations.team_survey_page(
@@ -265,6 +291,7 @@ def setup(app: web.Application) -> None:
     """Add the team's survey page routes."""
     register_globals(app)
     app.router.add_get(PAGE, page)
+    app.router.add_post(PAGE + "/sok", search)
     app.router.add_post(PAGE + "/deltagare/{id}", invite_one)
     app.router.add_get(PAGE + "/alla", confirm_team)
     app.router.add_post(PAGE + "/alla", invite_team)

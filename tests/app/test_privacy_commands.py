@@ -36,7 +36,7 @@ async def test_rotate_key_moves_everything_to_the_new_key(
     assert refused[0] == 1
     assert refused[2].splitlines() == [
         "note: SAMVERKAN_PREVIOUS_SECRET_KEYS is empty; only checking",
-        "samverkan: 9 rows could not be decrypted with the current or previous keys (first: "
+        "samverkan: 10 rows could not be decrypted with the current or previous keys (first: "
         "outbox id 1); add the key they were written with to "
         "SAMVERKAN_PREVIOUS_SECRET_KEYS and run again",
     ]

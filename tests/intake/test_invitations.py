@@ -181,15 +181,26 @@ async def test_the_list_is_searched_by_name_or_reference_and_filtered_by_status(
     def people(html: str) -> list[str]:
         return [row["Person"] for row in table_rows(html)]
 
-    by_name = await (await client.get("/team/enkater?q=bertil")).text()
-    by_ref = await (await client.get("/team/enkater?q=r-norr-n-001")).text()
-    answered = await (await client.get("/team/enkater?status=answered")).text()
-    not_invited = await (await client.get("/team/enkater?status=not_invited&q=anna")).text()
+    async def search(words: str, status: str = "") -> str:
+        sent = await post(client, "/team/enkater/sok", q=words, status=status)
+        # The words went in the form and the session, never in a URL.
+        assert [str(r.url) for r in sent.history] == [f"{client.make_url('/team/enkater/sok')}"]
+        assert words == "" or words not in str(sent.url)
+        return await sent.text()
 
-    assert people(by_name) == ["Bertil Berg"] and people(by_ref) == ["Anna Andersson"]
+    by_name = await search("bertil")
+    again = await (await client.get("/team/enkater")).text()  # the search is kept
+    by_ref = await search("r-norr-n-001")
+    answered = await search("", "answered")
+    not_invited = await search("anna", "not_invited")
+    cleared = await (await client.get("/team/enkater?rensa=1")).text()
+
+    assert people(by_name) == people(again) == ["Bertil Berg"]
+    assert people(by_ref) == ["Anna Andersson"]
     assert people(answered) == ["Anna Andersson"] and "Besvarad" in table_rows(answered)[0]["Enkät"]
     assert people(not_invited) == [] and "Ingen deltagare matchar sökningen." in not_invited
     assert 'value="bertil"' in by_name and '<option value="answered" selected>' in answered
+    assert len(people(cleared)) > 1
 
 
 async def test_staff_cannot_invite_another_teams_participant(

@@ -138,6 +138,8 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, Mapping[str, Outcome]]] = {
     ("GET", "/team/enkater"): ("/team/enkater?team=norr", staff_page(200, other_team=403)),
     ("POST", "/team/enkater/deltagare/{id}"): (
         "/team/enkater/deltagare/{participant}", staff_page(200)),
+    ("POST", "/team/enkater/sok"): (  # the search words into the session, back to the list
+        "/team/enkater/sok", staff_page("303 /team/enkater", other_team="303 /team/enkater")),
     ("GET", "/team/enkater/alla"): ("/team/enkater/alla?team=norr", coordinator_page(200)),
     ("POST", "/team/enkater/alla"): (  # not confirmed: back to the confirmation
         "/team/enkater/alla", coordinator_page("303 /team/enkater/alla")),
