@@ -22,6 +22,7 @@ check box sends ``ja`` when ticked:
 ``personnummer_confirmed``  check box: a 10-digit number whose century gives an age outside
                             :data:`WORKING_AGE` is right (asked for only then)
 ``person_phone``            the person's phone; needed when contact is by phone or SMS
+``person_email``            optional: the person's e-mail address (survey invitations by e-mail)
 ``contact_channel``         how the team contacts the person, a ``CONTACT_CHANNELS`` code
 ``language``                free text, the person's preferred language, e.g. "arabiska"
 ``interpreter``             ``ja``/``nej``: an interpreter is needed
@@ -101,6 +102,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "personnummer": 30,
     "personnummer_confirmed": 10,
     "person_phone": 40,
+    "person_email": 254,
     "contact_channel": 50,
     "language": 100,
     "interpreter": 10,
@@ -182,6 +184,8 @@ class Person:
     needs_interpreter: bool
     gender: str
     birth_year: int | None
+    #: Optional; where the team may send survey invitations (None with protected identity).
+    email: str | None = field(default=None, repr=False)
 
     @property
     def birth_date(self) -> date | None:
@@ -354,6 +358,7 @@ def _read_person(reader: _FormReader, today: date, *, self_referral: bool) -> Pe
         if protected
         else _read_identity(reader, today, self_referral=self_referral)
     )
+    email = None if protected else _read_person_email(reader)
     language = reader.text("language")
     needs_interpreter = reader.yes_no("interpreter", N_("Ange om personen behöver tolk."))
     gender = reader.choice("gender", GENDERS, N_("Välj kön."), optional=True)
@@ -367,7 +372,17 @@ def _read_person(reader: _FormReader, today: date, *, self_referral: bool) -> Pe
         needs_interpreter=needs_interpreter,
         gender=gender or (personnummer.gender if personnummer else "annat"),
         birth_year=_read_birth_year(reader, today, protected=protected),
+        email=email,
     )
+
+
+def _read_person_email(reader: _FormReader) -> str | None:
+    """The person's own e-mail address, if given (any mailbox; malformed is refused)."""
+    email = reader.text("person_email")
+    if email and _EMAIL.fullmatch(email) is None:
+        reader.fail("person_email", N_("Skriv e-postadressen som namn@exempel.se."))
+        return None
+    return email or None
 
 
 _Identity = tuple[str | None, Personnummer | None, str | None, str]
@@ -422,7 +437,7 @@ def _read_personnummer(reader: _FormReader, today: date) -> Personnummer | None:
 
 def _read_protected_identity(reader: _FormReader) -> _Identity:
     """Nothing: with protected identity the identity fields must be empty, contact via referrer."""
-    for name in ("person_name", "personnummer", "person_phone"):
+    for name in ("person_name", "personnummer", "person_phone", "person_email"):
         if reader.text(name):
             reader.fail(name, N_("Lämna fältet tomt när personen har skyddade personuppgifter."))
     message = N_(

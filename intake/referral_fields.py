@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "personnummer": N_("Personnummer"),
     "personnummer_confirmed": N_("Personnummer"),
     "person_phone": N_("Personens telefonnummer"),
+    "person_email": N_("Personens e-postadress"),
     "contact_channel": N_("Kontaktsätt"),
     "language": N_("Språk"),
     "interpreter": N_("Tolk"),
@@ -351,6 +352,7 @@ def _person_rows(draft: ReferralDraft, language: str, *, masked: bool) -> list[S
                 _("Personnummer"), _written_personnummer(draft, masked=masked), "personnummer"
             ),
             SummaryRow(_("Telefon"), person.phone or "–", "person_phone"),
+            SummaryRow(_("E-post"), person.email or "–", "person_email"),
         ]
     return rows + [
         SummaryRow(_("Kontakt"), label(CONTACT_CHANNELS, person.contact_channel, language),

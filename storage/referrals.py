@@ -171,6 +171,7 @@ def _participant_row(
         # the blind index, for finding the same person again
         "personnummer_hash": keyring.blind_index(digits) if digits else None,
         "phone": person.phone,
+        "email": person.email,
         "contact_channel": person.contact_channel,
         "language": person.language or None,
         "interpreter": person.needs_interpreter,

@@ -470,3 +470,14 @@ def test_a_12_digit_number_or_one_of_working_age_needs_no_confirmation() -> None
     assert parse(valid_form(personnummer="20120312-1239")).person.birth_date == date(2012, 3, 12)
     assert parse(valid_form(personnummer="100312-1231")).person.birth_date == date(2010, 3, 12)
     assert parse(valid_form(personnummer="620312-1238")).person.birth_date == date(1962, 3, 12)
+
+
+def test_the_persons_email_is_optional_and_kept_when_given() -> None:
+    assert parse(valid_form()).person.email is None
+    given = parse(valid_form(person_email=" anna.a@exempel.se "))
+    assert given.person.email == "anna.a@exempel.se"
+    assert "anna" not in repr(given)
+
+
+def test_a_malformed_email_of_the_person_is_refused_by_its_field() -> None:
+    assert list(errors_of(valid_form(person_email="anna@"))) == ["person_email"]

@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.access import Staff
 from core.clock import today_in_sweden
@@ -567,3 +567,14 @@ async def test_the_team_log_shows_only_the_own_teams_entries(
     await make_referral(db, team="syd")
     lines = await team_log(db, coordinator, action="referral.")
     assert len(lines) == 1 and lines[0].action == "referral.submitted"
+
+
+async def test_the_persons_email_from_the_form_is_stored_encrypted_on_the_participant(
+    db, teams
+) -> None:
+    await make_referral(db, person_email="anna.a@exempel.se")
+    async with db.sessions() as session:
+        person = await session.scalar(select(Participant))
+        raw = (await session.execute(text("SELECT email FROM participants"))).scalar_one()
+    assert person is not None and person.email == "anna.a@exempel.se"
+    assert raw is not None and "anna" not in raw
