@@ -1,7 +1,8 @@
 """Wiring python-telegram-bot into the aiohttp process: polling or webhook mode.
 
-Webhook mode handles each update inside the request and answers 200 only once it is stored;
-on a failure it answers 500 and Telegram delivers the update again (the bot drops an update it
+Webhook mode handles each update inside the request and answers 200 only once it is stored
+(with ``answerCallbackQuery`` for a pressed button in the reply's body, which Telegram carries
+out); on a failure it answers 500 and Telegram delivers the update again (the bot drops an update it
 has already applied). So any number of processes behind one URL can share the work, and a
 process that dies mid-update loses nothing. Polling mode is for development.
 
@@ -196,4 +197,7 @@ async def webhook(request: web.Request) -> web.Response:
         handled = await process_update(application, data)
     except MalformedUpdate:
         return web.json_response({"ok": False}, status=400)
-    return web.json_response({"ok": handled}, status=200 if handled else 500)
+    if not handled.ok:
+        return web.json_response({"ok": False}, status=500)
+    # Telegram carries out a method call in the reply (answering the pressed button).
+    return web.json_response(handled.reply or {"ok": True}, status=200)

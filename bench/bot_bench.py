@@ -69,8 +69,11 @@ class Chat:
         from bot.handlers import process_update
 
         began = time.perf_counter()
-        if not await process_update(self.application, update):
+        processed = await process_update(self.application, update)
+        if not processed.ok:
             self.failed += 1
+        elif processed.reply is not None:  # what Telegram does with the webhook's HTTP reply
+            await self.api.apply_webhook_reply(processed.reply)
         self.latencies.append(time.perf_counter() - began)
 
     def _button(self, prefix: str) -> tuple[int, str]:
@@ -111,6 +114,7 @@ def build_bot(api: Any, db: Any, *, rate_limited: bool) -> Any:
 
     from app.telegram import build_application
     from bench.reminder_bench import bench_settings
+    from bot.http import AiohttpRequest
 
     settings = bench_settings(api, str(db.engine.url) if db else "sqlite+aiosqlite:///unused")
     if rate_limited:
@@ -119,6 +123,7 @@ def build_bot(api: Any, db: Any, *, rate_limited: bool) -> Any:
         Application.builder()
         .token(api.token)
         .base_url(api.base_url)
+        .request(AiohttpRequest())
         .updater(None)
         .job_queue(None)
         .build()

@@ -91,7 +91,9 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             sock_read=self._seconds(read_timeout, "read"),
             sock_connect=self._seconds(connect_timeout, "connect"),
-            connect=_sum(self._seconds(pool_timeout, "pool"), self._seconds(connect_timeout, "connect")),
+            connect=_sum(
+                self._seconds(pool_timeout, "pool"), self._seconds(connect_timeout, "connect")
+            ),
             total=None,
         )
         write = self._seconds(write_timeout, "write")

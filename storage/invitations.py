@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import NotFound
@@ -26,7 +27,7 @@ from core.i18n import DEFAULT_LANGUAGE, N_
 from core.invitations import InvitationError, NewInvitation
 from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
-from storage.surveys import SurveyState, dialect_insert, state_of
+from storage.surveys import SurveyState, dialect_insert, state_of_sync
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -150,11 +151,11 @@ def check_usable(
     )
 
 
-async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
+def _locked_by_token(session: Session, token: str) -> Invitation:
     """The invitation of ``token``, its row locked; ``unknown`` when there is none."""
     if not TOKEN_PATTERN.fullmatch(token):
         raise InvitationError("unknown")
-    invitation = await session.scalar(
+    invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
     )
     if invitation is None:
@@ -175,8 +176,24 @@ async def claim_invitation(
     The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`,
     as does everyone once a completed link has closed (see :func:`check_usable`).
     """
+    return await session.run_sync(
+        lambda sync: claim_invitation_sync(
+            sync, token, chat_id=chat_id, now=now, completed_link_days=completed_link_days
+        )
+    )
+
+
+def claim_invitation_sync(
+    session: Session,
+    token: str,
+    *,
+    chat_id: int | None = None,
+    now: datetime | None = None,
+    completed_link_days: int | None = None,
+) -> SurveyState:
+    """:func:`claim_invitation` for synchronous code (``Database.run_transaction``)."""
     now = now or utcnow()
-    state = await state_of(session, await _locked_by_token(session, token))
+    state = state_of_sync(session, _locked_by_token(session, token))
     check_usable(state, now, completed_link_days=completed_link_days)
     invitation = state.invitation
     if invitation.claimed_at is None:
@@ -191,7 +208,7 @@ async def load_token_state(
     session: AsyncSession, token: str, *, completed_link_days: int | None = None
 ) -> SurveyState:
     """The web page's view of an invitation (row locked), without claiming it."""
-    state = await state_of(session, await _locked_by_token(session, token))
+    state = await session.run_sync(lambda sync: state_of_sync(sync, _locked_by_token(sync, token)))
     check_usable(state, completed_link_days=completed_link_days)
     if state.invitation.telegram_chat_id is not None:
         raise InvitationError("in_telegram")
@@ -200,14 +217,19 @@ async def load_token_state(
 
 async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | None:
     """The newest invitation a Telegram chat claimed (row locked) with its answers, or None."""
-    invitation = await session.scalar(
+    return await session.run_sync(load_chat_state_sync, chat_id)
+
+
+def load_chat_state_sync(session: Session, chat_id: int) -> SurveyState | None:
+    """:func:`load_chat_state` for synchronous code (``Database.run_transaction``)."""
+    invitation = session.scalar(
         select(Invitation)
         .where(Invitation.telegram_chat_id == chat_id)
         .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
         .limit(1)
         .with_for_update()
     )
-    return None if invitation is None else await state_of(session, invitation)
+    return None if invitation is None else state_of_sync(session, invitation)
 
 
 # --- Reminders and Telegram updates ----------------------------------------------------------
@@ -291,7 +313,12 @@ async def stop_reminders_for(session: AsyncSession, invitation_id: int) -> None:
 
 async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
     """Record a Telegram update as handled; False when it already was (a redelivery)."""
-    result = await session.execute(
+    return await session.run_sync(mark_processed_update_sync, update_id)
+
+
+def mark_processed_update_sync(session: Session, update_id: int) -> bool:
+    """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
+    result = session.execute(
         dialect_insert(session, ProcessedUpdate)
         .values(update_id=update_id, at=utcnow())
         .on_conflict_do_nothing(index_elements=["update_id"])
@@ -310,7 +337,12 @@ async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
 
 async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
     """Whether the replies to this (applied) update failed; the mark is cleared."""
-    result = await session.execute(
+    return await session.run_sync(take_failed_reply_sync, update_id)
+
+
+def take_failed_reply_sync(session: Session, update_id: int) -> bool:
+    """:func:`take_failed_reply` for synchronous code (``Database.run_transaction``)."""
+    result = session.execute(
         update(ProcessedUpdate)
         .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.reply_failed)
         .values(reply_failed=False)
