@@ -125,7 +125,7 @@ async def handle_chat_update(
         return True
 
     try:
-        applied = await db.run_transaction(apply)
+        applied = await db.run_grouped(apply)
     except DomainError as error:
         return ChatReply(reply.language, error=error)
     return reply if applied else None

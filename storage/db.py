@@ -93,6 +93,34 @@ def _write_now(writer: sessionmaker[Session], work: Callable[[Session], T]) -> T
         return work(session)
 
 
+#: The most works :meth:`Database.run_grouped` commits together.
+MAX_GROUP = 64
+_Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
+
+
+def _write_group(
+    writer: sessionmaker[Session], works: list[Callable[[Session], Any]]
+) -> list[_Outcome]:
+    """Each work in a savepoint of one SQLite write transaction, in the calling thread.
+
+    A work that raises is rolled back to its savepoint alone; the others stay. When the commit
+    fails, every work fails with its error: nothing of the group is stored.
+    """
+    outcomes: list[_Outcome] = []
+    try:
+        with writer() as session, session.begin():
+            session.connection(execution_options={IMMEDIATE: True})
+            for work in works:
+                try:
+                    with session.begin_nested():
+                        outcomes.append((True, work(session)))
+                except Exception as error:  # noqa: BLE001 - handed to that work's caller
+                    outcomes.append((False, error))
+    except Exception as error:  # noqa: BLE001 - the commit failed: every caller is told
+        return [(False, error)] * len(works)
+    return outcomes
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the per-connection settings this service relies on."""
     parsed = make_url(url)
@@ -126,6 +154,10 @@ class Database:
     _sync_writer: tuple[AsyncEngine, sessionmaker[Session]] | None = field(
         default=None, repr=False, compare=False
     )
+    _group: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    _group_writer: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str, keyring: Keyring) -> Database:
@@ -175,6 +207,47 @@ class Database:
             finally:
                 if not job.done():  # cancelled: the thread still holds the write lock
                     await asyncio.wait([job])
+
+    async def run_grouped(self, work: Callable[[Session], T]) -> T:
+        """:meth:`run_transaction` for many small writes at once: on SQLite, grouped.
+
+        Works that arrive while a write is running wait, and then run together in one thread
+        hop and one transaction, each in a savepoint of its own (a work that raises is undone
+        alone, and its caller gets the exception). Every caller returns only after the commit,
+        so what a caller acknowledges is stored, as with :meth:`run_transaction`; the group
+        pays for one hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` instead of one each.
+        Elsewhere (PostgreSQL, an in-memory SQLite) this is :meth:`run_transaction`.
+        """
+        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            return await self.run_transaction(work)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._group.append((work, future))
+        if self._group_writer is None or self._group_writer.done():
+            self._group_writer = asyncio.create_task(self._write_groups())
+        return await asyncio.shield(future)
+
+    async def _write_groups(self) -> None:
+        """Commit the waiting works, a group at a time, until none are left."""
+        while self._group:
+            group, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
+            writer = self._writer()
+            async with self._writers:
+                job = asyncio.ensure_future(
+                    asyncio.to_thread(_write_group, writer, [work for work, _ in group])
+                )
+                try:
+                    outcomes = await asyncio.shield(job)
+                except BaseException as error:
+                    if not job.done():  # cancelled: the thread still holds the write lock
+                        await asyncio.wait([job])
+                    outcomes = [(False, error)] * len(group)
+            for (_, future), (succeeded, value) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if succeeded:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     def _writer(self) -> sessionmaker[Session]:
         """Synchronous sessions on this engine's SQLite file, made on first use."""

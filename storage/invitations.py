@@ -16,8 +16,10 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ from core.i18n import DEFAULT_LANGUAGE, N_
 from core.invitations import InvitationError, NewInvitation
 from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
-from storage.surveys import SurveyState, dialect_insert, state_of_sync
+from storage.surveys import SurveyState, state_of_sync
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -220,15 +222,19 @@ async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | 
     return await session.run_sync(load_chat_state_sync, chat_id)
 
 
+#: The newest invitation a chat claimed, its row locked (built once, the chat id bound).
+_CHAT_INVITATION = (
+    select(Invitation)
+    .where(Invitation.telegram_chat_id == bindparam("chat_id"))
+    .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
 def load_chat_state_sync(session: Session, chat_id: int) -> SurveyState | None:
     """:func:`load_chat_state` for synchronous code (``Database.run_transaction``)."""
-    invitation = session.scalar(
-        select(Invitation)
-        .where(Invitation.telegram_chat_id == chat_id)
-        .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
+    invitation = session.scalar(_CHAT_INVITATION, {"chat_id": chat_id})
     return None if invitation is None else state_of_sync(session, invitation)
 
 
@@ -316,14 +322,23 @@ async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
     return await session.run_sync(mark_processed_update_sync, update_id)
 
 
+_MARK_PROCESSED: dict[str, Any] = {}
+
+
 def mark_processed_update_sync(session: Session, update_id: int) -> bool:
     """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
-    result = session.execute(
-        dialect_insert(session, ProcessedUpdate)
-        .values(update_id=update_id, at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect not in _MARK_PROCESSED:  # built once: building costs more than running it
+        table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _MARK_PROCESSED[dialect] = (
+            insert(table)
+            .values(update_id=bindparam("update_id"), at=bindparam("at", type_=table.c.at.type))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+    result = connection.execute(_MARK_PROCESSED[dialect], {"update_id": update_id, "at": utcnow()})
+    return bool(result.rowcount)
 
 
 async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, null, select
+from sqlalchemy import Table, bindparam, delete, insert, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -192,18 +192,20 @@ async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState
     return await session.run_sync(state_of_sync, invitation)
 
 
+#: A response with its survey version, answers and the participant's name (built once).
+_STATE = (
+    select(Response, SurveyVersion.content_hash, Answer, Participant.name)
+    .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+    .join(Participant, Participant.id == Response.participant_id)
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(Response.invitation_id == bindparam("invitation_id"))
+)
+
+
 def state_of_sync(session: Session, invitation: Invitation) -> SurveyState:
     """:func:`state_of` for synchronous code (``Database.run_transaction``)."""
     state = SurveyState(invitation)
-    rows = (
-        session.execute(
-            select(Response, SurveyVersion.content_hash, Answer, Participant.name)
-            .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
-            .join(Participant, Participant.id == Response.participant_id)
-            .outerjoin(Answer, Answer.response_id == Response.id)
-            .where(Response.invitation_id == invitation.id)
-        )
-    ).all()
+    rows = session.execute(_STATE, {"invitation_id": invitation.id}).all()
     if not rows:
         return state
     state.response, content_hash = rows[0][0], rows[0][1]
@@ -304,6 +306,33 @@ def _has_themes(state: SurveyState, question: core.Question) -> bool:
     return question.kind == core.TEXT and question.id in state.answers
 
 
+_ANSWER_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
+    """The answer's INSERT … ON CONFLICT DO UPDATE … RETURNING id, built once per shape.
+
+    Building the statement costs more than running it; the values are bound at execution.
+    An absent text or value is SQL NULL (not JSON ``null``).
+    """
+    key = (dialect, has_text, has_value)
+    if key not in _ANSWER_UPSERTS:
+        table: Table = Answer.__table__  # type: ignore[assignment]
+        columns = ("response_id", "question_id", "answered_at", "redacted", "skipped")
+        values: dict[str, Any] = {
+            name: bindparam(name, type_=table.c[name].type) for name in columns
+        }
+        for name, present in (("text", has_text), ("value", has_value)):
+            values[name] = bindparam(name, type_=table.c[name].type) if present else null()
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+            values
+        )
+        changed = {name: stmt.excluded[name] for name in values if name not in columns[:2]}
+        stmt = stmt.on_conflict_do_update(index_elements=list(columns[:2]), set_=changed)
+        _ANSWER_UPSERTS[key] = stmt.returning(table.c.id)
+    return _ANSWER_UPSERTS[key]
+
+
 def _upsert_answer(
     session: Session,
     state: SurveyState,
@@ -311,23 +340,30 @@ def _upsert_answer(
     now: datetime,
     *,
     text: str | None = None,
-    **columns: Any,
+    value: Any = None,
+    redacted: bool = False,
+    skipped: bool = False,
 ) -> None:
     """Insert or replace the answer to ``question``; free ``text`` is coded into themes.
 
     Earlier automatic themes of the answer are removed first, when it can have any.
     """
     response = _response(state)
-    stmt = dialect_insert(session, Answer).values(
-        response_id=response.id,
-        question_id=question.id,
-        answered_at=now,
-        text=null() if text is None else text,
-        **columns,
+    connection = session.connection()
+    stmt = _answer_upsert(
+        connection.dialect.name, has_text=text is not None, has_value=value is not None
     )
-    changed = {name: stmt.excluded[name] for name in (*columns, "text", "answered_at")}
-    stmt = stmt.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=changed)
-    answer_id: int = session.execute(stmt.returning(Answer.id)).scalar_one()
+    params = {
+        "response_id": response.id,
+        "question_id": question.id,
+        "answered_at": now,
+        "redacted": redacted,
+        "skipped": skipped,
+    }
+    params |= ({"text": text} if text is not None else {}) | (
+        {"value": value} if value is not None else {}
+    )
+    answer_id: int = connection.execute(stmt, params).scalar_one()
     if _has_themes(state, question):
         session.execute(
             delete(AnswerTheme).where(
@@ -362,14 +398,13 @@ def store_change_sync(
             )
         )
     elif change.kind == flow.PASS_OVER:
-        columns: dict[str, Any] = {"value": null(), "redacted": False, "skipped": True}
-        _upsert_answer(session, state, question, now, **columns)
+        _upsert_answer(session, state, question, now, skipped=True)
     elif question.kind == core.TEXT:
-        columns = {"value": null(), "redacted": change.redacted, "skipped": False}
-        _upsert_answer(session, state, question, now, text=str(change.value), **columns)
+        _upsert_answer(
+            session, state, question, now, text=str(change.value), redacted=change.redacted
+        )
     else:
-        columns = {"value": change.value, "redacted": False, "skipped": False}
-        _upsert_answer(session, state, question, now, **columns)
+        _upsert_answer(session, state, question, now, value=change.value)
     after = flow.apply(state.position(), flow.Outcome(change))
     state.answers, state.skipped = dict(after.answers), set(after.skipped)
     state.redacted = set(after.redacted)
