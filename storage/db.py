@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -98,27 +99,25 @@ MAX_GROUP = 64
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
 
 
+def _run_works(session: Session, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
+    """Each work in a savepoint of the session's transaction; a work that raises is undone alone."""
+    outcomes: list[_Outcome] = []
+    for work in works:
+        try:
+            with session.begin_nested():
+                outcomes.append((True, work(session)))
+        except Exception as error:  # noqa: BLE001 - handed to that work's caller
+            outcomes.append((False, error))
+    return outcomes
+
+
 def _write_group(
     writer: sessionmaker[Session], works: list[Callable[[Session], Any]]
 ) -> list[_Outcome]:
-    """Each work in a savepoint of one SQLite write transaction, in the calling thread.
-
-    A work that raises is rolled back to its savepoint alone; the others stay. When the commit
-    fails, every work fails with its error: nothing of the group is stored.
-    """
-    outcomes: list[_Outcome] = []
-    try:
-        with writer() as session, session.begin():
-            session.connection(execution_options={IMMEDIATE: True})
-            for work in works:
-                try:
-                    with session.begin_nested():
-                        outcomes.append((True, work(session)))
-                except Exception as error:  # noqa: BLE001 - handed to that work's caller
-                    outcomes.append((False, error))
-    except Exception as error:  # noqa: BLE001 - the commit failed: every caller is told
-        return [(False, error)] * len(works)
-    return outcomes
+    """The works in one SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
+    with writer() as session, session.begin():
+        session.connection(execution_options={IMMEDIATE: True})
+        return _run_works(session, works)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -209,16 +208,18 @@ class Database:
                     await asyncio.wait([job])
 
     async def run_grouped(self, work: Callable[[Session], T]) -> T:
-        """:meth:`run_transaction` for many small writes at once: on SQLite, grouped.
+        """:meth:`run_transaction` for many small writes at once: grouped.
 
-        Works that arrive while a write is running wait, and then run together in one thread
-        hop and one transaction, each in a savepoint of its own (a work that raises is undone
-        alone, and its caller gets the exception). Every caller returns only after the commit,
-        so what a caller acknowledges is stored, as with :meth:`run_transaction`; the group
-        pays for one hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` instead of one each.
-        Elsewhere (PostgreSQL, an in-memory SQLite) this is :meth:`run_transaction`.
+        Works that arrive while a group is being written wait, and then run together in one
+        transaction, each in a savepoint of its own (a work that raises is undone alone, and its
+        caller gets the exception). Every caller returns only after the commit, so what a
+        caller acknowledges is stored, as with :meth:`run_transaction`. On SQLite the group
+        pays for one thread hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` instead of one
+        each; on PostgreSQL for one connection check-out and ping, one ``BEGIN`` and one
+        ``COMMIT`` (a WAL flush). When the commit fails, every work of the group fails with
+        its error. (An in-memory SQLite runs each work alone.)
         """
-        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+        if self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
             return await self.run_transaction(work)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._group.append((work, future))
@@ -230,17 +231,14 @@ class Database:
         """Commit the waiting works, a group at a time, until none are left."""
         while self._group:
             group, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
-            writer = self._writer()
-            async with self._writers:
-                job = asyncio.ensure_future(
-                    asyncio.to_thread(_write_group, writer, [work for work, _ in group])
-                )
-                try:
-                    outcomes = await asyncio.shield(job)
-                except BaseException as error:
-                    if not job.done():  # cancelled: the thread still holds the write lock
-                        await asyncio.wait([job])
-                    outcomes = [(False, error)] * len(group)
+            works = [work for work, _ in group]
+            job = asyncio.ensure_future(self._write_one_group(works))
+            with contextlib.suppress(BaseException):  # the write's own outcome counts
+                await asyncio.shield(job)
+            if not job.done():  # this task was cancelled: let the write finish all the same
+                await asyncio.wait([job])
+            error = asyncio.CancelledError() if job.cancelled() else job.exception()
+            outcomes = job.result() if error is None else [(False, error)] * len(group)
             for (_, future), (succeeded, value) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue
@@ -248,6 +246,15 @@ class Database:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+
+    async def _write_one_group(self, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
+        """One group's transaction: in a worker thread on SQLite, through run_sync elsewhere."""
+        if self.dialect != "sqlite":
+            async with self.transaction() as session:
+                return await session.run_sync(_run_works, works)
+        writer = self._writer()
+        async with self._writers:
+            return await asyncio.to_thread(_write_group, writer, works)
 
     def _writer(self) -> sessionmaker[Session]:
         """Synchronous sessions on this engine's SQLite file, made on first use."""
