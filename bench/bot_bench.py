@@ -1,16 +1,25 @@
 """Survey answers through the bot, end to end, against a python-telegram-bot echo handler.
 
 Participants answer the survey in Telegram: each update goes in through
-:func:`bot.handlers.process_update` (what the webhook calls), the step runs in one database
-transaction (update id, state and answer stored), and the replies go out through PTB's real HTTP
-stack to the Bot API test server (:class:`tests.fakes.telegram_api.FakeBotApi`). 40 chats at a
-time, as Telegram's 40 webhook connections; within a chat, one update after the other. Before
-the clock starts every participant has opened the invitation and chosen Swedish; what is timed
-are the seven updates that answer the six questions (tick, Klar, text, button, button, text,
-button). The baseline is a PTB echo handler, one reply per text update, driven the same way by
-the same code in the same run. Both run without PTB's rate limiter, to measure what the stack can
-do; a last pair runs with it, as the service is configured, where Telegram's 30 messages a second
-is the ceiling. Afterwards the database must hold six answers per participant.
+:func:`bot.handlers.process_update` (what the webhook calls: webhook mode, as in production), the
+step runs in one database transaction (update id, state and answer stored), the replies go out
+through PTB's HTTP stack to the Bot API test server (:class:`tests.fakes.telegram_api.FakeBotApi`),
+and a method call in the webhook's reply (answering the pressed button) is carried out by the test
+server as Telegram would. 40 chats at a time, as Telegram's 40 webhook connections; within a chat,
+one update after the other. Before the clock starts every participant has opened the invitation
+and chosen Swedish; what is timed are the seven updates that answer the six questions (tick,
+Klar, text, button, button, text, button). The baseline is a PTB echo handler, one reply per
+text update, driven the same way, with the same request layer as the bot's (each tree's own:
+PTB's default httpx layer before, :class:`bot.http.AiohttpRequest` now), in the same round.
+
+Each round (echo, SQLite, PostgreSQL) runs in a process of its own, in this tree and, with
+``SAMVERKAN_BENCH_BEFORE=/path/to/checkout``, in that tree too, alternating, so a change is
+compared on the same machine at the same time; the report gives the median and range of the
+rounds. Besides updates per second it counts, for the timed phase, Bot API calls over HTTP, SQL
+statements, commits and thread hops per update. Both run without PTB's rate limiter, to measure
+what the stack can do; a last pair runs with it, as the service is configured, where Telegram's
+30 messages a second is the ceiling. Afterwards the database must hold six answers per
+participant.
 """
 
 from __future__ import annotations
@@ -407,6 +416,15 @@ def bot_report(
         for kind in KINDS
         if "not_ready" in r.get(kind, {})
     ]
+    if "before" in rounds:
+        notes.append(
+            f"before: the tree at {os.environ.get('SAMVERKAN_BENCH_BEFORE')} (its own bench code "
+            "and request layer), run in alternation with this one."
+        )
+    notes.append(
+        "Webhook mode, as in production: a pressed button is answered in the webhook's HTTP "
+        "reply, so it costs no Bot API call; in polling mode that is a second call."
+    )
     report = Report("bot", "Survey answers through the bot", notes=notes)
     table, report.goals = round_rows(rounds)
     report.tables.append(table)
