@@ -3,8 +3,9 @@
 :func:`handle_chat_update` records the update id (a redelivered update is dropped, so nothing
 is applied twice), reads the chat's state with its invitation row locked, applies what the
 participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. The whole
-update is synchronous SQLAlchemy code run by :meth:`storage.db.Database.run_transaction`: on
-SQLite one thread hop for the transaction rather than one or more per statement. It
+update is synchronous SQLAlchemy code run by :meth:`storage.db.Database.run_grouped`: updates of
+other chats that arrive meanwhile share its transaction, each in a savepoint of its own, and on
+SQLite the group takes one thread hop rather than one or more per statement. It
 returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
 rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
 never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's

@@ -284,6 +284,8 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self._group_writer is not None and not self._group_writer.done():
+            await asyncio.wait([self._group_writer])  # the waiting writes first
         if self._probe is not None:
             await self._probe.dispose()
         self._close_writer()
