@@ -3,7 +3,17 @@
 :func:`services.survey_chat.handle_chat_update` applies the update in one transaction (a
 redelivered update is dropped) and says what to show; only after its commit does this module
 send the messages and edits, so what the participant sees never runs ahead of what is stored.
-If rewriting the pressed message fails, the next question is sent all the same.
+
+One Bot API call per answer: a pressed button's message *becomes* what comes next. When the
+service asks to rewrite the pressed message and then to say something (the next question, the
+thanks, the question gone back to), the two are one ``editMessageText``: the question just
+answered with its answer (``✓ Ja, lite``), then the next question with its buttons. The chat
+reads like the web survey, one question at a time in the same place, with the last answer
+confirmed above it, and no old buttons left to press. A typed answer is followed by the next
+question as a new message (it has to come below what the participant wrote). In webhook mode the
+pressed button's ``answerCallbackQuery`` goes back in the webhook's HTTP reply
+(:mod:`bot.webhook_reply`) instead of being a call of its own. If the combined edit fails, the
+next question is sent as a new message all the same: the answer is stored.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import texts, webhook_reply
 from bot.questions import (
     DELETE_NO,
     DELETE_YES,
@@ -35,6 +45,9 @@ from services.survey_chat import ChatInput, ChatReply, Show
 from storage.db import Database
 
 log = logging.getLogger("samverkan.bot")
+#: Between the question just answered and what comes next, in one message.
+SEPARATOR = "\n\n"
+MAX_MESSAGE_LENGTH = 4096
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 #: What each button sends to the service (see :mod:`bot.questions` for the button data).
@@ -140,27 +153,35 @@ async def _send(
     if reply.error is not None:
         message = texts.error_text(language, reply.error)
         if query is not None:
-            await query.answer(message[:200])
+            await webhook_reply.answer_query(update, context, message[:200])
         else:
             await context.bot.send_message(chat_id, message)
         return
     if query is not None:
-        await query.answer(texts.translate(language, texts.STALE_BUTTON) if reply.stale else None)
-    for show in reply.shows:
+        stale = texts.translate(language, texts.STALE_BUTTON) if reply.stale else None
+        await webhook_reply.answer_query(update, context, stale)
+    shows = list(reply.shows)
+    if query is not None and shows and shows[0].where != chat.SAY:
+        rewrite = shows.pop(0)
+        then = shows.pop(0) if shows and shows[0].where == chat.SAY else None
+        if not await _rewrite(query, language, rewrite, then) and then is not None:
+            shows.insert(0, then)  # the rewrite failed: say it as a new message
+    for show in shows:
         if show.where == chat.SAY:
             text, keyboard = render(language, show)
             await context.bot.send_message(chat_id, text, reply_markup=keyboard)
-        elif query is not None:
-            await _rewrite(query, language, show)
 
 
-async def _rewrite(query: Any, language: str, show: Show) -> None:
-    """Rewrite the pressed message (its text, or only its buttons); a failure is only logged.
+async def _rewrite(query: Any, language: str, show: Show, then: Show | None) -> bool:
+    """Rewrite the pressed message, and with ``then`` make it that message; False if it failed.
 
-    A failed edit must not keep the next question from being sent: the answer is stored.
+    A failed edit is only logged: it must not keep the next question from being sent.
     """
     try:
-        if show.where == chat.EDIT:
+        if then is not None:
+            text, keyboard = folded(language, show, then)
+            await query.edit_message_text(text, reply_markup=keyboard)
+        elif show.where == chat.EDIT:
             text, keyboard = render(language, show)
             await query.edit_message_text(text, reply_markup=keyboard)
         elif show.screen is not None:
@@ -168,10 +189,28 @@ async def _rewrite(query: Any, language: str, show: Show) -> None:
         else:
             await query.edit_message_reply_markup(None)
     except BadRequest as error:
-        if "not modified" not in error.message:
-            log.warning("bot.edit_failed", extra={"reason": error.message})
+        if "not modified" in error.message:
+            return True
+        log.warning("bot.edit_failed", extra={"reason": error.message})
+        return False
     except NetworkError:
         log.warning("bot.edit_failed", extra={"reason": "network"})
+        return False
+    return True
+
+
+def folded(language: str, show: Show, then: Show) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One message for a rewrite followed by a new message: what was answered, then ``then``.
+
+    A rewrite that only removes buttons leaves nothing of the old message; the text is
+    ``then``'s alone. Longer than Telegram's 4096 characters, the old part is left out.
+    """
+    text, keyboard = render(language, then)
+    if show.where == chat.EDIT:
+        before = render(language, show)[0]
+        if len(before) + len(SEPARATOR) + len(text) <= MAX_MESSAGE_LENGTH:
+            text = before + SEPARATOR + text
+    return text, keyboard
 
 
 def render(language: str, show: Show) -> tuple[str, InlineKeyboardMarkup | None]:

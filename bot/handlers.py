@@ -8,6 +8,7 @@ the deep link (``/start TOKEN``) is the only link between a chat and a participa
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import texts, webhook_reply
 from bot.conversation import Conversation
 from bot.questions import (
     ANSWER,
@@ -110,17 +111,30 @@ def parse_update(
         raise MalformedUpdate(type(exc).__name__) from None
 
 
+@dataclass(frozen=True)
+class Processed:
+    """How handling a webhook update went: ``ok`` (False: Telegram should retry it), and the
+    method call to put in the HTTP reply (:mod:`bot.webhook_reply`), if any."""
+
+    ok: bool
+    reply: dict[str, Any] | None = None
+
+
 async def process_update(
     application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
-) -> bool:
-    """Handle one update from the webhook now; False when it failed (Telegram should retry)."""
+) -> Processed:
+    """Handle one update from the webhook now; not ``ok`` when it failed (to be retried)."""
     update = parse_update(application, data)
-    await application.process_update(update)
+    webhook_reply.open_slot(application, update.update_id)
+    try:
+        await application.process_update(update)
+    finally:
+        reply = webhook_reply.take(application, update.update_id)
     failed: set[int] = application.bot_data.get(FAILED_UPDATES, set())
     if update.update_id in failed:
         failed.discard(update.update_id)
-        return False
-    return True
+        return Processed(ok=False)
+    return Processed(ok=True, reply=reply)
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -2,7 +2,10 @@
 
 :func:`handle_chat_update` records the update id (a redelivered update is dropped, so nothing
 is applied twice), reads the chat's state with its invitation row locked, applies what the
-participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. It
+participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. The whole
+update is synchronous SQLAlchemy code run by :meth:`storage.db.Database.run_grouped`: updates of
+other chats that arrive meanwhile share its transaction, each in a savepoint of its own, and on
+SQLite the group takes one thread hop rather than one or more per statement. It
 returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
 rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
 never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core import survey_flow as flow
 from core.clock import utcnow
@@ -23,7 +26,7 @@ from core.errors import DomainError
 from core.i18n import SURVEY_LANGUAGES
 from core.invitations import InvitationError, is_closed
 from core.survey_model import AnswerValue, Question
-from services.surveys import apply_action, delete_state_answers
+from services.surveys import apply_action_sync, delete_state_answers_sync
 from storage import invitations, surveys
 from storage.db import Database
 from storage.surveys import SurveyState
@@ -82,7 +85,7 @@ class ChatReply:
 class _Turn:
     """One update being applied: the session, the chat, its state, and the reply being built."""
 
-    session: AsyncSession
+    session: Session
     chat_id: int
     state: SurveyState | None
     chat: ChatInput
@@ -108,21 +111,25 @@ async def handle_chat_update(
     förbund's own survey folder, where the team's survey file may be.
     """
     reply = ChatReply(fallback_language)
+
+    def apply(session: Session) -> bool:
+        """The update's transaction; False when it was applied before (nothing to show)."""
+        step = STEPS[chat.step]
+        if not invitations.mark_processed_update_sync(session, update_id):
+            if not invitations.take_failed_reply_sync(session, update_id):
+                return False
+            step = _resend  # applied before, but the participant never saw the reply
+        state = invitations.load_chat_state_sync(session, chat_id)
+        if state is not None and state.invitation.language:
+            reply.language = state.language
+        step(_Turn(session, chat_id, state, chat, reply, completed_link_days, surveys_dir))
+        return True
+
     try:
-        async with db.transaction() as session:
-            step = STEPS[chat.step]
-            if not await invitations.mark_processed_update(session, update_id):
-                if not await invitations.take_failed_reply(session, update_id):
-                    return None
-                step = _resend  # applied before, but the participant never saw the reply
-            state = await invitations.load_chat_state(session, chat_id)
-            if state is not None and state.invitation.language:
-                reply.language = state.language
-            turn = _Turn(session, chat_id, state, chat, reply, completed_link_days, surveys_dir)
-            await step(turn)
+        applied = await db.run_grouped(apply)
     except DomainError as error:
         return ChatReply(reply.language, error=error)
-    return reply
+    return reply if applied else None
 
 
 async def reply_failed(db: Database, update_id: int) -> None:
@@ -131,51 +138,51 @@ async def reply_failed(db: Database, update_id: int) -> None:
         await invitations.mark_reply_failed(session, update_id)
 
 
-async def _resend(turn: _Turn) -> None:
+def _resend(turn: _Turn) -> None:
     """A redelivered update whose replies failed: show where the participant is now."""
-    await _where_we_are(turn, returning=False)
+    _where_we_are(turn, returning=False)
 
 
-async def _start(turn: _Turn) -> None:
+def _start(turn: _Turn) -> None:
     """/start TOKEN: claim the invitation of the link, greet, and ask for the language."""
     if turn.chat.text.strip():
         token = turn.chat.text.strip()
-        turn.state = await invitations.claim_invitation(
+        turn.state = invitations.claim_invitation_sync(
             turn.session, token, chat_id=turn.chat_id, completed_link_days=turn.completed_link_days
         )
         if turn.state.invitation.language:
             turn.reply.language = turn.state.language
-    await _where_we_are(turn, returning=True)
+    _where_we_are(turn, returning=True)
 
 
-async def _resume(turn: _Turn) -> None:
+def _resume(turn: _Turn) -> None:
     """Fortsätt: show where the participant is (language, the current question, or thanks)."""
     turn.reply.add(BUTTONS, "none")
-    await _where_we_are(turn, returning=False)
+    _where_we_are(turn, returning=False)
 
 
-async def _choose_language(turn: _Turn) -> None:
+def _choose_language(turn: _Turn) -> None:
     """A language button: start the survey in that language, with its introduction."""
     state = _usable(turn)
     language = turn.chat.value
     if language not in SURVEY_LANGUAGES or state.completed:
-        await _where_we_are(turn, returning=False)
+        _where_we_are(turn, returning=False)
         return
     first_time = not state.started
-    await surveys.start_response(turn.session, state, language, surveys_dir=turn.surveys_dir)
+    surveys.start_response_sync(turn.session, state, language, surveys_dir=turn.surveys_dir)
     turn.reply.language = language
     assert state.survey is not None
     turn.reply.add(BUTTONS, "none")
     if first_time:
         turn.reply.add(SAY, "intro", text=state.survey.intro_in(language))
-    await _ask_or_thank(turn, state)
+    _ask_or_thank(turn, state)
 
 
-async def _act(turn: _Turn) -> None:
+def _act(turn: _Turn) -> None:
     """A question's button or a typed answer: let the survey flow decide, then show what's next."""
     state = turn.state
     if not turn.chat.pressed and (state is None or state.current() is None):
-        await _where_we_are(turn, returning=False)
+        _where_we_are(turn, returning=False)
         return
     state = _usable(turn)
     question = state.current()
@@ -185,7 +192,7 @@ async def _act(turn: _Turn) -> None:
     kind = flow.ANSWER if turn.chat.step == TYPED else turn.chat.step
     qid = question.id if turn.chat.step == TYPED else turn.chat.qid
     value = turn.chat.text if turn.chat.step == TYPED else turn.chat.value
-    outcome = await apply_action(turn.session, state, flow.Action(kind, qid, value))
+    outcome = apply_action_sync(turn.session, state, flow.Action(kind, qid, value))
     if outcome.stale:
         _stale(turn)
         return
@@ -213,43 +220,43 @@ def _show_outcome(turn: _Turn, state: SurveyState, outcome: flow.Outcome) -> Non
     _ask_or_thank_now(turn, state)
 
 
-async def _later(turn: _Turn) -> None:
+def _later(turn: _Turn) -> None:
     """Fortsätt senare: the answers are already saved; say how to come back."""
     turn.reply.add(BUTTONS, "none")
     turn.reply.add(SAY, "saved_for_later")
 
 
-async def _stop_reminders(turn: _Turn) -> None:
+def _stop_reminders(turn: _Turn) -> None:
     """/stopp (or its button): no more reminders; answering stays possible."""
     if turn.state is not None:
-        await surveys.stop_reminders(turn.session, turn.state)
+        turn.state.invitation.reminders_stopped = True
     turn.reply.add(BUTTONS, "none")
     turn.reply.add(SAY, "reminders_stopped")
 
 
-async def _ask_to_delete(turn: _Turn) -> None:
+def _ask_to_delete(turn: _Turn) -> None:
     """/radera: ask whether to delete all the participant's answers."""
     _refuse_when_closed(turn)
     started = turn.state is not None and turn.state.started
     turn.reply.add(SAY, "confirm_delete" if started else "nothing_to_delete")
 
 
-async def _delete_confirmed(turn: _Turn) -> None:
+def _delete_confirmed(turn: _Turn) -> None:
     """Ja, ta bort: delete the participant's response and answers, and stop reminders."""
     _refuse_when_closed(turn)
     if turn.state is None or not turn.state.started:
         turn.reply.add(EDIT, "nothing_to_delete")
         return
-    await delete_state_answers(turn.session, turn.state)
+    delete_state_answers_sync(turn.session, turn.state)
     turn.reply.add(EDIT, "deleted")
 
 
-async def _delete_cancelled(turn: _Turn) -> None:
+def _delete_cancelled(turn: _Turn) -> None:
     """Nej, behåll dem: keep the answers."""
     turn.reply.add(EDIT, "not_deleted")
 
 
-async def _help(turn: _Turn) -> None:
+def _help(turn: _Turn) -> None:
     """/hjalp: how the survey works and the commands."""
     turn.reply.add(SAY, "help")
 
@@ -257,7 +264,7 @@ async def _help(turn: _Turn) -> None:
 # --- Shared moves ------------------------------------------------------------------------------
 
 
-async def _where_we_are(turn: _Turn, *, returning: bool) -> None:
+def _where_we_are(turn: _Turn, *, returning: bool) -> None:
     """What comes next for this chat: the link, the language, a question, or nothing."""
     state = turn.state
     if state is None:
@@ -273,13 +280,13 @@ async def _where_we_are(turn: _Turn, *, returning: bool) -> None:
         return
     if returning:
         turn.reply.add(SAY, "welcome_back")
-    await _ask_or_thank(turn, state)
+    _ask_or_thank(turn, state)
 
 
-async def _ask_or_thank(turn: _Turn, state: SurveyState) -> None:
+def _ask_or_thank(turn: _Turn, state: SurveyState) -> None:
     """Ask the current question, or complete the response and thank the participant."""
     if flow.should_complete(state.position()):
-        await surveys.complete_response(turn.session, state)
+        surveys.complete_response_sync(state)
     _ask_or_thank_now(turn, state)
 
 

@@ -4,8 +4,8 @@ Each operation is one transaction on one invitation, its row locked while it run
 where the participant is, lets :mod:`core.survey_flow` decide what the action changes, stores
 that through :mod:`storage.surveys`, and returns a :class:`SurveyView` for the web page or the
 chat to show. The web page names the invitation by its token; the bot's operations
-(:mod:`services.survey_chat`) find it by the chat, and use :func:`apply_action` and
-:func:`delete_state_answers` from here.
+(:mod:`services.survey_chat`) find it by the chat, and use :func:`apply_action_sync` and
+:func:`delete_state_answers_sync` from here (synchronous code, one thread hop per update).
 
 ``surveys_dir`` is the förbund's own survey folder (``SAMVERKAN_SURVEYS_DIR``), where a team's
 survey file may be; None offers the built-in surveys only.
@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core import survey_flow as flow
+from core.clock import utcnow
 from core.i18n import DEFAULT_LANGUAGE
 from core.surveys import Survey
 from storage import audit, invitations, surveys
@@ -69,23 +71,34 @@ async def apply_action(
     session: AsyncSession, state: SurveyState, action: flow.Action
 ) -> flow.Outcome:
     """Decide and store one action on a started survey; complete it when nothing is left."""
+    return await session.run_sync(apply_action_sync, state, action)
+
+
+def apply_action_sync(session: Session, state: SurveyState, action: flow.Action) -> flow.Outcome:
+    """:func:`apply_action` for synchronous code (``Database.run_transaction``)."""
     outcome = flow.decide(state.position(), action)
     if outcome.change is not None:
-        await surveys.store_change(session, state, outcome.change)
+        surveys.store_change_sync(session, state, outcome.change)
     if outcome.moved:
-        await surveys.move_cursor(session, state, outcome.cursor)
+        surveys.move_cursor_sync(state, outcome.cursor)
     if flow.should_complete(state.position()):
-        await surveys.complete_response(session, state)
+        surveys.complete_response_sync(state)
     return outcome
 
 
 async def delete_state_answers(session: AsyncSession, state: SurveyState) -> None:
     """Delete the response and answers of ``state`` at the participant's request, audited."""
+    await session.run_sync(delete_state_answers_sync, state)
+
+
+def delete_state_answers_sync(session: Session, state: SurveyState) -> None:
+    """:func:`delete_state_answers` for synchronous code (``Database.run_transaction``)."""
     invitation = state.invitation
-    response_id = await surveys.delete_response(session, state)
-    await audit.record(
+    response_id = surveys.delete_response_sync(session, state)
+    audit.record_sync(
         session,
         "survey.answers_deleted",
+        at=utcnow(),
         actor="participant",
         object_type="invitation",
         object_id=invitation.id,

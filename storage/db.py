@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -93,6 +94,32 @@ def _write_now(writer: sessionmaker[Session], work: Callable[[Session], T]) -> T
         return work(session)
 
 
+#: The most works :meth:`Database.run_grouped` commits together.
+MAX_GROUP = 64
+_Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
+
+
+def _run_works(session: Session, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
+    """Each work in a savepoint of the session's transaction; a work that raises is undone alone."""
+    outcomes: list[_Outcome] = []
+    for work in works:
+        try:
+            with session.begin_nested():
+                outcomes.append((True, work(session)))
+        except Exception as error:  # noqa: BLE001 - handed to that work's caller
+            outcomes.append((False, error))
+    return outcomes
+
+
+def _write_group(
+    writer: sessionmaker[Session], works: list[Callable[[Session], Any]]
+) -> list[_Outcome]:
+    """The works in one SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
+    with writer() as session, session.begin():
+        session.connection(execution_options={IMMEDIATE: True})
+        return _run_works(session, works)
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the per-connection settings this service relies on."""
     parsed = make_url(url)
@@ -126,6 +153,10 @@ class Database:
     _sync_writer: tuple[AsyncEngine, sessionmaker[Session]] | None = field(
         default=None, repr=False, compare=False
     )
+    _group: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    _group_writer: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str, keyring: Keyring) -> Database:
@@ -176,6 +207,55 @@ class Database:
                 if not job.done():  # cancelled: the thread still holds the write lock
                     await asyncio.wait([job])
 
+    async def run_grouped(self, work: Callable[[Session], T]) -> T:
+        """:meth:`run_transaction` for many small writes at once: grouped.
+
+        Works that arrive while a group is being written wait, and then run together in one
+        transaction, each in a savepoint of its own (a work that raises is undone alone, and its
+        caller gets the exception). Every caller returns only after the commit, so what a
+        caller acknowledges is stored, as with :meth:`run_transaction`. On SQLite the group
+        pays for one thread hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` instead of one
+        each; on PostgreSQL for one connection check-out and ping, one ``BEGIN`` and one
+        ``COMMIT`` (a WAL flush). When the commit fails, every work of the group fails with
+        its error. (An in-memory SQLite runs each work alone.)
+        """
+        if self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+            return await self.run_transaction(work)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._group.append((work, future))
+        if self._group_writer is None or self._group_writer.done():
+            self._group_writer = asyncio.create_task(self._write_groups())
+        return await asyncio.shield(future)
+
+    async def _write_groups(self) -> None:
+        """Commit the waiting works, a group at a time, until none are left."""
+        while self._group:
+            group, self._group = self._group[:MAX_GROUP], self._group[MAX_GROUP:]
+            works = [work for work, _ in group]
+            job = asyncio.ensure_future(self._write_one_group(works))
+            with contextlib.suppress(BaseException):  # the write's own outcome counts
+                await asyncio.shield(job)
+            if not job.done():  # this task was cancelled: let the write finish all the same
+                await asyncio.wait([job])
+            error = asyncio.CancelledError() if job.cancelled() else job.exception()
+            outcomes = job.result() if error is None else [(False, error)] * len(group)
+            for (_, future), (succeeded, value) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if succeeded:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    async def _write_one_group(self, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
+        """One group's transaction: in a worker thread on SQLite, through run_sync elsewhere."""
+        if self.dialect != "sqlite":
+            async with self.transaction() as session:
+                return await session.run_sync(_run_works, works)
+        writer = self._writer()
+        async with self._writers:
+            return await asyncio.to_thread(_write_group, writer, works)
+
     def _writer(self) -> sessionmaker[Session]:
         """Synchronous sessions on this engine's SQLite file, made on first use."""
         if self._sync_writer is None or self._sync_writer[0] is not self.engine:
@@ -204,6 +284,8 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self._group_writer is not None and not self._group_writer.done():
+            await asyncio.wait([self._group_writer])  # the waiting writes first
         if self._probe is not None:
             await self._probe.dispose()
         self._close_writer()

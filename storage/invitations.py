@@ -16,9 +16,12 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import NotFound
@@ -26,7 +29,7 @@ from core.i18n import DEFAULT_LANGUAGE, N_
 from core.invitations import InvitationError, NewInvitation
 from core.invitations import check_usable as check_invitation
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
-from storage.surveys import SurveyState, dialect_insert, state_of
+from storage.surveys import SurveyState, state_of_sync
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -150,11 +153,11 @@ def check_usable(
     )
 
 
-async def _locked_by_token(session: AsyncSession, token: str) -> Invitation:
+def _locked_by_token(session: Session, token: str) -> Invitation:
     """The invitation of ``token``, its row locked; ``unknown`` when there is none."""
     if not TOKEN_PATTERN.fullmatch(token):
         raise InvitationError("unknown")
-    invitation = await session.scalar(
+    invitation = session.scalar(
         select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
     )
     if invitation is None:
@@ -175,8 +178,24 @@ async def claim_invitation(
     The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`,
     as does everyone once a completed link has closed (see :func:`check_usable`).
     """
+    return await session.run_sync(
+        lambda sync: claim_invitation_sync(
+            sync, token, chat_id=chat_id, now=now, completed_link_days=completed_link_days
+        )
+    )
+
+
+def claim_invitation_sync(
+    session: Session,
+    token: str,
+    *,
+    chat_id: int | None = None,
+    now: datetime | None = None,
+    completed_link_days: int | None = None,
+) -> SurveyState:
+    """:func:`claim_invitation` for synchronous code (``Database.run_transaction``)."""
     now = now or utcnow()
-    state = await state_of(session, await _locked_by_token(session, token))
+    state = state_of_sync(session, _locked_by_token(session, token))
     check_usable(state, now, completed_link_days=completed_link_days)
     invitation = state.invitation
     if invitation.claimed_at is None:
@@ -191,7 +210,7 @@ async def load_token_state(
     session: AsyncSession, token: str, *, completed_link_days: int | None = None
 ) -> SurveyState:
     """The web page's view of an invitation (row locked), without claiming it."""
-    state = await state_of(session, await _locked_by_token(session, token))
+    state = await session.run_sync(lambda sync: state_of_sync(sync, _locked_by_token(sync, token)))
     check_usable(state, completed_link_days=completed_link_days)
     if state.invitation.telegram_chat_id is not None:
         raise InvitationError("in_telegram")
@@ -200,14 +219,23 @@ async def load_token_state(
 
 async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | None:
     """The newest invitation a Telegram chat claimed (row locked) with its answers, or None."""
-    invitation = await session.scalar(
-        select(Invitation)
-        .where(Invitation.telegram_chat_id == chat_id)
-        .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    return None if invitation is None else await state_of(session, invitation)
+    return await session.run_sync(load_chat_state_sync, chat_id)
+
+
+#: The newest invitation a chat claimed, its row locked (built once, the chat id bound).
+_CHAT_INVITATION = (
+    select(Invitation)
+    .where(Invitation.telegram_chat_id == bindparam("chat_id"))
+    .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
+    .limit(1)
+    .with_for_update()
+)
+
+
+def load_chat_state_sync(session: Session, chat_id: int) -> SurveyState | None:
+    """:func:`load_chat_state` for synchronous code (``Database.run_transaction``)."""
+    invitation = session.scalar(_CHAT_INVITATION, {"chat_id": chat_id})
+    return None if invitation is None else state_of_sync(session, invitation)
 
 
 # --- Reminders and Telegram updates ----------------------------------------------------------
@@ -291,12 +319,26 @@ async def stop_reminders_for(session: AsyncSession, invitation_id: int) -> None:
 
 async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
     """Record a Telegram update as handled; False when it already was (a redelivery)."""
-    result = await session.execute(
-        dialect_insert(session, ProcessedUpdate)
-        .values(update_id=update_id, at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await session.run_sync(mark_processed_update_sync, update_id)
+
+
+_MARK_PROCESSED: dict[str, Any] = {}
+
+
+def mark_processed_update_sync(session: Session, update_id: int) -> bool:
+    """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect not in _MARK_PROCESSED:  # built once: building costs more than running it
+        table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _MARK_PROCESSED[dialect] = (
+            insert(table)
+            .values(update_id=bindparam("update_id"), at=bindparam("at", type_=table.c.at.type))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+    result = connection.execute(_MARK_PROCESSED[dialect], {"update_id": update_id, "at": utcnow()})
+    return bool(result.rowcount)
 
 
 async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
@@ -310,7 +352,12 @@ async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
 
 async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
     """Whether the replies to this (applied) update failed; the mark is cleared."""
-    result = await session.execute(
+    return await session.run_sync(take_failed_reply_sync, update_id)
+
+
+def take_failed_reply_sync(session: Session, update_id: int) -> bool:
+    """:func:`take_failed_reply` for synchronous code (``Database.run_transaction``)."""
+    result = session.execute(
         update(ProcessedUpdate)
         .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.reply_failed)
         .values(reply_failed=False)

@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, null, select
+from sqlalchemy import Table, bindparam, delete, insert, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core import survey_flow as flow
 from core import surveys as core
@@ -41,7 +42,7 @@ from storage.models import (
 TELEGRAM, WEB = "telegram", "web"
 
 
-def dialect_insert(session: AsyncSession, entity: Any) -> Any:
+def dialect_insert(session: AsyncSession | Session, entity: Any) -> Any:
     """An INSERT that takes ``ON CONFLICT`` clauses, on PostgreSQL and SQLite alike."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
@@ -69,13 +70,18 @@ def team_survey(team: Team, surveys_dir: Path | None) -> core.Survey:
 
 async def register_survey_version(session: AsyncSession, survey: core.Survey) -> SurveyVersion:
     """The stored version of ``survey`` (by content hash), stored now if it is new."""
+    return await session.run_sync(register_survey_version_sync, survey)
+
+
+def register_survey_version_sync(session: Session, survey: core.Survey) -> SurveyVersion:
+    """:func:`register_survey_version` for synchronous code (``Database.run_transaction``)."""
     values = {"code": survey.code, "version": survey.version, "definition": survey.to_dict()}
-    await session.execute(
+    session.execute(
         dialect_insert(session, SurveyVersion)
         .values(content_hash=survey.content_hash, created_at=utcnow(), **values)
         .on_conflict_do_nothing(index_elements=["content_hash"])
     )
-    stored = await session.scalar(
+    stored = session.scalar(
         select(SurveyVersion).where(SurveyVersion.content_hash == survey.content_hash)
     )
     assert stored is not None
@@ -83,7 +89,7 @@ async def register_survey_version(session: AsyncSession, survey: core.Survey) ->
     return stored
 
 
-async def _parsed_survey(session: AsyncSession, version_id: int, content_hash: str) -> core.Survey:
+def _parsed_survey(session: Session, version_id: int, content_hash: str) -> core.Survey:
     """The parsed survey of a stored version, read from the database once per process.
 
     A version never changes, so its parsed survey is kept, by content hash rather than by id:
@@ -92,7 +98,7 @@ async def _parsed_survey(session: AsyncSession, version_id: int, content_hash: s
     """
     survey = _surveys_by_hash.get(content_hash)
     if survey is None:
-        version = await session.get_one(SurveyVersion, version_id)
+        version = session.get_one(SurveyVersion, version_id)
         survey = core.survey_from_dict(version.definition)
         _surveys_by_hash[content_hash] = survey
     return survey
@@ -185,21 +191,28 @@ async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState
     Call it after locking the invitation row, so the query sees what the previous holder of
     the lock committed (PostgreSQL takes a new snapshot for each statement).
     """
+    return await session.run_sync(state_of_sync, invitation)
+
+
+#: A response with its survey version, answers and the participant's name (built once).
+_STATE = (
+    select(Response, SurveyVersion.content_hash, Answer, Participant.name)
+    .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+    .join(Participant, Participant.id == Response.participant_id)
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(Response.invitation_id == bindparam("invitation_id"))
+)
+
+
+def state_of_sync(session: Session, invitation: Invitation) -> SurveyState:
+    """:func:`state_of` for synchronous code (``Database.run_transaction``)."""
     state = SurveyState(invitation)
-    rows = (
-        await session.execute(
-            select(Response, SurveyVersion.content_hash, Answer, Participant.name)
-            .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
-            .join(Participant, Participant.id == Response.participant_id)
-            .outerjoin(Answer, Answer.response_id == Response.id)
-            .where(Response.invitation_id == invitation.id)
-        )
-    ).all()
+    rows = session.execute(_STATE, {"invitation_id": invitation.id}).all()
     if not rows:
         return state
     state.response, content_hash = rows[0][0], rows[0][1]
     state.names = (rows[0][3],) if rows[0][3] else ()
-    state.survey = await _parsed_survey(session, state.response.survey_version_id, content_hash)
+    state.survey = _parsed_survey(session, state.response.survey_version_id, content_hash)
     for _, _, answer, _name in rows:
         if answer is not None:
             _add_stored_answer(state, answer)
@@ -239,13 +252,27 @@ async def start_response(
 
     ``surveys_dir``: the förbund's own survey folder, where the team's survey file may be.
     """
+    await session.run_sync(
+        lambda sync: start_response_sync(sync, state, language, surveys_dir=surveys_dir, now=now)
+    )
+
+
+def start_response_sync(
+    session: Session,
+    state: SurveyState,
+    language: str,
+    *,
+    surveys_dir: Path | None,
+    now: datetime | None = None,
+) -> None:
+    """:func:`start_response` for synchronous code (``Database.run_transaction``)."""
     now = now or utcnow()
     state.invitation.language = language
     if state.response is not None:
         state.response.language, state.response.updated_at = language, now
         return
-    team = await session.get_one(Team, state.invitation.team_id)
-    version = await register_survey_version(session, team_survey(team, surveys_dir))
+    team = session.get_one(Team, state.invitation.team_id)
+    version = register_survey_version_sync(session, team_survey(team, surveys_dir))
     state.response = Response(
         invitation_id=state.invitation.id,
         participant_id=state.invitation.participant_id,
@@ -257,8 +284,8 @@ async def start_response(
         updated_at=now,
     )
     session.add(state.response)
-    await session.flush()
-    state.survey = await _parsed_survey(session, version.id, version.content_hash)
+    session.flush()
+    state.survey = _parsed_survey(session, version.id, version.content_hash)
 
 
 # --- Answers ---------------------------------------------------------------------------------
@@ -281,32 +308,66 @@ def _has_themes(state: SurveyState, question: core.Question) -> bool:
     return question.kind == core.TEXT and question.id in state.answers
 
 
-async def _upsert_answer(
-    session: AsyncSession,
+_ANSWER_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
+    """The answer's INSERT … ON CONFLICT DO UPDATE … RETURNING id, built once per shape.
+
+    Building the statement costs more than running it; the values are bound at execution.
+    An absent text or value is SQL NULL (not JSON ``null``).
+    """
+    key = (dialect, has_text, has_value)
+    if key not in _ANSWER_UPSERTS:
+        table: Table = Answer.__table__  # type: ignore[assignment]
+        columns = ("response_id", "question_id", "answered_at", "redacted", "skipped")
+        values: dict[str, Any] = {
+            name: bindparam(name, type_=table.c[name].type) for name in columns
+        }
+        for name, present in (("text", has_text), ("value", has_value)):
+            values[name] = bindparam(name, type_=table.c[name].type) if present else null()
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+            values
+        )
+        changed = {name: stmt.excluded[name] for name in values if name not in columns[:2]}
+        stmt = stmt.on_conflict_do_update(index_elements=list(columns[:2]), set_=changed)
+        _ANSWER_UPSERTS[key] = stmt.returning(table.c.id)
+    return _ANSWER_UPSERTS[key]
+
+
+def _upsert_answer(
+    session: Session,
     state: SurveyState,
     question: core.Question,
     now: datetime,
     *,
     text: str | None = None,
-    **columns: Any,
+    value: Any = None,
+    redacted: bool = False,
+    skipped: bool = False,
 ) -> None:
     """Insert or replace the answer to ``question``; free ``text`` is coded into themes.
 
     Earlier automatic themes of the answer are removed first, when it can have any.
     """
     response = _response(state)
-    stmt = dialect_insert(session, Answer).values(
-        response_id=response.id,
-        question_id=question.id,
-        answered_at=now,
-        text=null() if text is None else text,
-        **columns,
+    connection = session.connection()
+    stmt = _answer_upsert(
+        connection.dialect.name, has_text=text is not None, has_value=value is not None
     )
-    changed = {name: stmt.excluded[name] for name in (*columns, "text", "answered_at")}
-    stmt = stmt.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=changed)
-    answer_id: int = (await session.execute(stmt.returning(Answer.id))).scalar_one()
+    params = {
+        "response_id": response.id,
+        "question_id": question.id,
+        "answered_at": now,
+        "redacted": redacted,
+        "skipped": skipped,
+    }
+    params |= ({"text": text} if text is not None else {}) | (
+        {"value": value} if value is not None else {}
+    )
+    answer_id: int = connection.execute(stmt, params).scalar_one()
     if _has_themes(state, question):
-        await session.execute(
+        session.execute(
             delete(AnswerTheme).where(
                 AnswerTheme.answer_id == answer_id, AnswerTheme.source == "auto"
             )
@@ -314,7 +375,7 @@ async def _upsert_answer(
     themes = code_text(text, default_codebook()) if text is not None else []
     if themes:
         rows = [{"answer_id": answer_id, "theme": theme, "source": "auto"} for theme in themes]
-        await session.execute(insert(AnswerTheme).values(rows))
+        session.execute(insert(AnswerTheme).values(rows))
     response.updated_at = now
 
 
@@ -323,22 +384,29 @@ async def store_change(
 ) -> None:
     """Store what :mod:`core.survey_flow` decided for one question: a value, a skip, or nothing."""
     _response(state)  # refuse before any work when not started or complete
+    await session.run_sync(lambda sync: store_change_sync(sync, state, change, now=now))
+
+
+def store_change_sync(
+    session: Session, state: SurveyState, change: flow.Change, *, now: datetime | None = None
+) -> None:
+    """:func:`store_change` for synchronous code (``Database.run_transaction``)."""
+    _response(state)  # refuse before any work when not started or complete
     question, now = _survey(state).question(change.qid), now or utcnow()
     if change.kind == flow.CLEAR:
-        await session.execute(
+        session.execute(
             delete(Answer).where(
                 Answer.response_id == _response(state).id, Answer.question_id == change.qid
             )
         )
     elif change.kind == flow.PASS_OVER:
-        columns: dict[str, Any] = {"value": null(), "redacted": False, "skipped": True}
-        await _upsert_answer(session, state, question, now, **columns)
+        _upsert_answer(session, state, question, now, skipped=True)
     elif question.kind == core.TEXT:
-        columns = {"value": null(), "redacted": change.redacted, "skipped": False}
-        await _upsert_answer(session, state, question, now, text=str(change.value), **columns)
+        _upsert_answer(
+            session, state, question, now, text=str(change.value), redacted=change.redacted
+        )
     else:
-        columns = {"value": change.value, "redacted": False, "skipped": False}
-        await _upsert_answer(session, state, question, now, **columns)
+        _upsert_answer(session, state, question, now, value=change.value)
     after = flow.apply(state.position(), flow.Outcome(change))
     state.answers, state.skipped = dict(after.answers), set(after.skipped)
     state.redacted = set(after.redacted)
@@ -395,6 +463,11 @@ async def move_cursor(
     session: AsyncSession, state: SurveyState, qid: str | None, *, now: datetime | None = None
 ) -> None:
     """Go to question ``qid`` (going back), or with None on to the first question left."""
+    move_cursor_sync(state, qid, now=now)
+
+
+def move_cursor_sync(state: SurveyState, qid: str | None, *, now: datetime | None = None) -> None:
+    """:func:`move_cursor` for synchronous code: the change is flushed with the transaction."""
     response = _response(state)
     response.cursor, response.updated_at = qid, now or utcnow()
 
@@ -403,6 +476,11 @@ async def complete_response(
     session: AsyncSession, state: SurveyState, *, now: datetime | None = None
 ) -> None:
     """Mark the response complete; whether quoting is allowed comes from the ``citat`` answer."""
+    complete_response_sync(state, now=now)
+
+
+def complete_response_sync(state: SurveyState, *, now: datetime | None = None) -> None:
+    """:func:`complete_response` for synchronous code: flushed with the transaction."""
     response = _response(state)
     assert state.survey is not None
     if not core.is_complete(state.survey, state.answers):
@@ -415,9 +493,14 @@ async def complete_response(
 
 async def delete_response(session: AsyncSession, state: SurveyState) -> int | None:
     """Delete the response and its answers; no more reminders. The deleted response's id."""
+    return await session.run_sync(delete_response_sync, state)
+
+
+def delete_response_sync(session: Session, state: SurveyState) -> int | None:
+    """:func:`delete_response` for synchronous code (``Database.run_transaction``)."""
     invitation, response_id = state.invitation, state.response.id if state.response else None
     if state.response is not None:
-        await session.delete(state.response)
+        session.delete(state.response)
     invitation.language, invitation.reminders_stopped = None, True
     state.response, state.survey, state.answers, state.skipped = None, None, {}, set()
     return response_id

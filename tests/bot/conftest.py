@@ -128,7 +128,7 @@ class Person:
         update = self.api.user_text(self.chat_id, text, language_code=self.language_code)
         return await self._deliver(update, expect)
 
-    async def press(self, label: str, expect: int = 2) -> list[SentMessage]:
+    async def press(self, label: str, expect: int = 1) -> list[SentMessage]:
         """Press the newest button labelled ``label``; return the bot's ``expect`` replies."""
         message_id, data = self.find_button(label)
         update = self.api.user_presses(self.chat_id, message_id, data)

@@ -36,7 +36,7 @@ async def test_after_a_restart_the_participant_goes_on_at_the_next_question(
     person = Person(api)
     async with serving(polling, db):
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
+        await person.press("Svenska", expect=2)
         await person.write("3")  # Träning/gym; the next question arrives
     # The process is gone; a new one starts on the same database.
     async with serving(polling, db):
@@ -70,7 +70,7 @@ async def test_a_redelivered_update_is_applied_once(
         url = webhook_url(server)
         person = Person(api, webhooks=[url])
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
+        await person.press("Svenska", expect=2)
         update = api.user_text(person.chat_id, "3")
         first = await api.deliver_webhook(update, url=url)
         sent = len(person.messages)
@@ -87,7 +87,7 @@ async def test_two_processes_can_take_turns_with_one_conversation(
     async with serving(webhook, db) as first, serving(webhook, db) as second:
         person = Person(api, webhooks=[webhook_url(first), webhook_url(second)])
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
+        await person.press("Svenska", expect=2)
         await person.press("☐ Träning/gym", expect=1)
         await person.press("☐ Annat", expect=1)
         await person.press("✓ Klar")
@@ -95,9 +95,9 @@ async def test_two_processes_can_take_turns_with_one_conversation(
         await person.press("Ja, mycket")
         await person.write("5")
         await person.press("Hoppa över")
-        _, thanks = await person.press("Nej")
+        [thanks] = await person.press("Nej")
 
-    assert thanks.text == SURVEY.thanks_in("sv")
+    assert thanks.text.endswith(SURVEY.thanks_in("sv"))
     async with db.sessions() as session:
         response = await session.scalar(select(Response))
         answers = {a.question_id: a.value for a in await session.scalars(select(Answer))}
@@ -113,7 +113,7 @@ async def test_one_update_sent_to_two_processes_at_once_is_applied_once(
     async with serving(webhook, db) as first, serving(webhook, db) as second:
         person = Person(api, webhooks=[webhook_url(first)])
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
+        await person.press("Svenska", expect=2)
         update = api.user_text(person.chat_id, "3")
         sent = len(person.messages)
         statuses = await asyncio.gather(
@@ -148,20 +148,20 @@ async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries
 ) -> None:
     from storage import invitations
 
-    real_load = invitations.load_chat_state
+    real_load = invitations.load_chat_state_sync
     failures = [RuntimeError("the database went away")]
 
-    async def failing_once(session, chat_id):  # type: ignore[no-untyped-def]
+    def failing_once(session, chat_id):  # type: ignore[no-untyped-def]
         if failures:
             raise failures.pop()
-        return await real_load(session, chat_id)
+        return real_load(session, chat_id)
 
     async with serving(bot_settings(settings, api, mode="webhook"), db) as server:
         url = webhook_url(server)
         person = Person(api, webhooks=[url])
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
-        monkeypatch.setattr(invitations, "load_chat_state", failing_once)
+        await person.press("Svenska", expect=2)
+        monkeypatch.setattr(invitations, "load_chat_state_sync", failing_once)
         update = api.user_text(person.chat_id, "3")
         failed = await api.deliver_webhook(update, url=url)
         stored_after_failure = await answer_count(db)
@@ -178,9 +178,9 @@ async def test_an_update_whose_reply_failed_is_answered_when_telegram_retries(
         url = webhook_url(server)
         person = Person(api, webhooks=[url])
         await person.write(f"/start {await new_token(db)}")
-        await person.press("Svenska", expect=3)
+        await person.press("Svenska", expect=2)
         await person.press("☐ Social samvaro", expect=1)
-        await person.press("✓ Klar", expect=2)
+        await person.press("✓ Klar")
         api.fail_next("sendMessage", 502, "Bad Gateway")
         update = api.user_text(person.chat_id, "Gruppen var bra")
         sent = len(person.messages)

@@ -28,7 +28,7 @@ def collapsed(seen: list[str]) -> list[str]:
 async def answer_in_telegram(person: Person, token: str) -> dict[str, list[str]]:
     """The script in Telegram; what the bot showed: questions in order, redaction notices."""
     await person.write(f"/start {token}")
-    await person.press("Svenska", expect=3)
+    await person.press("Svenska", expect=2)
     await person.press("☐ Gruppcoachning/samtalsgrupper", expect=1)  # tick several
     await person.press("☐ Social samvaro", expect=1)
     await person.press("✓ Klar")
@@ -42,14 +42,15 @@ async def answer_in_telegram(person: Person, token: str) -> dict[str, list[str]]
     shown: list[str] = []
     notices: list[str] = []
     for message in person.messages:
-        number = re.match(r"Fråga (\d+) av", message.text or "")
-        if message.method != "sendMessage":
+        # A pressed message becomes what comes next: the answered question, then the next one.
+        number = re.search(r"Fråga (\d+) av", message.text or "")
+        if message.method not in ("sendMessage", "editMessageText"):
             continue
         if number:
             shown.append(SURVEY.questions[int(number.group(1)) - 1].id)
         elif (message.text or "").startswith("Vi tog bort"):
             notices.append(shown[-1])
-        elif message.text == SURVEY.thanks_in("sv"):
+        elif (message.text or "").endswith(SURVEY.thanks_in("sv")):
             shown.append(THANKS)
     return {"questions": collapsed(shown), "notices": notices}
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from core import surveys as core
 from core.clock import utcnow
@@ -180,11 +180,13 @@ def statements_run(db: Database) -> Iterator[list[str]]:
             table = words[words.index("FROM") + 1 if where is None else where]
             seen.append(f"{words[0]} {table}")
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    # Every engine: on SQLite Database.run_transaction writes through a synchronous engine of its
+    # own on the same file.
+    event.listen(Engine, "before_cursor_execute", note)
     try:
         yield seen
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+        event.remove(Engine, "before_cursor_execute", note)
 
 
 def heading(html: str) -> str:

@@ -15,6 +15,8 @@ updates like Telegram (`tests.fakes.bot_api_methods`), and can apply Telegram's 
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from types import TracebackType
 
 import aiohttp
@@ -35,7 +37,10 @@ class FakeBotApi(BotApiMethods):
     Point PTB at it with `token=api.token` and `base_url=api.base_url`. A wrong token answers 401,
     an unknown method 404. What the bot sends is in `sent` (see `messages_to`,
     `wait_for_messages`); what the user does comes from `user_text` and `user_presses`, fetched
-    with getUpdates or posted with `deliver_webhook`. With `global_rate` (messages per second over
+    with getUpdates or posted with `deliver_webhook`. As on Telegram, a webhook may answer an update
+    with one method call in its HTTP reply (`apply_webhook_reply`); its result is not returned and
+    an error is only counted (`webhook_reply_errors`). `calls` counts the methods called over
+    HTTP, `webhook_replies` those carried out from webhook replies. With `global_rate` (messages per second over
     all chats) or `per_chat_rate` (per chat), messages over the limit get HTTP 429 with
     `retry_after` seconds and are counted in `rejected_429` instead of being recorded.
     """
@@ -59,6 +64,9 @@ class FakeBotApi(BotApiMethods):
         self._runner: web.AppRunner | None = None
         self._base_url = ""
         self._failures: dict[str, list[ApiError]] = {}
+        self.calls: Counter[str] = Counter()
+        self.webhook_replies: Counter[str] = Counter()
+        self.webhook_reply_errors: list[str] = []
 
     def fail_next(
         self, method: str, status: int = 500, description: str = "Internal Server Error"
@@ -158,11 +166,34 @@ class FakeBotApi(BotApiMethods):
             aiohttp.ClientSession() as session,
             session.post(target, json=update, headers=headers) as response,
         ):
-            status = response.status
+            status, body = response.status, await response.read()
         if 200 <= status < 300:
             confirmed = update.get("update_id")
             self._pending = [u for u in self._pending if u["update_id"] != confirmed]
+            if response.content_type == "application/json":
+                await self.apply_webhook_reply(json.loads(body))
         return status
+
+    async def apply_webhook_reply(self, reply: object) -> bool:
+        """Carry out the method call a webhook answered with, as Telegram does; False if none.
+
+        Telegram tells the bot nothing of the outcome: an error is recorded in
+        `webhook_reply_errors` (method and description) and otherwise ignored.
+        """
+        if not isinstance(reply, dict) or not isinstance(reply.get("method"), str):
+            return False
+        name = reply["method"]
+        fields = {key: value for key, value in reply.items() if key != "method"}
+        method = getattr(self, f"api_{name.lower()}", None)
+        if method is None:
+            self.webhook_reply_errors.append(f"{name}: Not Found")
+            return True
+        self.webhook_replies[name] += 1
+        try:
+            await method(RequestParams(fields))
+        except ApiError as error:
+            self.webhook_reply_errors.append(f"{name}: {error.description}")
+        return True
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Route one call to its method; errors are answered as Telegram answers them."""
@@ -172,6 +203,7 @@ class FakeBotApi(BotApiMethods):
         method = getattr(self, f"api_{name}", None)
         if method is None:
             return ApiError(404, "Not Found").response()
+        self.calls[request.match_info["method"]] += 1
         if self._failures.get(name):
             return self._failures[name].pop(0).response()
         try:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -56,3 +57,56 @@ async def test_concurrent_read_modify_write_transactions_lose_no_update(db) -> N
 
     await asyncio.gather(*(db.run_transaction(increment) for _ in range(40)))
     assert (found := await lease(db)) is not None and found.holder == "40"
+
+
+async def test_grouped_writes_lose_no_update_and_share_commits(db) -> None:
+    await db.run_grouped(lambda s: s.add(JobLease(name="counter", holder="0", locked_until=EPOCH)))
+    commits: list[object] = []
+
+    def increment(session: Session) -> int:
+        query = select(JobLease.holder).where(JobLease.name == "counter")
+        if db.dialect == "postgresql":
+            query = query.with_for_update()
+        value = int(session.scalar(query) or 0) + 1
+        session.execute(
+            update(JobLease).where(JobLease.name == "counter").values(holder=str(value))
+        )
+        return value
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(Engine, "commit", committed)
+    try:
+        results = await asyncio.gather(*(db.run_grouped(increment) for _ in range(40)))
+    finally:
+        event.remove(Engine, "commit", committed)
+
+    assert sorted(results) == list(range(1, 41))
+    assert (found := await lease(db)) is not None and found.holder == "40"
+    assert 1 <= len(commits) < 40  # one transaction (one hop, one flush) for many writes
+
+
+async def test_a_grouped_write_that_fails_is_undone_alone(db) -> None:
+    def add(name: str, fail: bool = False) -> Callable[[Session], str]:
+        def work(session: Session) -> str:
+            session.add(JobLease(name=name, holder="0", locked_until=EPOCH))
+            session.flush()
+            if fail:
+                raise RuntimeError("refused")
+            return name
+
+        return work
+
+    outcomes = await asyncio.gather(
+        db.run_grouped(add("first")),
+        db.run_grouped(add("second", fail=True)),
+        db.run_grouped(add("third")),
+        return_exceptions=True,
+    )
+
+    assert outcomes[0] == "first" and outcomes[2] == "third"
+    assert isinstance(outcomes[1], RuntimeError)
+    async with db.sessions() as session:
+        names = set(await session.scalars(select(JobLease.name)))
+    assert names == {"first", "third"}
