@@ -148,9 +148,7 @@ class Sweep:
         if SCREENSHOTS:
             slug = re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-")[:80]
             await asyncio.to_thread(Path(SCREENSHOTS).mkdir, parents=True, exist_ok=True)
-            await page.screenshot(
-                path=f"{SCREENSHOTS}/{self.mode.name}-{slug}.png", full_page=True
-            )
+            await page.screenshot(path=f"{SCREENSHOTS}/{self.mode.name}-{slug}.png", full_page=True)
 
     async def visit(self, page: Any, url: str, what: str, status: int = 200) -> None:
         response = await page.goto(url)
@@ -220,7 +218,9 @@ async def public_pages(sweep: Sweep, page: Any, base: str) -> None:
     await sweep.visit(page, base + "/remiss/samtycke?lang=sv", "consent print in Swedish")
     await sweep.visit(page, base + "/team/login", "login")
     await sweep.visit(page, base + "/konto/glomt-losenord", "forgotten password")
-    await sweep.visit(page, base + "/konto/losenord/" + "x" * 43, "set password (bad link)", status=404)
+    await sweep.visit(
+        page, base + "/konto/losenord/" + "x" * 43, "set password (bad link)", status=404
+    )
 
 
 async def survey_pages(sweep: Sweep, page: Any, base: str, db: Any, lang: str) -> None:
