@@ -162,7 +162,7 @@ async def test_the_team_recorded_its_steps_visits_and_endings(demo) -> None:  # 
     async with db.sessions() as session:
         events = (await session.scalars(select(ReferralEvent))).all()
         enrolled = set(
-            (await session.scalars(select(Referral.id).where(Referral.start_date.is_not(None))))
+            await session.scalars(select(Referral.id).where(Referral.start_date.is_not(None)))
         )
         steps = (await session.scalars(select(ProgressStep))).all()
     moved = [e for e in events if e.to_status != "received"]
