@@ -205,13 +205,15 @@ def _lines_alt_text(lines: _Lines) -> str:
     return text
 
 
-def chart_figures(
-    summary: Summary,
-) -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+FigureTable = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+
+
+def chart_figures(summary: Summary) -> dict[str, FigureTable]:
     """The numbers of each chart as a small table, ``(header, rows)`` by chart name: shown
     beside the picture, so nobody has to read small text in an image."""
-    tables = {}
+    tables: dict[str, FigureTable] = {}
     for name, data in _chart_data(summary).items():
+        rows: tuple[tuple[str, ...], ...]
         if isinstance(data, _Lines):
             rows = tuple(
                 (label, _decimal_or_dash(mean), _decimal_or_dash(median))
