@@ -107,6 +107,8 @@ OVERFLOW_JS = """
              JSON.stringify((el.innerText || el.value || '').trim().slice(0, 60)));
   }
   for (const caption of document.querySelectorAll('caption')) {
+    const style = getComputedStyle(caption);
+    if (style.clip !== 'auto' || caption.getBoundingClientRect().width <= 1) continue;  // for screen readers only
     const range = document.createRange();
     range.selectNodeContents(caption);
     const r = range.getBoundingClientRect();
