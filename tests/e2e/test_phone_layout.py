@@ -150,7 +150,19 @@ class Sweep:
         if SCREENSHOTS:
             slug = re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-")[:80]
             await asyncio.to_thread(Path(SCREENSHOTS).mkdir, parents=True, exist_ok=True)
-            await page.screenshot(path=f"{SCREENSHOTS}/{self.mode.name}-{slug}.png", full_page=True)
+            height = await page.evaluate("() => document.documentElement.scrollHeight")
+            long = height > 3 * self.mode.height  # long pages: the first three screens
+            first_screens = {
+                "x": 0,
+                "y": 0,
+                "width": self.mode.width,
+                "height": 3 * self.mode.height,
+            }
+            await page.screenshot(
+                path=f"{SCREENSHOTS}/{self.mode.name}-{slug}.png",
+                full_page=not long,
+                clip=first_screens if long else None,
+            )
 
     async def visit(self, page: Any, url: str, what: str, status: int = 200) -> None:
         response = await page.goto(url)
