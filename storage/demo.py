@@ -44,6 +44,11 @@ from storage.models import (
 
 FORBUND = "Samordningsförbundet Älvdalen (fiktivt)"
 TEAMS = (("norr", "Samverkansteam Norr", 3), ("syd", "Resursteam Syd", 2))
+#: The teams' public contact details for participants (fictional: 010-… numbers, example.se).
+CONTACTS = {
+    "norr": ("010-123 45 00", "samverkan.norr@example.se"),
+    "syd": ("010-123 46 00", None),
+}
 DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - the published password of fictional demo accounts
 DEMO_USERS = (
     ("samordnare@demo.samverkan.se", "coordinator", "norr", "Samordnare Norr"),
@@ -162,6 +167,8 @@ async def load_demo_data(
                     name=name,
                     forbund=FORBUND,
                     trial_months=trial,
+                    contact_phone=CONTACTS[code][0],
+                    contact_email=CONTACTS[code][1],
                     goals=[
                         {
                             "text": "minst 50 % upplever en stegförflyttning",

@@ -160,9 +160,11 @@ class Sweep:
             }
             await page.screenshot(
                 path=f"{SCREENSHOTS}/{self.mode.name}-{slug}.png",
-                full_page=not long,
+                full_page=True,
                 clip=first_screens if long else None,
             )
+            for n, figure in enumerate(await page.locator("figure").all()):
+                await figure.screenshot(path=f"{SCREENSHOTS}/{self.mode.name}-{slug}-figure{n}.png")
 
     async def visit(self, page: Any, url: str, what: str, status: int = 200) -> None:
         response = await page.goto(url)
