@@ -51,9 +51,11 @@ CONTACTS = {
 }
 DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - the published password of fictional demo accounts
 DEMO_USERS = (
-    ("samordnare@demo.samverkan.se", "coordinator", "norr", "Samordnare Norr"),
-    ("coach@demo.samverkan.se", "staff", "norr", "Coach Norr"),
-    ("samordnare.syd@demo.samverkan.se", "coordinator", "syd", "Samordnare Syd"),
+    # Display names are fictional people: quotes have staff names removed, so a name such as
+    # "Coach Norr" would take the word "coach" out of every answer that mentions one.
+    ("samordnare@demo.samverkan.se", "coordinator", "norr", "Birgitta Lövgren"),
+    ("coach@demo.samverkan.se", "staff", "norr", "Mats Ekholm"),
+    ("samordnare.syd@demo.samverkan.se", "coordinator", "syd", "Eva Strandberg"),
     ("admin@demo.samverkan.se", "admin", None, "Förbundets administratör"),
 )
 REFERRERS = (

@@ -197,6 +197,7 @@ async def test_answers_and_quotes_of_a_half_year_differ(demo) -> None:  # type: 
     summary = await build_summary(db, half, team_code="norr", suppress=False)
     quotes = [q["text"] for q in summary["survey"]["quotes"]]
     assert len(quotes) >= 8 and len(set(quotes)) == len(quotes)
+    assert not [q for q in quotes if "[namn]" in q]  # fictional answers name nobody
 
 
 async def test_a_database_with_data_is_refused_and_kept_as_it_was(demo) -> None:  # type: ignore[no-untyped-def]
