@@ -241,7 +241,7 @@ async def public_pages(sweep: Sweep, page: Any, base: str) -> None:
 
 async def survey_pages(sweep: Sweep, page: Any, base: str, db: Any, lang: str) -> None:
     """Each page of the web survey, from the start to the thanks and deleting the answers."""
-    participant = await make_enrolled_participant(db, f"LAYOUT-{sweep.mode.name}-{lang}")
+    participant = await make_enrolled_participant(db, f"L-{sweep.mode.name[:2]}-{lang}")
     async with db.transaction() as session:
         [new] = await invitations.create_invitations(session, [participant], channel="web", days=30)
     link = f"{base}/enkat/{new.token}"
