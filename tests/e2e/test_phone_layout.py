@@ -163,6 +163,10 @@ class Sweep:
                 full_page=True,
                 clip=first_screens if long else None,
             )
+            await page.evaluate(  # lazy images in the screenshots too
+                "() => Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                " return i.complete ? null : new Promise(r => { i.onload = i.onerror = r; }); }))"
+            )
             for n, figure in enumerate(await page.locator("figure").all()):
                 await figure.screenshot(path=f"{SCREENSHOTS}/{self.mode.name}-{slug}-figure{n}.png")
 
