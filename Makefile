@@ -7,7 +7,9 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 .PHONY: migration demo test test-sqlite test-postgres lint format typecheck bench clean
 
 $(BIN)/samverkan: pyproject.toml
+	@echo "== Skapar Python-miljön i $(VENV)…"
 	$(PYTHON) -m venv $(VENV)
+	@echo "== Installerar beroenden (1–2 minuter)…"
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
 	touch $@
@@ -16,9 +18,13 @@ $(VENV)/.dev: $(BIN)/samverkan
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# SAMVERKAN_PORT=8081 make demo serves on another port (the printed links follow it).
 demo: $(BIN)/samverkan
+	@echo "== Uppdaterar databasen (data/samverkan.db)…"
 	$(BIN)/samverkan migrate
+	@echo "== Läser in demodata (fiktiva personer)…"
 	$(BIN)/samverkan demo-data
+	@echo "== Startar samverkan på adressen ovan (stoppa med Ctrl+C)…"
 	$(BIN)/samverkan serve
 
 lint: $(VENV)/.dev

@@ -218,7 +218,16 @@ def _secret_key(reader: _Reader, environment: str, data_dir: Path) -> Secret:
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(generated + "\n")
-    log.warning("settings.secret_key_generated", extra={"path": str(key_file)})
+    # Expected on a first run (production refuses to start without a key, above): an INFO
+    # line that says what happened and what to do, not a warning that looks like a fault.
+    log.info(
+        "settings.secret_key_created",
+        extra={
+            "path": str(key_file),
+            "note": "first run: a new secret key was written; keep a copy of the file, "
+            "it encrypts the personal data",
+        },
+    )
     return Secret(generated)
 
 
@@ -240,14 +249,17 @@ def load_settings(
     if smtp_url:
         _check_url("SMTP_URL", smtp_url, ("smtp", "smtps"))
     previous = tuple(Secret(k) for k in r.get("PREVIOUS_SECRET_KEYS").split(",") if k.strip())
+    host, port = r.get("HOST", "127.0.0.1"), r.integer("PORT", 8080, low=1, high=65535)
+    # Links follow the port by default (SAMVERKAN_PORT=8081 make demo), on a reachable address.
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
     return Settings(
         database_url=Secret(_check_database_url(r.get("DATABASE_URL", DEFAULT_DATABASE_URL))),
         secret_key=_secret_key(r, environment, data_dir),
         previous_secret_keys=previous,
-        host=r.get("HOST", "127.0.0.1"),
-        port=r.integer("PORT", 8080, low=1, high=65535),
+        host=host,
+        port=port,
         public_url=_check_url(
-            "PUBLIC_URL", r.get("PUBLIC_URL", "http://127.0.0.1:8080"), ("http", "https")
+            "PUBLIC_URL", r.get("PUBLIC_URL", f"http://{local}:{port}"), ("http", "https")
         ),
         telegram_token=telegram_token,
         telegram_api_url=_check_url(

@@ -1,4 +1,5 @@
-"""Checks ``samverkan serve`` makes before it listens: the secret key, and a first admin."""
+"""Checks ``samverkan serve`` makes before it listens: the schema is migrated (otherwise every
+scheduled job would log a traceback), the secret key, and a first admin."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app.settings import Settings
 from services.auth import has_admin
 from storage.db import Database
 from storage.keycheck import stored_key_ids
+from storage.migrate import current_revision, head_revision
 
 FIRST_ADMIN_HINT = (
     "No admin account yet. Create one with:\n"
@@ -23,6 +25,17 @@ async def check_before_serving(settings: Settings) -> str | None:
     ring = keyring_for(settings)
     db = Database.from_url(settings.database_url.reveal(), ring)
     try:
+        try:
+            revision = await current_revision(db)
+        except (DBAPIError, OSError):
+            return None  # not reachable: /healthz will say so
+        if revision != head_revision():
+            raise UserError(
+                "the database has no tables yet: run `samverkan migrate` first"
+                if revision is None
+                else f"the database schema is at migration {revision}, this version needs "
+                f"{head_revision()}: run `samverkan migrate` first"
+            )
         try:
             unknown = await stored_key_ids(db) - set(ring.keys)
             admin = await has_admin(db)

@@ -95,6 +95,7 @@ def _team_context(
         "survey_file": team.survey_file or "", "notify_emails": "\n".join(team.notify_emails),
         "accepts_referrals": team.accepts_referrals,
         "places": "" if team.places is None else str(team.places),
+        "contact_phone": team.contact_phone or "", "contact_email": team.contact_email or "",
     }  # fmt: skip
     return {
         "team": team, "values": current, "errors": errors,
@@ -119,8 +120,9 @@ def _settings(form: MultiDictProxy[Any]) -> tuple[teams.TeamSettings, dict[str, 
     """The team form parsed; raises FormErrors for what cannot be read."""
     values: dict[str, Any] = {
         k: str(form.get(k, ""))
-        for k in ("name", "trial_months", "goals", "survey_file", "notify_emails", "places")
-    }
+        for k in ("name", "trial_months", "goals", "survey_file", "notify_emails", "places",
+                  "contact_phone", "contact_email")
+    }  # fmt: skip
     values["result_reasons"] = [str(r) for r in form.getall("result_reasons", [])]
     values["accepts_referrals"] = form.get("accepts_referrals") == "1"
     errors: dict[str, DomainError] = {}
@@ -148,6 +150,8 @@ def _settings(form: MultiDictProxy[Any]) -> tuple[teams.TeamSettings, dict[str, 
         notify_emails=[e.strip().lower() for e in values["notify_emails"].split() if e.strip()],
         accepts_referrals=values["accepts_referrals"],
         places=places,
+        contact_phone=values["contact_phone"].strip() or None,
+        contact_email=values["contact_email"].strip().lower() or None,
     )
     return settings, values
 

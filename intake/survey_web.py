@@ -75,9 +75,23 @@ def _survey_settings(request: web.Request) -> dict[str, Any]:
     return {"completed_link_days": config.completed_link_days, "surveys_dir": config.surveys_dir}
 
 
-def _unavailable(request: web.Request, error: InvitationError) -> web.Response:
-    """The page for a link that cannot be used, saying why (a closed survey has its own)."""
-    context = {"message": error.render(i18n.gettext)}
+#: Links that need a new one: the page says how to get it.
+NEEDS_NEW_LINK = ("unknown", "expired", "revoked")
+
+
+async def _unavailable(request: web.Request, error: InvitationError) -> web.Response:
+    """The page for a link that cannot be used, saying why and how to reach the team (a
+    closed survey has its own); for a link we do not know, whom to ask for a new one."""
+    team = (
+        None
+        if error.reason == "unknown"
+        else await surveys.team_contact(request.app[DB], _token(request))
+    )
+    context = {
+        "message": error.render(i18n.gettext),
+        "team": team,
+        "new_link": error.reason in NEEDS_NEW_LINK,
+    }
     template = "survey/closed.html" if error.reason == "closed" else "survey/unavailable.html"
     return _render(request, template, context, STATUS_OF.get(error.reason, 409))
 
@@ -89,7 +103,7 @@ async def show(request: web.Request) -> web.StreamResponse:
             request.app[DB], _token(request), **_survey_settings(request)
         )
     except InvitationError as error:
-        return _unavailable(request, error)
+        return await _unavailable(request, error)
     await _use_answer_language(request, view)
     return _render_view(request, view)
 
@@ -101,7 +115,7 @@ def _render_view(
     if view.screen is None:
         return _render(request, "survey/start.html", {"survey": view.survey})
     if view.screen.question is None:
-        context = {"survey": view.survey, "show_delete_link": True}
+        context = {"survey": view.survey, "show_delete_link": True, "team": view.team}
         return _render(request, "survey/thanks.html", context)
     context = question_context(view.survey, view.screen, error, typed)
     return _render(request, "survey/question.html", context, 422 if error else 200)
@@ -144,7 +158,7 @@ async def act(request: web.Request) -> web.StreamResponse:
             wanted = flow.Action(action, qid, values, confirm_redacted=True)
             view = await surveys.act_on_survey(db, token, wanted, chosen, **given)
     except InvitationError as error:
-        return _unavailable(request, error)
+        return await _unavailable(request, error)
     except DomainError as error:
         view = await surveys.show_survey(db, token, **given)
         await _use_answer_language(request, view)
@@ -162,7 +176,7 @@ async def confirm_delete(request: web.Request) -> web.StreamResponse:
             request.app[DB], _token(request), **_survey_settings(request)
         )
     except InvitationError as error:
-        return _unavailable(request, error)
+        return await _unavailable(request, error)
     return _render(request, "survey/delete.html", {"started": view.started})
 
 
@@ -173,7 +187,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
             request.app[DB], _token(request), completed_link_days=_closes_after(request)
         )
     except InvitationError as error:
-        return _unavailable(request, error)
+        return await _unavailable(request, error)
     return _render(request, "survey/deleted.html", {})
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Self
 
-from reports.charts import CHART_TITLES, chart_alt_texts, chart_is_empty
+from reports.charts import CHART_TITLES, chart_alt_texts, chart_figures, chart_is_empty
 from reports.format import (
     SECONDARY,
     SECONDARY_NOTE,
@@ -71,6 +71,9 @@ class Chart:
     name: str
     caption: str
     alt: str
+    #: The chart's numbers as a small table (header, rows), for pages that show them beside it.
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
 
 
 Block = Paragraph | BulletList | Table | Chart
@@ -159,7 +162,8 @@ class DraftContext:
                 f"Figuren ”{CHART_TITLES[name]}” visas inte: det finns inga tal att visa, "
                 "eller alla är dolda för att skydda enskilda deltagare."
             )
-        return Chart(name, CHART_TITLES[name], self.alt_texts[name])
+        header, rows = chart_figures(self.summary)[name]
+        return Chart(name, CHART_TITLES[name], self.alt_texts[name], header, rows)
 
     def figures(self, name: str, caption: str, rows: Sequence[FigureRow]) -> Table:
         """A table of single figures, with the previous period beside them when there is one."""

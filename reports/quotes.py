@@ -61,9 +61,14 @@ async def representative_quotes(
     used: set[str] = set()
     for theme in codebook.codes:
         about = sorted((c for c in candidates if theme in c.themes), key=_Candidate.rank)
-        for candidate in [c for c in about if _same(c.text) not in used][:QUOTES_PER_THEME]:
-            used.add(_same(candidate.text))
-            quotes.append(_quote(candidate))
+        taken = 0
+        for candidate in about:  # the same text twice in one theme is quoted once too
+            if taken == QUOTES_PER_THEME:
+                break
+            if _same(candidate.text) not in used:
+                used.add(_same(candidate.text))
+                quotes.append(_quote(candidate))
+                taken += 1
     return quotes
 
 

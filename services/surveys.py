@@ -26,7 +26,23 @@ from core.i18n import DEFAULT_LANGUAGE
 from core.surveys import Survey
 from storage import audit, invitations, surveys
 from storage.db import Database
+from storage.models import Team
 from storage.surveys import SurveyState
+
+
+@dataclass(frozen=True)
+class TeamContact:
+    """How a participant reaches the team that sent their link (the team's public details)."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+    @classmethod
+    def of(cls, team: Team | None) -> TeamContact | None:
+        if team is None:
+            return None
+        return cls(team.name, team.contact_phone or None, team.contact_email or None)
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,7 @@ class SurveyView:
     survey: Survey
     screen: flow.Screen | None
     outcome: flow.Outcome = field(default_factory=flow.Outcome)
+    team: TeamContact | None = None
 
 
 async def view_of(
@@ -52,8 +69,9 @@ async def view_of(
     outcome: flow.Outcome | None = None,
     *,
     surveys_dir: Path | None = None,
+    contact: bool = False,
 ) -> SurveyView:
-    """The view of ``state`` after ``outcome``."""
+    """The view of ``state`` after ``outcome``; with the team's contact details if ``contact``."""
     outcome = outcome or flow.Outcome()
     started = state.response is not None
     screen = flow.screen_of(state.position(), outcome.notice) if started else None
@@ -64,6 +82,7 @@ async def view_of(
         await surveys.survey_to_start(session, state, surveys_dir),
         screen,
         outcome,
+        TeamContact.of(await session.get(Team, state.invitation.team_id)) if contact else None,
     )
 
 
@@ -122,7 +141,13 @@ async def show_survey(
         state = await invitations.load_token_state(
             session, token, completed_link_days=completed_link_days
         )
-        return await view_of(session, state, surveys_dir=surveys_dir)
+        return await view_of(session, state, surveys_dir=surveys_dir, contact=state.completed)
+
+
+async def team_contact(db: Database, token: str) -> TeamContact | None:
+    """The contact details of the team that sent ``token``; None for a link we do not know."""
+    async with db.sessions() as session:
+        return TeamContact.of(await invitations.team_of_token(session, token))
 
 
 async def claim_invitation(

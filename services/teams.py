@@ -3,8 +3,8 @@
 Admins manage every team of the förbund; a coordinator edits their own team's settings but
 cannot create teams. Settings: name, trial period (prövotid, 2 or 3 months), the end reasons
 that count as a result, goals measured on the summary (:mod:`reports.goals`), the survey file,
-who hears of new referrals, whether the referral form takes referrals for the team, and the
-number of places a year (årsplatser).
+who hears of new referrals, whether the referral form takes referrals for the team, the
+number of places a year (årsplatser), and the phone and e-mail participants reach the team on.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ TRIAL_MONTHS = (2, 3)
 #: End reasons a team may count as a result (every reason but a registration mistake).
 RESULT_REASON_CHOICES = tuple(c for c in END_REASONS if c != MISTAKE_REASON)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: A phone number as people write it: digits, spaces, dashes, brackets, a leading +.
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,30}")
 
 
 @dataclass
@@ -45,6 +47,9 @@ class TeamSettings:
     notify_emails: list[str] = field(default_factory=list)
     accepts_referrals: bool = True
     places: int | None = None
+    #: How participants reach the team: shown on the survey's thanks and broken-link pages.
+    contact_phone: str | None = None
+    contact_email: str | None = None
 
 
 FIELDS = tuple(TeamSettings.__dataclass_fields__)
@@ -78,6 +83,15 @@ def _check(settings: TeamSettings, surveys_dir: Path | None) -> None:
     if any(not _EMAIL.fullmatch(e) for e in settings.notify_emails):
         errors["notify_emails"] = DomainError(
             N_("Ange e-postadresser, en per rad."), field="notify_emails"
+        )
+    if settings.contact_phone is not None and not _PHONE.fullmatch(settings.contact_phone):
+        errors["contact_phone"] = DomainError(
+            N_("Ange teamets telefonnummer med siffror, till exempel 010-123 45 67."),
+            field="contact_phone",
+        )
+    if settings.contact_email is not None and not _EMAIL.fullmatch(settings.contact_email):
+        errors["contact_email"] = DomainError(
+            N_("Ange teamets e-postadress, till exempel team@kommun.se."), field="contact_email"
         )
     if settings.places is not None and not 0 <= settings.places <= 10000:
         errors["places"] = DomainError(N_("Ange antalet platser som ett heltal."), field="places")
@@ -190,6 +204,10 @@ def _without_addresses(changes: dict[str, Any]) -> dict[str, Any]:
     if "notify_emails" in changes:
         old, new = changes["notify_emails"]["old"], changes["notify_emails"]["new"]
         changes = {**changes, "notify_emails": {"old": len(old), "new": len(new)}}
+    for name in ("contact_phone", "contact_email"):  # whether one is given, not which
+        if name in changes:
+            old, new = changes[name]["old"], changes[name]["new"]
+            changes = {**changes, name: {"old": bool(old), "new": bool(new)}}
     return changes
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import luhn
 
 from core import surveys, themes
+from core.codes import PROGRESS_STEPS
 from core.consent import current_text
 from storage import users
 from storage.db import Database
@@ -23,6 +24,7 @@ from storage.demo_texts import (
     FIRST_NAMES_F,
     FIRST_NAMES_M,
     LAST_NAMES,
+    STEP_NOTES,
     USEFUL_ANSWERS,
 )
 from storage.models import (
@@ -31,20 +33,29 @@ from storage.models import (
     Consent,
     Invitation,
     Participant,
+    ProgressStep,
     Referral,
     ReferralEvent,
     Response,
+    StaffUser,
     SurveyVersion,
     Team,
 )
 
 FORBUND = "Samordningsförbundet Älvdalen (fiktivt)"
 TEAMS = (("norr", "Samverkansteam Norr", 3), ("syd", "Resursteam Syd", 2))
+#: The teams' public contact details for participants (fictional: 010-… numbers, example.se).
+CONTACTS = {
+    "norr": ("010-123 45 00", "samverkan.norr@example.se"),
+    "syd": ("010-123 46 00", None),
+}
 DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - the published password of fictional demo accounts
 DEMO_USERS = (
-    ("samordnare@demo.samverkan.se", "coordinator", "norr", "Samordnare Norr"),
-    ("coach@demo.samverkan.se", "staff", "norr", "Coach Norr"),
-    ("samordnare.syd@demo.samverkan.se", "coordinator", "syd", "Samordnare Syd"),
+    # Display names are fictional people: quotes have staff names removed, so a name such as
+    # "Coach Norr" would take the word "coach" out of every answer that mentions one.
+    ("samordnare@demo.samverkan.se", "coordinator", "norr", "Birgitta Lövgren"),
+    ("coach@demo.samverkan.se", "staff", "norr", "Mats Ekholm"),
+    ("samordnare.syd@demo.samverkan.se", "coordinator", "syd", "Eva Strandberg"),
     ("admin@demo.samverkan.se", "admin", None, "Förbundets administratör"),
 )
 REFERRERS = (
@@ -120,6 +131,28 @@ class _Counter:
     answers: int = 0
 
 
+class _Deck:
+    """Texts dealt without repeats until every one has been dealt, then reshuffled: answers in
+    one period differ, as real answers do."""
+
+    def __init__(self, rng: random.Random, texts: list[str]) -> None:
+        self.rng, self.texts, self.left = rng, texts, list[str]()
+
+    def deal(self) -> str:
+        if not self.left:
+            self.left = list(self.texts)
+            self.rng.shuffle(self.left)
+        return self.left.pop()
+
+
+@dataclass(frozen=True)
+class _Staff:
+    """Who in the team records what: the coordinator moves referrals, the coach the steps."""
+
+    coordinator: int | None
+    coach: int | None
+
+
 async def load_demo_data(
     db: Database, *, anchor: date | None = None, seed: int = 2026
 ) -> dict[str, int]:
@@ -136,6 +169,8 @@ async def load_demo_data(
                     name=name,
                     forbund=FORBUND,
                     trial_months=trial,
+                    contact_phone=CONTACTS[code][0],
+                    contact_email=CONTACTS[code][1],
                     goals=[
                         {
                             "text": "minst 50 % upplever en stegförflyttning",
@@ -169,7 +204,7 @@ async def load_demo_data(
         session.add(version)
         teams = (await session.scalars(select(Team).order_by(Team.id))).all()
         for team in teams:
-            await _team_cases(session, rng, team, anchor, counter)
+            await _team_cases(session, rng, team, anchor, counter, await _staff_of(session, team))
         await session.flush()
         await _surveys(session, rng, version, anchor, counter)
     return {
@@ -180,8 +215,20 @@ async def load_demo_data(
     }
 
 
+async def _staff_of(session: AsyncSession, team: Team) -> _Staff:
+    rows = (await session.execute(select(StaffUser.role, StaffUser.id).where(
+        StaffUser.team_id == team.id).order_by(StaffUser.id))).all()  # fmt: skip
+    ids = {role: user_id for role, user_id in reversed(rows)}
+    return _Staff(ids.get("coordinator"), ids.get("staff", ids.get("coordinator")))
+
+
 async def _team_cases(
-    session: AsyncSession, rng: random.Random, team: Team, anchor: date, counter: _Counter
+    session: AsyncSession,
+    rng: random.Random,
+    team: Team,
+    anchor: date,
+    counter: _Counter,
+    staff: _Staff,
 ) -> None:
     start = anchor - timedelta(days=3 * 365)
     per_month = 4.5 if team.code == "norr" else 3.0
@@ -192,11 +239,11 @@ async def _team_cases(
         if day >= anchor:
             break
         number += 1
-        await _one_case(session, rng, team, day, anchor, number)
+        await _one_case(session, rng, team, staff, day, anchor, number)
         counter.referrals += 1
     for received, history in _fresh_cases(anchor):
         number += 1
-        await _one_case(session, rng, team, received, anchor, number, history)
+        await _one_case(session, rng, team, staff, received, anchor, number, history)
         counter.referrals += 1
 
 
@@ -220,6 +267,7 @@ async def _one_case(
     session: AsyncSession,
     rng: random.Random,
     team: Team,
+    staff: _Staff,
     received: date,
     anchor: date,
     number: int,
@@ -267,16 +315,18 @@ async def _one_case(
     await session.flush()
     history = history or _history(rng, received, anchor, team.trial_months)
     previous = None
-    for status, day, reason in history:
+    for index, (status, day, reason) in enumerate(history):
+        following = history[index + 1][1] if index + 1 < len(history) else None
         session.add(
             ReferralEvent(
                 referral_id=referral.id,
                 from_status=previous,
                 to_status=status,
-                at=_at(day),
+                at=_at(day, 10 if status == "received" else 14),
+                user_id=None if status == "received" else staff.coordinator,
                 reason=reason,
                 referrer_message=DECLINE_MESSAGE if status == "declined" else None,
-                note=WITHDRAWAL_NOTE if status == "withdrawn" else None,
+                note=_event_note(rng, status, day, following, team.trial_months),
             )
         )
         previous = status
@@ -288,8 +338,57 @@ async def _one_case(
             referral.end_date, referral.end_reason = day, reason
             referral.income_source_after = _pick(rng, INCOME)
     referral.status = history[-1][0]
-    referral.status_changed_at = _at(history[-1][1])
+    referral.status_changed_at = _at(history[-1][1], 14)
     _consents(session, rng, person, referral, received)
+    if referral.start_date is not None:
+        _steps(session, rng, referral, referral.end_date or anchor, staff.coach)
+
+
+def _event_note(
+    rng: random.Random, status: str, day: date, following: date | None, trial: int
+) -> str | None:
+    """What the team wrote when it moved the referral (fictional), as a coordinator would."""
+    if status == "assessing":
+        return "Diskuteras på teamträffen på tisdag (fiktivt)."
+    if status == "queued":
+        return "Antagen på teamträffen, väntar på plats (fiktivt)."
+    if status == "visit_booked":
+        # The visit itself: a few days after booking, before the enrolment when there is one.
+        latest = (following - timedelta(days=1)) if following else day + timedelta(days=10)
+        visit = min(day + timedelta(days=rng.randint(3, 8)), max(latest, day))
+        return (
+            f"Studiebesök bokat {visit.isoformat()} kl. {rng.choice((9, 10, 13, 14))}.00"
+            " med deltagaren och handläggaren (fiktivt)."
+        )
+    if status == "enrolled":
+        return f"Inskriven efter studiebesöket, prövotid {trial} månader (fiktivt)."
+    if status == "ended":
+        return "Avslutssamtal med deltagaren och handläggaren (fiktivt)."
+    if status == "withdrawn":
+        return WITHDRAWAL_NOTE
+    return None
+
+
+def _steps(
+    session: AsyncSession, rng: random.Random, referral: Referral, until: date, coach: int | None
+) -> None:
+    """Steps on the way to work (stegförflyttning) every two to four months, mostly forward."""
+    assert referral.start_date is not None
+    codes = list(PROGRESS_STEPS)
+    day, level = referral.start_date + timedelta(days=rng.randint(5, 20)), 0
+    while day < until:
+        code = codes[level]
+        session.add(
+            ProgressStep(
+                referral_id=referral.id,
+                recorded_on=day,
+                step=code,
+                note=rng.choice(STEP_NOTES[code]),
+                user_id=coach,
+            )
+        )
+        level = min(len(codes) - 1, max(0, level + rng.choices((1, 2, 0, -1), (50, 15, 25, 10))[0]))
+        day += timedelta(days=rng.randint(60, 120))
 
 
 def _history(
@@ -374,6 +473,9 @@ async def _surveys(
     counter: _Counter,
 ) -> None:
     codebook = themes.default_codebook()
+    # A deck per team and half-year: the answers a team's report reads for a period differ.
+    useful: dict[tuple[int, int], _Deck] = {}
+    better: dict[tuple[int, int], _Deck] = {}
     rows = (
         await session.execute(
             select(
@@ -400,12 +502,16 @@ async def _surveys(
             session.add(invitation)
             await session.flush()
             if rng.random() < 0.62:
+                key = (team_id, half)
+                useful.setdefault(key, _Deck(rng, USEFUL_ANSWERS))
+                better.setdefault(key, _Deck(rng, BETTER_ANSWERS))
+                texts = (useful[key].deal(), better[key].deal() if rng.random() < 0.75 else "")
                 counter.answers += await _response(
-                    session, rng, invitation, version, sent, codebook
+                    session, rng, invitation, version, sent, codebook, texts
                 )
 
 
-async def _response(session, rng, invitation, version, sent: date, codebook) -> int:  # type: ignore[no-untyped-def]
+async def _response(session, rng, invitation, version, sent: date, codebook, texts) -> int:  # type: ignore[no-untyped-def]
     done = sent + timedelta(days=rng.randint(0, 6))
     invitation.claimed_at = _at(done, 18)
     quote = rng.random() < 0.7
@@ -423,8 +529,7 @@ async def _response(session, rng, invitation, version, sent: date, codebook) -> 
     )
     session.add(response)
     await session.flush()
-    useful = rng.choice(USEFUL_ANSWERS)
-    better = rng.choice(BETTER_ANSWERS)
+    useful, better = texts
     closer = rng.choices(surveys.CLOSER_OPTIONS, (22, 38, 25, 5, 10))[0]
     health = rng.choices(surveys.HEALTH_OPTIONS, (8, 30, 40, 17, 5))[0]
     values = {

@@ -165,6 +165,17 @@ def _locked_by_token(session: Session, token: str) -> Invitation:
     return invitation
 
 
+async def team_of_token(session: AsyncSession, token: str) -> Team | None:
+    """The team that sent the invitation ``token`` (whether or not it can still be used)."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        return None
+    return await session.scalar(
+        select(Team)
+        .join(Invitation, Invitation.team_id == Team.id)
+        .where(Invitation.token_hash == hash_token(token))
+    )
+
+
 async def claim_invitation(
     session: AsyncSession,
     token: str,

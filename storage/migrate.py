@@ -6,8 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
 from storage.crypto import Keyring
+from storage.db import Database
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,3 +38,19 @@ def upgrade(url: str, revision: str = "head", *, keyring: Keyring | None = None)
 def downgrade(url: str, revision: str) -> None:
     """Take the schema at ``url`` down to ``revision``."""
     command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The newest migration this version of the code brings."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(db: Database) -> str | None:
+    """The schema's migration at ``db``; None when it was never migrated (no tables yet)."""
+    async with db.engine.connect() as connection:
+        if not await connection.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+            return None
+        revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        return None if revision is None else str(revision)

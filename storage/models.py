@@ -72,6 +72,9 @@ class Team(Base):
     accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Årsplatser: the number of places a year the team is funded for.
     places: Mapped[int | None] = mapped_column(Integer)
+    #: How participants reach the team (public: the survey's thanks and broken-link pages).
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -96,3 +96,28 @@ def test_a_completed_survey_link_closes_after_seven_days_unless_set(tmp_path: Pa
     assert load({"SAMVERKAN_COMPLETED_LINK_DAYS": "30"}, tmp_path).completed_link_days == 30
     with pytest.raises(SettingsError, match="SAMVERKAN_COMPLETED_LINK_DAYS"):
         load({"SAMVERKAN_COMPLETED_LINK_DAYS": "0"}, tmp_path)
+
+
+def test_a_generated_key_is_an_info_line_not_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="app.settings")
+
+    key = load({}, tmp_path).secret_key.reveal()
+
+    [record] = [r for r in caplog.records if r.name == "app.settings"]
+    assert record.levelname == "INFO" and record.getMessage() == "settings.secret_key_created"
+    assert key not in caplog.text
+
+
+def test_a_generated_key_is_refused_in_production(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY: missing"):
+        load({"SAMVERKAN_ENV": "production"}, tmp_path)
+
+
+def test_links_follow_the_port_unless_a_public_url_is_set(tmp_path: Path) -> None:
+    assert load({"SAMVERKAN_PORT": "8081"}, tmp_path).public_url == "http://127.0.0.1:8081"
+    listening_everywhere = {"SAMVERKAN_HOST": "0.0.0.0", "SAMVERKAN_PORT": "8082"}
+    assert load(listening_everywhere, tmp_path).public_url == "http://127.0.0.1:8082"
+    given = {"SAMVERKAN_PORT": "8081", "SAMVERKAN_PUBLIC_URL": "https://samverkan.example.se"}
+    assert load(given, tmp_path).public_url == "https://samverkan.example.se"

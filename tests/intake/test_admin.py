@@ -136,3 +136,33 @@ async def test_an_admin_deactivates_an_account_from_the_page(aiohttp_client, set
     assert response.status == 303
     async with db.sessions() as session:
         assert (await session.get_one(StaffUser, coach.id)).active is False
+
+
+async def test_a_coordinator_gives_the_team_a_phone_and_email_for_participants(
+    aiohttp_client, settings, db
+) -> None:
+    team = await make_team(db)
+    await make_user(db, "samordnare@example.se", role="coordinator")
+    client = await client_as(aiohttp_client, settings, db, "samordnare@example.se")
+    edit = f"/team/admin/team/{team.id}"
+    token = csrf_from(await (await client.get(edit)).text())
+    form = {
+        "_csrf": token, "name": team.name, "trial_months": "3", "result_reasons": ["arbete"],
+        "goals": "", "survey_file": "", "notify_emails": "", "places": "",
+        "contact_phone": "ring oss", "contact_email": "norr@example.se",
+    }  # fmt: skip
+
+    bad = await client.post(edit, data=form)
+    html = await bad.text()
+    assert bad.status == 422
+    assert "Ange teamets telefonnummer med siffror" in html and 'href="#f-contact_phone"' in html
+    assert 'value="ring oss"' in html and 'value="norr@example.se"' in html  # nothing lost
+
+    saved = await client.post(edit, data=form | {"contact_phone": "010-123 45 67"})
+    assert saved.status == 200 and 'value="010-123 45 67"' in await saved.text()
+    async with db.sessions() as session:
+        stored = await session.get_one(Team, team.id)
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "team.updated"))
+    assert (stored.contact_phone, stored.contact_email) == ("010-123 45 67", "norr@example.se")
+    assert entry is not None
+    assert entry.detail["contact_phone"] == {"old": False, "new": True}  # not the number

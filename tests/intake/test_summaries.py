@@ -110,6 +110,17 @@ async def test_charts_are_images_with_alt_text_and_no_personal_data_in_the_addre
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
 
 
+async def test_each_chart_has_its_numbers_in_a_table_beside_it(client) -> None:  # type: ignore[no-untyped-def]
+    await log_in(client)
+    html = await (await client.get(f"/team/sammanstallning?{H1_2025}&sma_tal=visa")).text()
+    figures = re.findall(r'<figure class="chart-figure">(.*?)</figure>', html, re.S)
+    assert len(figures) == 3
+    for figure in figures:
+        assert '<img class="chart"' in figure and '<table class="chart-data">' in figure
+    trend = next(f for f in figures if "throughput_trend.png" in f)
+    assert "Medelvärde, månader" in trend and re.search(r'<td class="num">\d+,\d</td>', trend)
+
+
 async def test_a_download_is_the_report_file_and_is_audited(client, records: Database) -> None:  # type: ignore[no-untyped-def]
     await log_in(client)
     response = await client.get(f"/team/sammanstallning/ladda-ner.docx?{H1_2025}&team=ost")

@@ -8,7 +8,8 @@ import pytest
 from matplotlib._pylab_helpers import Gcf
 from PIL import Image
 
-from reports.charts import CHART_TITLES, chart_alt_texts, render_charts
+from reports import charts as charts_module
+from reports.charts import CHART_TITLES, chart_alt_texts, chart_figures, render_charts
 from reports.suppression import suppress
 from tests.reports.conftest import sample_summary
 
@@ -132,3 +133,21 @@ def test_throughput_axis_ticks_are_whole_distinct_numbers():
 
     assert len(ticks) == len(set(ticks)) >= 2
     assert all(t.lstrip("−-").isdigit() for t in ticks)
+
+
+def test_each_chart_has_its_numbers_as_a_table_with_hidden_counts_as_shown():
+    tables = chart_figures(suppress(sample_summary()))
+
+    assert list(tables) == list(CHART_TITLES)
+    header, rows = tables["end_reasons"]
+    assert header == ("", "Antal avslutade")
+    assert ("Studier", "<5") in rows and ("Arbete", "5") in rows
+    header, rows = tables["throughput_trend"]
+    assert header[1:] == ("Medelvärde, månader", "Median, månader") and len(rows) > 1
+
+
+def test_chart_text_is_large_enough_to_read_at_a_phones_width():
+    """Shrunk from 1200 to 343 pixels wide, the smallest text is still about 9 pixels high."""
+    smallest_points = min(charts_module.NOTE_SIZE, charts_module.TEXT_SIZE)
+    pixels = smallest_points / 72 * charts_module._DPI
+    assert pixels * 343 / 1200 >= 8.9

@@ -172,6 +172,25 @@ async def test_a_quote_is_shown_once_with_its_language_and_swedish_gloss(
     assert (english_quote["language"], english_quote["gloss"]) == ("en", "Gruppen gav mig mod.")
 
 
+async def test_the_same_answer_from_several_people_is_quoted_once_within_a_theme(
+    team_48: dict[str, list[int]], db: Database
+) -> None:
+    other = "Gruppträffarna på tisdagar gav mig nya vänner."
+    await make_survey_response(
+        db, team_48["kvinna"][0], completed=JUNE, useful=other, auto_themes=["grupp"],
+        quote_allowed=True,
+    )  # fmt: skip
+    same = "Gruppen gav mig pepp varje vecka."  # newer: these rank first
+    for person in team_48["man"][:3]:
+        await make_survey_response(
+            db, person, completed=JUNE, useful=same, auto_themes=["grupp"], quote_allowed=True
+        )
+
+    summary = await build_summary(db, H1_2025, team_code="ost", suppress=False)
+
+    assert sorted(q["text"] for q in summary["survey"]["quotes"]) == sorted([same, other])
+
+
 async def test_word_tables_size_columns_by_content_and_do_not_break_words(
     team_48: dict[str, list[int]], db: Database
 ) -> None:

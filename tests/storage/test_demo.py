@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from storage.demo import DEMO_USERS, load_demo_data
 from storage.models import (
     Answer,
     Participant,
+    ProgressStep,
     Referral,
     ReferralEvent,
     Response,
@@ -153,6 +155,49 @@ async def test_the_summary_of_a_year_counts_the_demo_referrals(demo) -> None:  #
     summary = await build_summary(db, year, team_code="norr", suppress=False)
     assert summary["referrals"]["received"] == received and received > 20
     assert summary["survey"]["responses"] > 0
+
+
+async def test_the_team_recorded_its_steps_visits_and_endings(demo) -> None:  # type: ignore[no-untyped-def]
+    db, _ = demo
+    async with db.sessions() as session:
+        events = (await session.scalars(select(ReferralEvent))).all()
+        enrolled = set(
+            await session.scalars(select(Referral.id).where(Referral.start_date.is_not(None)))
+        )
+        steps = (await session.scalars(select(ProgressStep))).all()
+    moved = [e for e in events if e.to_status != "received"]
+    assert moved and all(e.user_id is not None for e in moved)  # who moved it
+    visits = [e.note or "" for e in events if e.to_status == "visit_booked"]
+    assert visits and all(re.search(r"Studiebesök bokat \d{4}-\d\d-\d\d kl", n) for n in visits)
+    assert any(e.to_status == "ended" and e.note for e in events)
+    with_steps = {s.referral_id for s in steps}
+    assert with_steps <= enrolled and len(with_steps) > 0.8 * len(enrolled)
+    assert len({s.step for s in steps}) >= 6 and all(s.user_id and s.note for s in steps)
+
+
+async def test_answers_and_quotes_of_a_half_year_differ(demo) -> None:  # type: ignore[no-untyped-def]
+    db, _ = demo
+    half = Period(date(2026, 1, 1), date(2026, 6, 30))
+    async with db.sessions() as session:
+        texts = [
+            a.text
+            for a in await session.scalars(
+                select(Answer)
+                .join(Response, Response.id == Answer.response_id)
+                .join(Team, Team.id == Response.team_id)
+                .where(Answer.question_id == "nytta", Team.code == "norr")
+                .where(
+                    Response.completed_at.between(
+                        datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
+                    )
+                )
+            )
+        ]
+    assert len(texts) > 20 and len(set(texts)) >= 0.9 * len(texts)
+    summary = await build_summary(db, half, team_code="norr", suppress=False)
+    quotes = [q["text"] for q in summary["survey"]["quotes"]]
+    assert len(quotes) >= 8 and len(set(quotes)) == len(quotes)
+    assert not [q for q in quotes if "[namn]" in q]  # fictional answers name nobody
 
 
 async def test_a_database_with_data_is_refused_and_kept_as_it_was(demo) -> None:  # type: ignore[no-untyped-def]
