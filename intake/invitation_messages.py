@@ -146,7 +146,11 @@ async def send_many(request: web.Request) -> web.StreamResponse:
                 now=request.app[CLOCK](),
             )  # fmt: skip
             unreachable = [(p, error.render(i18n.gettext)) for p, error in plan.unreachable]
-            context = {"plan": plan, "unreachable": unreachable}
+            context = {
+                "plan": plan,
+                "unreachable": unreachable,
+                "reinvite_after_days": request.app[CONFIG].reinvite_after_days,
+            }
             return render(request, "team/send_invitations_confirm.html", context)
         sent, skipped = await invitation_sending.send_invitations(
             request.app[DB], staff_of(request), team_code, channel,

@@ -13,7 +13,7 @@ unusable one is refused with a message naming it. Audited as ``invitation.sent_s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from core.i18n import N_
 from core.invitation_messages import email_text, participant_language, sms_text
 from core.invitations import NewInvitation
 from services import invitations
-from services.invitation_lists import survey_statuses
+from services.invitation_lists import references, survey_statuses
 from services.mail import queue_mail
 from services.sms import queue_sms
 from storage import audit, outbox
@@ -182,6 +182,15 @@ class BulkPlan:
     channel: str
     reachable: list[tuple[Participant, str]]
     unreachable: list[tuple[Participant, DomainError]]
+    #: Each participant's reference as the board shows it.
+    references: dict[int, str] = field(default_factory=dict)
+    #: How many active participants "everyone" leaves out: answered or invited lately.
+    left_out: int = 0
+
+    def who(self, participant: Participant) -> str:
+        """The participant's name (none with protected identity) and the board's reference."""
+        reference = self.references.get(participant.id, participant.person_ref)
+        return f"{participant.name} ({reference})" if participant.name else reference
 
 
 async def plan_bulk(
@@ -200,10 +209,11 @@ async def plan_bulk(
     of "invite all"). Coordinators and admins only."""
     _check_channel(channel, enabled)
     async with db.sessions() as session:
-        team, chosen = await _bulk_participants(
+        team, chosen, left_out = await _bulk_participants(
             session, staff, team_code, participant_ids, reinvite_after_days, now or utcnow()
         )
-    plan = BulkPlan(team, channel, [], [])
+        refs = await references(session, [p.id for p in chosen])
+    plan = BulkPlan(team, channel, [], [], refs, left_out)
     for participant in chosen:
         try:
             address_of(participant, channel)
@@ -221,7 +231,8 @@ async def _bulk_participants(
     participant_ids: Sequence[int],
     reinvite_after_days: int,
     now: datetime,
-) -> tuple[Team, list[Participant]]:
+) -> tuple[Team, list[Participant], int]:
+    """The team, the participants to send to, and how many the rule of "invite all" left out."""
     if not staff.has_role("coordinator"):
         raise NotAllowed(N_("Bara samordnare kan skicka inbjudningar till många på en gång."))
     query = select(Team).order_by(Team.code)
@@ -232,12 +243,13 @@ async def _bulk_participants(
     active = await stored_invitations.active_participants(session, team.id)
     if participant_ids:
         wanted = set(participant_ids)
-        return team, [p for p in active if p.id in wanted]
+        return team, [p for p in active if p.id in wanted], 0
     statuses = await survey_statuses(session, [p.id for p in active])
-    return team, [
+    chosen = [
         p for p in active
         if p.id not in statuses or statuses[p.id].skip_reason(now, reinvite_after_days) is None
     ]  # fmt: skip
+    return team, chosen, len(active) - len(chosen)
 
 
 async def send_invitations(
@@ -257,7 +269,7 @@ async def send_invitations(
     _check_channel(channel, enabled)
     now = now or utcnow()
     async with db.transaction() as session:
-        _team, chosen = await _bulk_participants(
+        _team, chosen, _left_out = await _bulk_participants(
             session, staff, team_code, participant_ids, reinvite_after_days, now
         )
         reachable, skipped = [], []

@@ -149,8 +149,10 @@ async def test_bulk_shows_who_gets_it_first_and_sends_on_confirmation(
 
     assert 'action="/team/enkater/skicka"' in survey_page
     assert confirm.status == 200 and queued_before == []
-    assert "N-001 · 07x-xxx xx 67" in confirm_html
-    assert "N-002: Telefonnummer saknas" in text_of(confirm_html)
+    # Named, with the board's reference (as the survey page shows them), never the phone in full.
+    assert "Sara Exempel (R-norr-N-001) · 07x-xxx xx 67" in confirm_html
+    assert "Sara Exempel (R-norr-N-002): Telefonnummer saknas" in text_of(confirm_html)
+    assert "0701234567" not in confirm_html
     assert sent.status == 303
     assert '<div class="notice" role="status"><p>1 inbjudan är köad.</p></div>' in after
     assert [row.to for row in await outbox_rows(db)] == [["+46701234567"]]
