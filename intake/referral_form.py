@@ -279,15 +279,6 @@ async def send(request: web.Request) -> web.StreamResponse:
         return _database_down(request, state, error, on_review=True)
     if submission.created:
         request.app[METRICS].inc("referral_submitted")
-    copy = receipt_copy(
-        draft, submission.team_name, i18n.current_language(), state.consent_versions
-    )
-    try:
-        await referral_drafts.keep_receipt_copy(
-            request.app[DB], state.draft, reference=submission.reference, copy=copy
-        )
-    except DATABASE_ERRORS as error:  # stored all the same: the receipt shows no copy
-        log.warning("referral.copy_not_kept", extra={"error": type(error).__name__})
     session = await get_session(request)
     _remember_receipt(session, submission.reference, submission.team_name, state.draft)
     raise web.HTTPSeeOther("/remiss/kvitto")
@@ -431,6 +422,10 @@ async def _submit(
 ) -> referrals.Submission:
     """Store the referral once for the form's submission key, in the form's language."""
     language = i18n.current_language()
+
+    def copy_for(team_name: str) -> dict[str, Any]:
+        return receipt_copy(draft, team_name, language, state.consent_versions)
+
     return await referrals.submit_referral(
         request.app[DB],
         draft,
@@ -439,6 +434,8 @@ async def _submit(
         consent_language=consent_language(language),
         consent_versions=state.consent_versions,
         public_url=request.app[CONFIG].public_url,
+        # The draft becomes the receipt's copy in the transaction that stores the referral.
+        receipt=referrals.ReceiptCopy(state.draft, copy_for) if state.draft else None,
     )
 
 

@@ -65,21 +65,12 @@ async def read_draft(
     return await stored.find_draft(db, token, now or utcnow())
 
 
-async def keep_receipt_copy(
-    db: Database,
-    token: str,
-    *,
-    reference: str,
-    copy: Mapping[str, Any],
-    now: datetime | None = None,
+def keep_receipt_copy_in(
+    session: Session, token: str, *, reference: str, copy: Mapping[str, Any], now: datetime
 ) -> None:
-    """The draft ``token`` was sent as ``reference``: keep only ``copy`` (for the receipt)."""
-    expires_at = (now or utcnow()) + RECEIPT_LIFETIME
-
-    def keep(session: Session) -> None:
-        stored.mark_sent(session, token, reference, dict(copy), expires_at)
-
-    await db.run_transaction(keep)
+    """The draft ``token`` was sent as ``reference``: keep only ``copy`` (for the receipt), in
+    the caller's transaction (the one that stores the referral)."""
+    stored.mark_sent(session, token, reference, dict(copy), now + RECEIPT_LIFETIME)
 
 
 async def purge_expired_drafts(db: Database, *, now: datetime | None = None) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ from core.referral_form import ReferralDraft
 from core.referrals import Status, Transition, check_transition, trial_period_end
 from core.translations import translate_to
 from services.mail import queue_mail
+from services.referral_drafts import keep_receipt_copy_in
 from storage import audit, outbox
 from storage import referrals as stored
 from storage.crypto import Keyring
@@ -50,6 +52,14 @@ class Submission:
     created: bool
 
 
+@dataclass(frozen=True)
+class ReceiptCopy:
+    """The draft a referral was sent from, and what its receipt shows (given the team's name)."""
+
+    draft: str
+    copy_for: Callable[[str], Mapping[str, Any]]
+
+
 async def submit_referral(
     db: Database,
     draft: ReferralDraft,
@@ -60,8 +70,11 @@ async def submit_referral(
     public_url: str,
     consent_versions: Mapping[str, int] | None = None,
     now: datetime | None = None,
+    receipt: ReceiptCopy | None = None,
 ) -> Submission:
     """Store a referral with its person, consents and audit entry; tell the coordinators.
+
+    With ``receipt``, the form's draft becomes the receipt's copy in the same transaction.
 
     Idempotent per form and content: sending the same form again (a double click, a reload)
     returns the referral stored the first time. The key is stored with a keyed digest of the
@@ -76,6 +89,11 @@ async def submit_referral(
             session, draft, key, language, consent_language, consent_versions, now
         )
         _record_submission(session, referral, language, public_url, now)
+        if receipt is not None:
+            copy = receipt.copy_for(referral.team_name)
+            keep_receipt_copy_in(
+                session, receipt.draft, reference=referral.reference, copy=copy, now=now
+            )
         return referral
 
     for _attempt in range(3):
