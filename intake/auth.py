@@ -6,6 +6,7 @@ The session cookie carries only a random token; the session itself lives on the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,12 @@ from services import staff as accounts
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER = web.RequestKey("user", sessions.SignedIn)
 #: Routes (as registered) whose forms a page fills in again after an expired session.
-RESTORABLE = web.AppKey("restorable_forms", set[str])
+#: The pages that fill in a kept form themselves (:func:`intake.team_pages.drafted_form`).
+RESTORING_PAGES = web.AppKey("restoring_pages", set[str])
+#: On any other page, what a person typed before their session expired, shown for them to copy.
+KEPT_TEXT = web.RequestKey("kept_text", list)
+#: Fields never kept: secrets and one-time codes.
+NEVER_KEPT = frozenset({"_csrf", "password", "new_password", "code", "recovery_code"})
 ROLE_RANK = {"staff": 1, "coordinator": 2, "admin": 3}
 NEXT_PAGE = {"full": "/team/", "totp": "/team/login/kod", "enrol": "/team/tvafaktor"}
 SESSION_TOKEN = "sid"  # noqa: S105 - the session key name, not a secret
@@ -77,11 +83,32 @@ def require_role(minimum: str = "staff") -> Callable[[Handler], Handler]:
             if ROLE_RANK[user.role] < ROLE_RANK[minimum]:
                 raise web.HTTPForbidden(text=_forbidden_reason(minimum))
             request[USER] = user
+            if request.method == "GET" and isinstance(session.get(DRAFT), str):
+                await _show_kept_text(request)
             return await handler(request)
 
         return wrapper
 
     return decorate
+
+
+async def _show_kept_text(request: web.Request) -> None:
+    """On a page that does not fill its forms in again, the text kept from an expired session.
+
+    The form's free text (not its hidden codes, ids and dates) is shown once at the top of
+    the page, for the person to copy into the form and send again.
+    """
+    resource = request.match_info.route.resource
+    if resource is None or resource.canonical in request.app[RESTORING_PAGES]:
+        return
+    draft = await take_draft(request)
+    if draft is not None:
+        request[KEPT_TEXT] = [v for v in draft.fields.values() if _typed(v)]
+
+
+def _typed(value: str) -> bool:
+    """True for what a person typed, not a form's hidden code, id, number or date."""
+    return bool(value.strip()) and re.fullmatch(r"[a-z0-9_.:-]{1,40}", value) is None
 
 
 def _forbidden_reason(minimum: str) -> str:
@@ -120,13 +147,10 @@ async def _remember_where(request: web.Request, *, expired: bool, user_id: objec
 
 async def keep_sent_form(request: web.Request, *, user_id: int, page: str) -> None:
     """Keep the fields of a form sent after the session expired, for ``page`` to fill in."""
-    resource = request.match_info.route.resource
-    if resource is None or resource.canonical not in request.app[RESTORABLE]:
-        return
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return
     form = await request.post()
-    fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf"}
+    fields = {k: v for k, v in form.items() if isinstance(v, str) and k not in NEVER_KEPT}
     if not fields:
         return
     token = await drafts.keep_draft(
@@ -323,8 +347,14 @@ def _status(response: web.Response, status: int) -> web.Response:
     return response
 
 
+def kept_text(request: web.Request) -> list[str]:
+    """For the team pages' template: the text kept from an expired session, if any."""
+    return list(request.get(KEPT_TEXT, []))
+
+
 def setup(app: web.Application) -> None:
-    app[RESTORABLE] = set()
+    aiohttp_jinja2.get_env(app).globals["kept_text"] = kept_text
+    app[RESTORING_PAGES] = set()
     app.router.add_get("/team/login", login_form)
     app.router.add_get("/konto/glomt-losenord", forgotten_form)
     app.router.add_post("/konto/glomt-losenord", forgotten)

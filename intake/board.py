@@ -170,4 +170,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/team/remisser/{id}", referral_page)
     app.router.add_post("/team/remisser/{id}/status", change_status)
     app.router.add_post("/team/remisser/{id}/inskrivning", enrol)
-    app[auth.RESTORABLE].update({"/team/remisser/{id}/status", "/team/remisser/{id}/inskrivning"})
+    app[auth.RESTORING_PAGES].add("/team/remisser/{id}")

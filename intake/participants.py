@@ -262,10 +262,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/team/deltagare/{id}/steg", record_step)
     app.router.add_post("/team/deltagare/{id}/avslut", end)
     app.router.add_get("/team/deltagare/{id}/logg", log_extract)
-    app[auth.RESTORABLE].update(
-        {
-            "/team/deltagare/{id}/steg",
-            "/team/deltagare/{id}/avslut",
-            "/team/deltagare/{id}/samtycke",
-        }
-    )
+    app[auth.RESTORING_PAGES].add("/team/deltagare/{id}")

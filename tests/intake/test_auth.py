@@ -303,3 +303,36 @@ async def test_a_next_team_page_is_where_the_login_goes(aiohttp_client, settings
     await client.get("/team/login", params={"next": "/team/remisser?status=all"})
     _page, logged_in = await log_in_again(client)
     assert logged_in.headers["Location"] == "/team/remisser?status=all"
+
+
+async def test_text_sent_from_any_other_team_page_after_expiry_is_shown_back_to_copy(
+    aiohttp_client, settings, db
+) -> None:
+    team = await make_team(db)
+    await make_user(db, "samordnare@example.se", role="coordinator")
+    app, clock = create_app(settings, database=db), Clock()
+    app[CLOCK] = clock
+    client = await aiohttp_client(app)
+    token = await log_in(client, "samordnare@example.se")
+    idle_past_the_session(clock, settings)
+    typed = "Samverkansteam Norr och Öst, med kontor i Kiruna"
+
+    sent = await client.post(
+        f"/team/admin/team/{team.id}",
+        data={"_csrf": token, "name": typed, "code": "norr", "password": "hemligt ord"},
+        allow_redirects=False,
+    )
+    assert (sent.status, sent.headers["Location"]) == (303, "/team/login")
+    _page, logged_in = await log_in_again(client, "samordnare@example.se")
+    assert logged_in.headers["Location"] == f"/team/admin/team/{team.id}"
+    page = await (await client.get(f"/team/admin/team/{team.id}")).text()
+    again = await (await client.get(f"/team/admin/team/{team.id}")).text()
+
+    kept = page[page.index('class="notice kept-text"') :].split("</div>", 1)[0]
+    assert "Du var utloggad när du skickade formuläret, så inget sparades." in kept
+    assert html.escape(typed) in kept
+    # Hidden codes are not shown, secrets are never kept, and the text is shown once.
+    assert ">norr<" not in kept and "hemligt" not in kept
+    assert "kept-text" not in again
+    async with db.sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM form_drafts"))).scalar() == 0
