@@ -61,7 +61,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid": "The link is valid until {date}.",
         "telegram": "You can also answer in Telegram:",
     },
+    # Written by the developers, to be read through by a native speaker (as the survey's
+    # Somali and Tigrinya drafts); printed right to left with text shaping (uharfbuzz).
+    "ar": {
+        "greeting": "مرحبًا {name}،",
+        "title": "كيف كانت تجربتك معنا؟",
+        "body": (
+            "نود أن نعرف ما الذي أفادك أكثر، وكيف ترى أن الأمور سارت. يستغرق الاستبيان"
+            " حوالي خمس دقائق. الإجابة طوعية، وتُعرض إجاباتك بدون اسمك عندما يلخّص الفريق"
+            " آراء المشاركين."
+        ),
+        "how": (
+            "امسح رمز QR بكاميرا هاتفك، أو اكتب الرابط في المتصفح. الرابط شخصي: لا تشاركه"
+            " مع أي شخص آخر."
+        ),
+        "valid": "الرابط صالح حتى {date}.",
+        "telegram": "يمكنك أيضًا الإجابة عبر تيليغرام:",
+    },
 }
+#: Texts printed right to left.
+RIGHT_TO_LEFT = frozenset({"ar"})
 #: Words (lower case, accents removed) by which a referral names each survey language.
 LANGUAGE_WORDS: dict[str, tuple[str, ...]] = {
     "sv": ("sv", "svenska", "swedish", "svensk"),
@@ -100,7 +119,9 @@ def survey_language(stated: str | None) -> str:
 
 def letter_languages(language: str) -> tuple[str, ...]:
     """The texts a letter prints, in order: the participant's language (if written) first."""
-    return ("en", "sv") if language == "en" else ("sv", "en") if language != "sv" else ("sv",)
+    if language in ("en", "ar"):
+        return (language, "sv")
+    return ("sv", "en") if language != "sv" else ("sv",)
 
 
 def _font_path(bold: bool = False) -> Path:
@@ -139,27 +160,38 @@ def _page(pdf: FPDF, letter: Letter, lines: LineCache) -> None:
     pdf.set_text_color(0, 0, 0)
     languages = letter_languages(letter.language)
     first = TEXTS[languages[0]]
+    _shaping(pdf, languages[0])
     if letter.name:
         pdf.set_font("DejaVu", "", 12)
         pdf.cell(
-            width, 7, first["greeting"].format(name=letter.name), new_x="LMARGIN", new_y="NEXT"
-        )
+            width, 7, first["greeting"].format(name=letter.name), new_x="LMARGIN", new_y="NEXT",
+            align="R" if languages[0] in RIGHT_TO_LEFT else "L",
+        )  # fmt: skip
         pdf.ln(2)
-    _text_block(pdf, first, letter, lines)
+    _text_block(pdf, first, letter, lines, language=languages[0])
+    _shaping(pdf, "sv")
     _qr_block(pdf, letter)
     for language in languages[1:]:
         pdf.ln(4)
         pdf.set_draw_color(180, 180, 180)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.ln(4)
-        _text_block(pdf, TEXTS[language], letter, lines, small=True)
+        _text_block(pdf, TEXTS[language], letter, lines, small=True, language=language)
     pdf.set_y(-18)
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(110, 110, 110)
     pdf.cell(width, 4, letter.reference, align="R")
 
 
-def _paragraph(pdf: FPDF, lines: LineCache, text: str, height: float) -> None:
+def _shaping(pdf: FPDF, language: str) -> None:
+    """Right-to-left text shaping for Arabic; plain left-to-right text otherwise."""
+    if language in RIGHT_TO_LEFT:
+        pdf.set_text_shaping(use_shaping_engine=True, direction="rtl", script="arab")
+    else:
+        pdf.set_text_shaping(False)
+
+
+def _paragraph(pdf: FPDF, lines: LineCache, text: str, height: float, *, align: str = "L") -> None:
     """Text in lines across the page. The line breaks of a text are worked out once per PDF
     (``lines``): fpdf2's line breaking is the slow part, and every letter has the same texts."""
     key = (text, pdf.font_style, pdf.font_size_pt)
@@ -168,7 +200,7 @@ def _paragraph(pdf: FPDF, lines: LineCache, text: str, height: float) -> None:
         assert isinstance(broken, list)
         lines[key] = broken
     for line in lines[key]:
-        pdf.cell(pdf.epw, height, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(pdf.epw, height, line, new_x="LMARGIN", new_y="NEXT", align=align)
 
 
 def _text_block(
@@ -178,20 +210,26 @@ def _text_block(
     lines: LineCache,
     *,
     small: bool = False,
+    language: str = "sv",
 ) -> None:
     """The title, the text about the survey and how to open it, and the last day."""
     size = 10 if small else 11
+    align = "R" if language in RIGHT_TO_LEFT else "L"
+    _shaping(pdf, language)
     pdf.set_font("DejaVu", "B", size + 4 if not small else size + 1)
-    _paragraph(pdf, lines, texts["title"], 8 if not small else 6)
+    _paragraph(pdf, lines, texts["title"], 8 if not small else 6, align=align)
     pdf.ln(1)
     pdf.set_font("DejaVu", "", size)
     for key in ("body", "how"):
-        _paragraph(pdf, lines, texts[key], 5.2)
+        _paragraph(pdf, lines, texts[key], 5.2, align=align)
         pdf.ln(1.5)
-    _paragraph(pdf, lines, texts["valid"].format(date=letter.valid_until.isoformat()), 5.2)
+    valid = texts["valid"].format(date=letter.valid_until.isoformat())
+    _paragraph(pdf, lines, valid, 5.2, align=align)
     if letter.telegram_link:
-        _paragraph(pdf, lines, texts["telegram"], 5.2)
-        _paragraph(pdf, lines, letter.telegram_link, 5.2)
+        _paragraph(pdf, lines, texts["telegram"], 5.2, align=align)
+        _shaping(pdf, "sv")  # the link itself reads left to right
+        _paragraph(pdf, lines, letter.telegram_link, 5.2, align=align)
+    _shaping(pdf, "sv")
 
 
 def _qr_block(pdf: FPDF, letter: Letter) -> None:

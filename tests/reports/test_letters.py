@@ -114,7 +114,25 @@ def test_the_referral_s_free_text_language_gives_the_survey_language(stated, cod
     assert survey_language(stated) == code
 
 
-def test_arabic_and_other_languages_get_swedish_then_english() -> None:
+def test_arabic_comes_first_and_languages_without_a_letter_text_get_swedish_then_english() -> None:
     assert letter_languages("sv") == ("sv",)
     assert letter_languages("en") == ("en", "sv")
-    assert letter_languages("ar") == letter_languages("so") == ("sv", "en")
+    assert letter_languages("ar") == ("ar", "sv")
+    assert letter_languages("so") == letter_languages("ti") == ("sv", "en")
+
+
+def test_an_arabic_letter_prints_its_text_shaped_right_to_left_then_swedish() -> None:
+    pdf = render_letters([letter("Amal Haddad", "ar", telegram_link=TELEGRAM)])
+
+    [page] = pages(pdf)
+    arabic = [c for c in page if "\u0600" <= c <= "\u06ff"]
+    # Laid out right to left: the text reads back in visual order, the title reversed.
+    assert "كيف كانت تجربتك معنا؟"[::-1] in page, page[:300]
+    assert len(arabic) > 100 and "Amal Haddad" in page and LINK in page and TELEGRAM in page
+    # The Arabic text sits right-aligned, ahead of the Swedish one.
+    assert page.index("Amal Haddad") < page.index("Hur har det varit för dig hos oss?")
+    words = [
+        box for layout in extract_pages(io.BytesIO(pdf)) for box in layout
+        if hasattr(box, "get_text") and any("\u0600" <= c <= "\ufeff" for c in box.get_text())
+    ]  # fmt: skip
+    assert words and min(box.x1 for box in words) > 595 - 57 - 5  # right margin 20 mm
