@@ -215,8 +215,8 @@ async def check(request: web.Request) -> web.StreamResponse:
     try:
         _parse(state, teams)
     except DomainError:
-        raise web.HTTPSeeOther(f"/remiss/utkast/{token}") from None
-    raise web.HTTPSeeOther(f"/remiss/granska/{token}")
+        return _see_other(f"/remiss/utkast/{token}")
+    return _see_other(f"/remiss/granska/{token}")
 
 
 async def show_draft(request: web.Request) -> web.StreamResponse:
@@ -281,7 +281,7 @@ async def send(request: web.Request) -> web.StreamResponse:
         request.app[METRICS].inc("referral_submitted")
     session = await get_session(request)
     _remember_receipt(session, submission.reference, submission.team_name, state.draft)
-    raise web.HTTPSeeOther("/remiss/kvitto")
+    return _see_other("/remiss/kvitto")
 
 
 async def receipt(request: web.Request) -> web.StreamResponse:
@@ -385,6 +385,11 @@ async def _draft_state(request: web.Request, token: str | None = None) -> FormSt
         _remember_receipt(session, stored.reference or "", stored.payload.get("team", ""), token)
         raise web.HTTPSeeOther("/remiss/kvitto")
     return state_from_payload(stored.payload, i18n.current_language(), token)
+
+
+def _see_other(location: str) -> web.Response:
+    """A 303 to ``location``: what ``raise web.HTTPSeeOther`` answers, returned (cheaper)."""
+    return web.Response(status=303, headers={"Location": location})
 
 
 def _remember_receipt(session: Session, reference: str, team: str, token: str) -> None:

@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from markupsafe import Markup
 
 from core.clock import utcnow
 from core.codes import END_REASONS, INCOME_SOURCES, REFERRAL_STATUSES, REFERRERS, label
@@ -68,6 +69,31 @@ async def request_context(request: web.Request) -> dict[str, Any]:
     }
 
 
+def _cached_gettext() -> Callable[..., str]:
+    """Jinja2's new-style ``_()``, keeping each translated text without variables.
+
+    It gives exactly what ``install_gettext_callables(newstyle=True)`` gives (the translation
+    as Markup, always %-formatted, so ``%%`` is a percent sign), but a page's fixed texts are
+    looked up and formatted once per language, not on every render.
+    """
+    kept: dict[tuple[str, str], str] = {}
+
+    @jinja2.pass_context
+    def gettext(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
+        if variables or not context.eval_ctx.autoescape:
+            translated = i18n.gettext(message)
+            if context.eval_ctx.autoescape:
+                translated = Markup(translated)
+            return translated % variables
+        key = (i18n.current_language(), message)
+        text = kept.get(key)
+        if text is None:
+            text = kept[key] = Markup(i18n.gettext(message)) % {}
+        return text
+
+    return gettext
+
+
 def _jinja_env(app: web.Application) -> jinja2.Environment:
     env = aiohttp_jinja2.setup(
         app,
@@ -78,6 +104,7 @@ def _jinja_env(app: web.Application) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["gettext"] = env.globals["_"] = _cached_gettext()
     env.globals.update(
         label=label,
         REFERRERS=REFERRERS,

@@ -109,8 +109,26 @@ async def submit_referral(
 
 def _content_digest(draft: ReferralDraft, keyring: Keyring) -> str:
     """A keyed digest of everything the form says (no personal data can be read from it)."""
-    content = json.dumps(dataclasses.asdict(draft), sort_keys=True, default=str)
+    content = json.dumps(_plain(draft), sort_keys=True, default=str)
     return keyring.blind_index(content)[:24]
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """What ``dataclasses.asdict`` gives for the draft, without copying each value first."""
+    kind = type(value)
+    if dataclasses.is_dataclass(kind):
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _receipt(referral: StoredReferral) -> Submission:

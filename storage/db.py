@@ -87,6 +87,12 @@ def _sqlite_writer(url: URL, keyring: Keyring) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _read_now(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """``work`` in a SQLite read transaction (BEGIN, deferred), in the calling thread."""
+    with sessions() as session:
+        return work(session)
+
+
 def _write_now(writer: sessionmaker[Session], work: Callable[[Session], T]) -> T:
     """``work`` in a SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
     with writer() as session, session.begin():
@@ -206,6 +212,19 @@ class Database:
             finally:
                 if not job.done():  # cancelled: the thread still holds the write lock
                     await asyncio.wait([job])
+
+    async def run_read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` (synchronous code that only reads) in one read transaction.
+
+        On a SQLite file it runs in one worker thread on a synchronous connection (one thread
+        hop for the whole read, where an async session makes several per statement; a read
+        never waits for the writers, WAL). Elsewhere it runs through ``run_sync`` on a pooled
+        connection. What ``work`` returns must not need the session afterwards.
+        """
+        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            async with self.sessions() as session:
+                return await session.run_sync(work)
+        return await asyncio.to_thread(_read_now, self._writer(), work)
 
     async def run_grouped(self, work: Callable[[Session], T]) -> T:
         """:meth:`run_transaction` for many small writes at once: grouped.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -85,18 +85,22 @@ def mark_sent(
 
 
 async def find_draft(db: Database, token: str, now: datetime) -> StoredDraft | None:
-    """The draft of ``token`` unless it has expired."""
-    async with db.sessions() as session:
-        row = (
-            await session.execute(
-                select(DRAFTS.c.stage, DRAFTS.c.payload, DRAFTS.c.reference).where(
-                    DRAFTS.c.token_hash == token_hash(token), DRAFTS.c.expires_at > now
-                )
-            )
-        ).first()
-    if row is None:
-        return None
-    return StoredDraft(row.stage, json.loads(row.payload), row.reference)
+    """The draft of ``token`` unless it has expired (one read, one thread hop on SQLite)."""
+    hashed = token_hash(token)
+
+    def read(session: Session) -> StoredDraft | None:
+        row = session.execute(_FIND, {"token_hash": hashed, "now": now}).first()
+        if row is None:
+            return None
+        return StoredDraft(row.stage, json.loads(row.payload), row.reference)
+
+    return await db.run_read(read)
+
+
+#: Built once: a statement object keeps its cache key, so each read skips building it.
+_FIND = select(DRAFTS.c.stage, DRAFTS.c.payload, DRAFTS.c.reference).where(
+    DRAFTS.c.token_hash == bindparam("token_hash"), DRAFTS.c.expires_at > bindparam("now")
+)
 
 
 def delete_expired(session: Session, now: datetime) -> int:
