@@ -83,12 +83,12 @@ def _cached_gettext() -> Callable[..., str]:
         if variables or not context.eval_ctx.autoescape:
             translated = i18n.gettext(message)
             if context.eval_ctx.autoescape:
-                translated = Markup(translated)
+                translated = Markup(translated)  # noqa: S704 - the catalogue's own text
             return translated % variables
         key = (i18n.current_language(), message)
         text = kept.get(key)
         if text is None:
-            text = kept[key] = Markup(i18n.gettext(message)) % {}
+            text = kept[key] = Markup(i18n.gettext(message)) % {}  # noqa: S704 - as above
         return text
 
     return gettext

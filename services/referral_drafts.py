@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from core.clock import utcnow
 from storage import referral_drafts as stored
@@ -48,11 +48,11 @@ async def save_draft(
     expires_at = now + DRAFT_LIFETIME
     chosen = token
 
-    def save(session: Session) -> str:
-        if chosen and stored.replace_draft(session, chosen, dict(payload), now, expires_at):
+    def save(connection: Connection) -> str:
+        if chosen and stored.replace_draft(connection, chosen, dict(payload), now, expires_at):
             return chosen
         fresh = new_token()
-        stored.insert_draft(session, fresh, dict(payload), now, expires_at)
+        stored.insert_draft(connection, fresh, dict(payload), now, expires_at)
         return fresh
 
     return await db.run_transaction(save)
@@ -66,18 +66,18 @@ async def read_draft(
 
 
 def keep_receipt_copy_in(
-    session: Session, token: str, *, reference: str, copy: Mapping[str, Any], now: datetime
+    connection: Connection, token: str, *, reference: str, copy: Mapping[str, Any], now: datetime
 ) -> None:
     """The draft ``token`` was sent as ``reference``: keep only ``copy`` (for the receipt), in
     the caller's transaction (the one that stores the referral)."""
-    stored.mark_sent(session, token, reference, dict(copy), now + RECEIPT_LIFETIME)
+    stored.mark_sent(connection, token, reference, dict(copy), now + RECEIPT_LIFETIME)
 
 
 async def purge_expired_drafts(db: Database, *, now: datetime | None = None) -> int:
     """Delete every draft and receipt copy past its time; how many were deleted."""
     moment = now or utcnow()
 
-    def purge(session: Session) -> int:
-        return stored.delete_expired(session, moment)
+    def purge(connection: Connection) -> int:
+        return stored.delete_expired(connection, moment)
 
     return await db.run_transaction(purge)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from core.access import Staff
 from core.clock import today_in_sweden, utcnow
@@ -84,15 +84,15 @@ async def submit_referral(
     now = now or utcnow()
     key = f"{submission_key}.{_content_digest(draft, db.keyring)}"
 
-    def store(session: Session) -> StoredReferral:
+    def store(connection: Connection) -> StoredReferral:
         referral = stored.insert_referral(
-            session, draft, key, language, consent_language, consent_versions, now
+            connection, draft, key, language, consent_language, consent_versions, now
         )
-        _record_submission(session, referral, language, public_url, now)
+        _record_submission(connection, referral, language, public_url, now)
         if receipt is not None:
             copy = receipt.copy_for(referral.team_name)
             keep_receipt_copy_in(
-                session, receipt.draft, reference=referral.reference, copy=copy, now=now
+                connection, receipt.draft, reference=referral.reference, copy=copy, now=now
             )
         return referral
 
@@ -138,11 +138,11 @@ def _receipt(referral: StoredReferral) -> Submission:
 
 
 def _record_submission(
-    session: Session, referral: StoredReferral, language: str, public_url: str, now: datetime
+    connection: Connection, referral: StoredReferral, language: str, public_url: str, now: datetime
 ) -> None:
     """The audit entry of a new referral and the coordinators' e-mail (no personal data)."""
     audit.record_sync(
-        session,
+        connection,
         "referral.submitted",
         at=now,
         actor="public",
@@ -166,7 +166,7 @@ def _record_submission(
     recipients = tuple(address for address in mail.recipients if address)
     if recipients:  # as services.mail.queue_mail does
         outbox.add_sync(
-            session,
+            connection,
             "referral.new",
             Mail(recipients, mail.subject, mail.body),
             now=now,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from storage.db import SyncExecutor
 from storage.models import AuditEntry
 
 
@@ -39,7 +39,7 @@ async def record(
 
 
 def record_sync(
-    session: Session,
+    session: SyncExecutor,
     action: str,
     *,
     at: datetime,
@@ -51,22 +51,22 @@ def record_sync(
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """:func:`record` for synchronous code (``Database.run_transaction``), as a plain insert."""
-    table: Table = AuditEntry.__table__  # type: ignore[assignment]
     session.execute(
-        insert(table),
-        [
-            {
-                "at": at,
-                "actor": actor,
-                "actor_user_id": user_id,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "team_id": team_id,
-                "detail": dict(detail or {}),
-            }
-        ],
+        _INSERT,
+        {
+            "at": at,
+            "actor": actor,
+            "actor_user_id": user_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "team_id": team_id,
+            "detail": dict(detail or {}),
+        },
     )
+
+
+_INSERT = insert(cast(Table, AuditEntry.__table__))  # built once
 
 
 async def count_since(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -27,6 +27,9 @@ from sqlalchemy.pool import NullPool
 from storage.crypto import Keyring, attach_keyring
 
 T = TypeVar("T")
+#: What synchronous storage code runs its statements on: a connection
+#: (:meth:`Database.run_transaction`, :meth:`Database.run_read`) or an ORM session.
+SyncExecutor = Connection | Session
 
 #: What an unreachable or failing database raises, for adapters that show a "try later" page.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
@@ -87,17 +90,18 @@ def _sqlite_writer(url: URL, keyring: Keyring) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _read_now(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+def _read_now(engine: Engine, work: Callable[[Connection], T]) -> T:
     """``work`` in a SQLite read transaction (BEGIN, deferred), in the calling thread."""
-    with sessions() as session:
-        return work(session)
+    with engine.connect() as connection:
+        return work(connection)  # rolled back on close: a read has nothing to commit
 
 
-def _write_now(writer: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+def _write_now(engine: Engine, work: Callable[[Connection], T]) -> T:
     """``work`` in a SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
-    with writer() as session, session.begin():
-        session.connection(execution_options={IMMEDIATE: True})
-        return work(session)
+    with engine.connect() as connection:
+        connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            return work(connection)
 
 
 #: The most works :meth:`Database.run_grouped` commits together.
@@ -191,20 +195,27 @@ class Database:
             await session.connection(execution_options={IMMEDIATE: True})
             yield session
 
-    async def run_transaction(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` (synchronous code) in one write transaction; committed on success.
+    async def run_transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` (synchronous statements on a connection) in one write transaction;
+        committed on success.
 
-        For a short transaction whose statements need nothing from the event loop. On SQLite it
-        runs in one worker thread on a synchronous connection to the same file (same pragmas,
-        BEGIN IMMEDIATE, after this process's earlier writers): one thread hop for the whole
+        For a short transaction of Core statements that needs nothing from the event loop (no
+        ORM session: its bookkeeping costs more than the statements). On SQLite it runs in one
+        worker thread on a synchronous connection to the same file (same pragmas, BEGIN
+        IMMEDIATE, after this process's earlier writers): one thread hop for the whole
         transaction, where an async session makes several for every statement. On PostgreSQL
         (and an in-memory SQLite, which a second engine would not see) the same function runs
-        in :meth:`transaction` through ``run_sync``.
+        on a pooled connection through ``run_sync``.
         """
-        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
-            async with self.transaction() as session:
-                return await session.run_sync(work)
-        writer = self._writer()
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work)
+        if self.engine.url.database in (None, "", ":memory:"):
+            async with self._writers, self.engine.connect() as connection:
+                await connection.execution_options(**{IMMEDIATE: True})
+                async with connection.begin():
+                    return await connection.run_sync(work)
+        writer = self._sync_engine()
         async with self._writers:
             job = asyncio.ensure_future(asyncio.to_thread(_write_now, writer, work))
             try:
@@ -213,18 +224,18 @@ class Database:
                 if not job.done():  # cancelled: the thread still holds the write lock
                     await asyncio.wait([job])
 
-    async def run_read(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` (synchronous code that only reads) in one read transaction.
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` (synchronous statements that only read) in one read transaction.
 
         On a SQLite file it runs in one worker thread on a synchronous connection (one thread
         hop for the whole read, where an async session makes several per statement; a read
         never waits for the writers, WAL). Elsewhere it runs through ``run_sync`` on a pooled
-        connection. What ``work`` returns must not need the session afterwards.
+        connection. What ``work`` returns must not need the connection afterwards.
         """
         if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
-            async with self.sessions() as session:
-                return await session.run_sync(work)
-        return await asyncio.to_thread(_read_now, self._writer(), work)
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(work)
+        return await asyncio.to_thread(_read_now, self._sync_engine(), work)
 
     async def run_grouped(self, work: Callable[[Session], T]) -> T:
         """:meth:`run_transaction` for many small writes at once: grouped.
@@ -239,7 +250,8 @@ class Database:
         its error. (An in-memory SQLite runs each work alone.)
         """
         if self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
-            return await self.run_transaction(work)
+            async with self.transaction() as session:
+                return await session.run_sync(work)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._group.append((work, future))
         if self._group_writer is None or self._group_writer.done():
@@ -277,10 +289,16 @@ class Database:
 
     def _writer(self) -> sessionmaker[Session]:
         """Synchronous sessions on this engine's SQLite file, made on first use."""
+        self._sync_engine()
+        assert self._sync_writer is not None
+        return self._sync_writer[1]
+
+    def _sync_engine(self) -> Engine:
+        """A synchronous engine on this engine's SQLite file, made on first use."""
         if self._sync_writer is None or self._sync_writer[0] is not self.engine:
             self._close_writer()  # the engine was replaced (tests do that)
             self._sync_writer = (self.engine, _sqlite_writer(self.engine.url, self.keyring))
-        return self._sync_writer[1]
+        return self._sync_writer[1].kw["bind"]  # type: ignore[no-any-return]
 
     def _close_writer(self) -> None:
         if self._sync_writer is not None:

@@ -14,9 +14,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from storage.db import Database
+from storage.db import Database, SyncExecutor
 from storage.models import OutboxMessage
 
 
@@ -64,9 +63,12 @@ async def add(session: AsyncSession, kind: str, mail: Mail, *, now: datetime, **
     return int(result.scalar_one())
 
 
-def add_sync(session: Session, kind: str, mail: Mail, *, now: datetime, **about: Any) -> None:
+def add_sync(session: SyncExecutor, kind: str, mail: Mail, *, now: datetime, **about: Any) -> None:
     """:func:`add` for synchronous code (``Database.run_transaction``), as a plain insert."""
-    session.execute(insert(OUTBOX), [_row(kind, mail, now, about)])
+    session.execute(_INSERT, _row(kind, mail, now, about))
+
+
+_INSERT = insert(OUTBOX)  # built once
 
 
 async def claim_due(

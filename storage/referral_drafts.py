@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from storage.db import Database
 from storage.models import ReferralFormDraft
@@ -33,54 +32,88 @@ class StoredDraft:
     reference: str | None
 
 
+#: Statements built once: a statement object keeps its cache key, so each use skips that work.
+_INSERT = insert(DRAFTS)
+_REPLACE = (
+    update(DRAFTS)
+    .where(
+        DRAFTS.c.token_hash == bindparam("hashed"),
+        DRAFTS.c.stage == REVIEW,
+        DRAFTS.c.expires_at > bindparam("now"),
+    )
+    .values(payload=bindparam("new_payload"), expires_at=bindparam("new_expires_at"))
+)
+_MARK_SENT = (
+    update(DRAFTS)
+    .where(DRAFTS.c.token_hash == bindparam("hashed"))
+    .values(
+        stage=SENT,
+        reference=bindparam("new_reference"),
+        payload=bindparam("new_payload"),
+        expires_at=bindparam("new_expires_at"),
+    )
+)
+_FIND = select(DRAFTS.c.stage, DRAFTS.c.payload, DRAFTS.c.reference).where(
+    DRAFTS.c.token_hash == bindparam("hashed"), DRAFTS.c.expires_at > bindparam("now")
+)
+
+
 def insert_draft(
-    session: Session, token: str, payload: dict[str, Any], now: datetime, expires_at: datetime
+    connection: Connection,
+    token: str,
+    payload: dict[str, Any],
+    now: datetime,
+    expires_at: datetime,
 ) -> None:
     """A new draft at the review stage."""
-    session.execute(
-        insert(DRAFTS).values(
-            token_hash=token_hash(token),
-            stage=REVIEW,
-            payload=json.dumps(payload, ensure_ascii=False),
-            created_at=now,
-            expires_at=expires_at,
-        )
+    connection.execute(
+        _INSERT,
+        {
+            "token_hash": token_hash(token),
+            "stage": REVIEW,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "created_at": now,
+            "expires_at": expires_at,
+        },
     )
 
 
 def replace_draft(
-    session: Session, token: str, payload: dict[str, Any], now: datetime, expires_at: datetime
+    connection: Connection,
+    token: str,
+    payload: dict[str, Any],
+    now: datetime,
+    expires_at: datetime,
 ) -> bool:
     """Replace the payload of a draft still at the review stage; False when there is none."""
-    result = session.execute(
-        update(DRAFTS)
-        .where(
-            DRAFTS.c.token_hash == token_hash(token),
-            DRAFTS.c.stage == REVIEW,
-            DRAFTS.c.expires_at > now,
-        )
-        .values(payload=json.dumps(payload, ensure_ascii=False), expires_at=expires_at)
+    result = connection.execute(
+        _REPLACE,
+        {
+            "hashed": token_hash(token),
+            "now": now,
+            "new_payload": json.dumps(payload, ensure_ascii=False),
+            "new_expires_at": expires_at,
+        },
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 def mark_sent(
-    session: Session,
+    connection: Connection,
     token: str,
     reference: str,
     payload: dict[str, Any],
     expires_at: datetime,
 ) -> None:
     """The draft becomes the receipt's copy: the form's values replaced by ``payload``."""
-    session.execute(
-        update(DRAFTS)
-        .where(DRAFTS.c.token_hash == token_hash(token))
-        .values(
-            stage=SENT,
-            reference=reference,
-            payload=json.dumps(payload, ensure_ascii=False),
-            expires_at=expires_at,
-        )
+    connection.execute(
+        _MARK_SENT,
+        {
+            "hashed": token_hash(token),
+            "new_reference": reference,
+            "new_payload": json.dumps(payload, ensure_ascii=False),
+            "new_expires_at": expires_at,
+        },
     )
 
 
@@ -88,8 +121,8 @@ async def find_draft(db: Database, token: str, now: datetime) -> StoredDraft | N
     """The draft of ``token`` unless it has expired (one read, one thread hop on SQLite)."""
     hashed = token_hash(token)
 
-    def read(session: Session) -> StoredDraft | None:
-        row = session.execute(_FIND, {"token_hash": hashed, "now": now}).first()
+    def read(connection: Connection) -> StoredDraft | None:
+        row = connection.execute(_FIND, {"hashed": hashed, "now": now}).first()
         if row is None:
             return None
         return StoredDraft(row.stage, json.loads(row.payload), row.reference)
@@ -97,13 +130,7 @@ async def find_draft(db: Database, token: str, now: datetime) -> StoredDraft | N
     return await db.run_read(read)
 
 
-#: Built once: a statement object keeps its cache key, so each read skips building it.
-_FIND = select(DRAFTS.c.stage, DRAFTS.c.payload, DRAFTS.c.reference).where(
-    DRAFTS.c.token_hash == bindparam("token_hash"), DRAFTS.c.expires_at > bindparam("now")
-)
-
-
-def delete_expired(session: Session, now: datetime) -> int:
+def delete_expired(connection: Connection, now: datetime) -> int:
     """Delete every draft and copy past its time; how many."""
-    result = session.execute(delete(DRAFTS).where(DRAFTS.c.expires_at <= now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = connection.execute(delete(DRAFTS).where(DRAFTS.c.expires_at <= now))
+    return int(result.rowcount or 0)

@@ -1,10 +1,11 @@
 """Referral queries: store a new referral, load one for a member of staff, record a move.
 
 The operations that use these (:mod:`services.referrals`) hold the transaction, check the
-rules and write the audit log. Storing a new referral is synchronous code on a plain
-:class:`~sqlalchemy.orm.Session`, run by :meth:`storage.db.Database.run_transaction` in one
-thread hop on SQLite and through ``run_sync`` on PostgreSQL. A member of staff sees only their own team's referrals:
-another team's referral is :class:`NotFound`, as if it did not exist.
+rules and write the audit log. Storing a new referral is Core statements, built once, on a
+synchronous :class:`~sqlalchemy.Connection`, run by
+:meth:`storage.db.Database.run_transaction` in one thread hop on SQLite and through
+``run_sync`` on PostgreSQL. A member of staff sees only their own team's referrals: another
+team's referral is :class:`NotFound`, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, select
+from sqlalchemy import Connection, Insert, Table, and_, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from core.access import Staff
 from core.clock import SWEDEN
@@ -26,7 +26,7 @@ from core.errors import NotFound
 from core.i18n import N_
 from core.referral_form import ReferralDraft
 from core.referrals import Status
-from storage.crypto import Keyring, session_keyring
+from storage.crypto import Keyring, keyring_of
 from storage.db import Database
 from storage.models import Consent, Participant, Referral, ReferralEvent, StaffUser, Team
 
@@ -74,7 +74,7 @@ async def find_submission(db: Database, submission_key: str) -> StoredReferral |
 
 
 def insert_referral(
-    session: Session,
+    connection: Connection,
     draft: ReferralDraft,
     submission_key: str,
     language: str,
@@ -87,7 +87,7 @@ def insert_referral(
     Plain inserts of the mapped tables (their column types still encrypt), no unit of work:
     a new referral has nothing to track, and each insert is one round trip.
     """
-    team_id, team_name, recipients = _team_and_coordinators(session, draft.team)
+    team_id, team_name, recipients = _team_and_coordinators(connection, draft.team)
     reference = new_reference()
     consents = consent_drafts(
         draft.consent,
@@ -96,18 +96,17 @@ def insert_referral(
         now=now,
         versions=consent_versions,
     )
-    person = _participant_row(draft, team_id, reference, session_keyring(session))
-    participant_id = _insert(session, PARTICIPANTS, person)
+    person = _participant_row(draft, team_id, reference, keyring_of(connection.dialect))
+    participant_id = _insert(connection, _INSERT_PARTICIPANT, person)
     referral = _referral_row(draft, team_id, participant_id, reference, now)
     referral.update(submission_key=submission_key, form_language=language)
-    referral_id = _insert(session, REFERRALS, referral)
-    session.execute(
-        insert(EVENTS),
-        [{"referral_id": referral_id, "to_status": Status.RECEIVED.value, "at": now}],
+    referral_id = _insert(connection, _INSERT_REFERRAL, referral)
+    connection.execute(
+        _INSERT_EVENT, {"referral_id": referral_id, "to_status": Status.RECEIVED.value, "at": now}
     )
     if consents:
         rows = [_consent_row(consent, participant_id, referral_id) for consent in consents]
-        session.execute(insert(CONSENTS), rows)
+        connection.execute(_INSERT_CONSENT, rows)
     return StoredReferral(
         referral_id,
         reference,
@@ -120,18 +119,34 @@ def insert_referral(
     )
 
 
-def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, tuple[str, ...]]:
+#: The statements of a new referral, built once (each use then skips building its cache key).
+_INSERT_PARTICIPANT = insert(PARTICIPANTS).returning(PARTICIPANTS.c.id)
+_INSERT_REFERRAL = insert(REFERRALS).returning(REFERRALS.c.id)
+_INSERT_EVENT = insert(EVENTS)
+_INSERT_CONSENT = insert(CONSENTS)
+_TEAMS = cast(Table, Team.__table__)
+_STAFF = cast(Table, StaffUser.__table__)
+_TEAM_AND_COORDINATORS = (
+    select(_TEAMS.c.id, _TEAMS.c.name, _STAFF.c.email, _TEAMS.c.notify_emails)
+    .outerjoin(
+        _STAFF,
+        and_(
+            _STAFF.c.team_id == _TEAMS.c.id,
+            _STAFF.c.role == "coordinator",
+            _STAFF.c.active,
+        ),
+    )
+    .where(_TEAMS.c.code == bindparam("team_code"), _TEAMS.c.accepts_referrals)
+    .order_by(_STAFF.c.email)
+)
+
+
+def _team_and_coordinators(
+    connection: Connection, team_code: str
+) -> tuple[int, str, tuple[str, ...]]:
     """The team's id and name and who hears of a new referral (its active coordinators and
     the team's own list); NotFound if no such team, or the team takes no referrals."""
-    coordinator = and_(
-        StaffUser.team_id == Team.id, StaffUser.role == "coordinator", StaffUser.active
-    )
-    rows = session.execute(
-        select(Team.id, Team.name, StaffUser.email, Team.notify_emails)
-        .outerjoin(StaffUser, coordinator)
-        .where(Team.code == team_code, Team.accepts_referrals)
-        .order_by(StaffUser.email)
-    ).all()
+    rows = connection.execute(_TEAM_AND_COORDINATORS, {"team_code": team_code}).all()
     if not rows:
         raise NotFound(N_("Teamet finns inte."), field="team")
     coordinators = [row[2] for row in rows if row[2] is not None]
@@ -139,9 +154,9 @@ def _team_and_coordinators(session: Session, team_code: str) -> tuple[int, str, 
     return rows[0][0], rows[0][1], tuple(coordinators + extra)
 
 
-def _insert(session: Session, table: Table, row: dict[str, Any]) -> int:
-    """Insert one row into ``table``; its new id."""
-    return int(session.execute(insert(table).returning(table.c.id), [row]).scalar_one())
+def _insert(connection: Connection, statement: Insert, row: dict[str, Any]) -> int:
+    """Insert one row with ``statement`` (an insert returning the id); its new id."""
+    return int(connection.execute(statement, row).scalar_one())
 
 
 def _consent_row(consent: ConsentDraft, participant_id: int, referral_id: int) -> dict[str, Any]:

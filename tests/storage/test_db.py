@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Connection, Engine, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -21,9 +21,16 @@ async def lease(db: Database) -> JobLease | None:
         return await session.get(JobLease, "counter")
 
 
+LEASES = JobLease.__table__
+
+
+def add_counter(connection: Connection) -> None:
+    connection.execute(insert(LEASES), {"name": "counter", "holder": "0", "locked_until": EPOCH})
+
+
 async def test_a_synchronous_transaction_is_committed_and_returns_its_result(db) -> None:
-    def add(session: Session) -> str:
-        session.add(JobLease(name="counter", holder="0", locked_until=EPOCH))
+    def add(connection: Connection) -> str:
+        add_counter(connection)
         return "done"
 
     assert await db.run_transaction(add) == "done"
@@ -31,9 +38,8 @@ async def test_a_synchronous_transaction_is_committed_and_returns_its_result(db)
 
 
 async def test_a_synchronous_transaction_that_fails_halfway_stores_nothing(db) -> None:
-    def half(session: Session) -> None:
-        session.add(JobLease(name="counter", holder="0", locked_until=EPOCH))
-        session.flush()
+    def half(connection: Connection) -> None:
+        add_counter(connection)
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
@@ -42,21 +48,31 @@ async def test_a_synchronous_transaction_that_fails_halfway_stores_nothing(db) -
 
 
 async def test_concurrent_read_modify_write_transactions_lose_no_update(db) -> None:
-    await db.run_transaction(
-        lambda s: s.add(JobLease(name="counter", holder="0", locked_until=EPOCH))
-    )
+    await db.run_transaction(add_counter)
 
-    def increment(session: Session) -> None:
-        query = select(JobLease.holder).where(JobLease.name == "counter")
+    def increment(connection: Connection) -> None:
+        query = select(LEASES.c.holder).where(LEASES.c.name == "counter")
         if db.dialect == "postgresql":
             query = query.with_for_update()
-        value = int(session.scalar(query) or 0)
-        session.execute(
-            update(JobLease).where(JobLease.name == "counter").values(holder=str(value + 1))
+        value = int(connection.scalar(query) or 0)
+        connection.execute(
+            update(LEASES).where(LEASES.c.name == "counter").values(holder=str(value + 1))
         )
 
     await asyncio.gather(*(db.run_transaction(increment) for _ in range(40)))
     assert (found := await lease(db)) is not None and found.holder == "40"
+
+
+async def test_a_read_sees_what_was_committed_and_writes_nothing(db) -> None:
+    await db.run_transaction(add_counter)
+
+    def read_and_try_to_write(connection: Connection) -> str | None:
+        holder = connection.scalar(select(LEASES.c.holder).where(LEASES.c.name == "counter"))
+        connection.execute(update(LEASES).values(holder="changed"))  # never committed
+        return holder
+
+    assert await db.run_read(read_and_try_to_write) == "0"
+    assert (found := await lease(db)) is not None and found.holder == "0"
 
 
 async def test_grouped_writes_lose_no_update_and_share_commits(db) -> None:
