@@ -102,6 +102,8 @@ def _jinja_env(app: web.Application) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(default=True),
         context_processors=[request_context],
         undefined=jinja2.StrictUndefined,
+        # In production the templates are those installed: no stat() of the file per render.
+        auto_reload=not app[CONFIG].production,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["gettext"] = env.globals["_"] = _cached_gettext()

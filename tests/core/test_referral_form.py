@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from core.referral_form import (
     Person,
     ReferralDraft,
     Referrer,
+    clean_text,
     parse_referral_form,
 )
 
@@ -481,3 +483,29 @@ def test_the_persons_email_is_optional_and_kept_when_given() -> None:
 
 def test_a_malformed_email_of_the_person_is_refused_by_its_field() -> None:
     assert list(errors_of(valid_form(person_email="anna@"))) == ["person_email"]
+
+
+def _has_control_character(text: str, allowed: str) -> bool:
+    """The definition clean_text checks: any character of category Cc or Cs not allowed."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=40), st.booleans())
+def test_clean_text_refuses_exactly_the_control_and_surrogate_characters(
+    value: str, multiline: bool
+) -> None:
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    refused = _has_control_character(text, "\n\t" if multiline else "")
+    try:
+        clean_text(value, field="f", max_length=1000, multiline=multiline)
+    except DomainError:
+        assert refused
+    else:
+        assert not refused
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1f", "\x7f", "\x85", "\x9f", "\ud800", "\udfff"])
+def test_clean_text_refuses_each_edge_of_the_control_ranges(char: str) -> None:
+    with pytest.raises(DomainError):
+        clean_text(f"a{char}b", field="f", max_length=100, multiline=True)
+    assert clean_text("a\x7e\xa0b", field="f", max_length=100) == "a~\xa0b"
