@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from storage.crypto import Keyring, attach_keyring
@@ -82,12 +82,12 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "begin", _begin)
 
 
-def _sqlite_writer(url: URL, keyring: Keyring) -> sessionmaker[Session]:
-    """Synchronous sessions on the same SQLite file as ``url``, with the same settings."""
+def _sqlite_writer(url: URL, keyring: Keyring) -> Engine:
+    """A synchronous engine on the same SQLite file as ``url``, with the same settings."""
     engine = create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
     _configure_sqlite(engine)
     attach_keyring(engine, keyring)
-    return sessionmaker(engine, expire_on_commit=False)
+    return engine
 
 
 def _read_now(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -96,38 +96,62 @@ def _read_now(engine: Engine, work: Callable[[Connection], T]) -> T:
         return work(connection)  # rolled back on close: a read has nothing to commit
 
 
-def _write_now(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work`` in a SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
-    with engine.connect() as connection:
-        connection.execution_options(**{IMMEDIATE: True})
-        with connection.begin():
-            return work(connection)
-
-
-#: The most works :meth:`Database.run_grouped` commits together.
+#: The most works :meth:`Database.run_transaction` and :meth:`Database.run_grouped` commit
+#: together.
 MAX_GROUP = 64
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
 
 
-def _run_works(session: Session, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
-    """Each work in a savepoint of the session's transaction; a work that raises is undone alone."""
-    outcomes: list[_Outcome] = []
-    for work in works:
-        try:
-            with session.begin_nested():
-                outcomes.append((True, work(session)))
-        except Exception as error:  # noqa: BLE001 - handed to that work's caller
-            outcomes.append((False, error))
-    return outcomes
+@dataclass(frozen=True)
+class _Work:
+    """One caller's synchronous work: on the group's connection, or (``orm``) a session."""
+
+    run: Callable[[Any], Any]
+    orm: bool
+
+
+def _run_works(
+    connection: Connection, make_session: Callable[[Connection], Session], works: list[_Work]
+) -> list[_Outcome]:
+    """The works in the connection's transaction, each in a savepoint when there are several.
+
+    A work that raises is undone alone (its savepoint) and its outcome is the exception; a
+    single work runs without a savepoint, and its exception rolls the transaction back. Works
+    on a session share one, bound to the connection, flushed before the commit.
+    """
+    session = make_session(connection) if any(work.orm for work in works) else None
+
+    def run(work: _Work) -> Any:
+        return work.run(session if work.orm else connection)
+
+    try:
+        if len(works) == 1:
+            outcomes: list[_Outcome] = [(True, run(works[0]))]
+        else:
+            outcomes = []
+            for work in works:
+                try:
+                    savepoint = session if session is not None else connection
+                    with savepoint.begin_nested():
+                        outcomes.append((True, run(work)))
+                except Exception as error:  # noqa: BLE001 - handed to that work's caller
+                    outcomes.append((False, error))
+        if session is not None:
+            session.flush()
+        return outcomes
+    finally:
+        if session is not None:
+            session.close()
 
 
 def _write_group(
-    writer: sessionmaker[Session], works: list[Callable[[Session], Any]]
+    engine: Engine, make_session: Callable[[Connection], Session], works: list[_Work]
 ) -> list[_Outcome]:
     """The works in one SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
-    with writer() as session, session.begin():
-        session.connection(execution_options={IMMEDIATE: True})
-        return _run_works(session, works)
+    with engine.connect() as connection:
+        connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            return _run_works(connection, make_session, works)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -160,10 +184,10 @@ class Database:
     keyring: Keyring
     _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     _probe: AsyncEngine | None = field(default=None, repr=False, compare=False)
-    _sync_writer: tuple[AsyncEngine, sessionmaker[Session]] | None = field(
+    _sync_writer: tuple[AsyncEngine, Engine] | None = field(
         default=None, repr=False, compare=False
     )
-    _group: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = field(
+    _group: list[tuple[_Work, asyncio.Future[Any]]] = field(
         default_factory=list, repr=False, compare=False
     )
     _group_writer: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
@@ -196,33 +220,31 @@ class Database:
             yield session
 
     async def run_transaction(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` (synchronous statements on a connection) in one write transaction;
-        committed on success.
+        """Run ``work`` (synchronous Core statements on a connection) in a write transaction;
+        committed when this returns.
 
-        For a short transaction of Core statements that needs nothing from the event loop (no
-        ORM session: its bookkeeping costs more than the statements). On SQLite it runs in one
-        worker thread on a synchronous connection to the same file (same pragmas, BEGIN
-        IMMEDIATE, after this process's earlier writers): one thread hop for the whole
-        transaction, where an async session makes several for every statement. On PostgreSQL
-        (and an in-memory SQLite, which a second engine would not see) the same function runs
-        on a pooled connection through ``run_sync``.
+        For a short transaction that needs nothing from the event loop, and no ORM session
+        (its bookkeeping costs more than the statements). Works that arrive while a
+        transaction is being written wait and then run together in the next one, each in a
+        savepoint of its own: a work that raises is undone alone and its caller gets the
+        exception, and every caller returns only after the commit, so what a caller
+        acknowledges is stored. Many writers at once then share one commit; one writer alone
+        pays no more than a transaction of its own. When the commit fails, every work of the
+        group fails with its error.
+
+        On SQLite a transaction runs in one worker thread on a synchronous connection to the
+        same file (same pragmas, BEGIN IMMEDIATE, after this process's earlier writers): one
+        thread hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` for the group, where an async
+        session makes several hops for every statement. On PostgreSQL (and an in-memory
+        SQLite, which a second engine would not see) it runs on a pooled connection through
+        ``run_sync``: one check-out, one ``BEGIN`` and one ``COMMIT`` (a WAL flush).
         """
-        if self.dialect != "sqlite":
-            async with self.engine.begin() as connection:
-                return await connection.run_sync(work)
-        if self.engine.url.database in (None, "", ":memory:"):
-            async with self._writers, self.engine.connect() as connection:
-                await connection.execution_options(**{IMMEDIATE: True})
-                async with connection.begin():
-                    return await connection.run_sync(work)
-        writer = self._sync_engine()
-        async with self._writers:
-            job = asyncio.ensure_future(asyncio.to_thread(_write_now, writer, work))
-            try:
-                return await asyncio.shield(job)
-            finally:
-                if not job.done():  # cancelled: the thread still holds the write lock
-                    await asyncio.wait([job])
+        return cast(T, await self._grouped(_Work(work, orm=False)))
+
+    async def run_grouped(self, work: Callable[[Session], T]) -> T:
+        """:meth:`run_transaction` for synchronous ORM work: ``work`` gets a session (bound
+        to the group's connection, in the same transaction and savepoints)."""
+        return cast(T, await self._grouped(_Work(work, orm=True)))
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` (synchronous statements that only read) in one read transaction.
@@ -237,22 +259,9 @@ class Database:
                 return await connection.run_sync(work)
         return await asyncio.to_thread(_read_now, self._sync_engine(), work)
 
-    async def run_grouped(self, work: Callable[[Session], T]) -> T:
-        """:meth:`run_transaction` for many small writes at once: grouped.
-
-        Works that arrive while a group is being written wait, and then run together in one
-        transaction, each in a savepoint of its own (a work that raises is undone alone, and its
-        caller gets the exception). Every caller returns only after the commit, so what a
-        caller acknowledges is stored, as with :meth:`run_transaction`. On SQLite the group
-        pays for one thread hop, one ``BEGIN IMMEDIATE`` and one ``fsync`` instead of one
-        each; on PostgreSQL for one connection check-out and ping, one ``BEGIN`` and one
-        ``COMMIT`` (a WAL flush). When the commit fails, every work of the group fails with
-        its error. (An in-memory SQLite runs each work alone.)
-        """
-        if self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
-            async with self.transaction() as session:
-                return await session.run_sync(work)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    async def _grouped(self, work: _Work) -> Any:
+        """Queue ``work`` for the next transaction; its result once that has committed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._group.append((work, future))
         if self._group_writer is None or self._group_writer.done():
             self._group_writer = asyncio.create_task(self._write_groups())
@@ -278,31 +287,39 @@ class Database:
                 else:
                     future.set_exception(value)
 
-    async def _write_one_group(self, works: list[Callable[[Session], Any]]) -> list[_Outcome]:
-        """One group's transaction: in a worker thread on SQLite, through run_sync elsewhere."""
-        if self.dialect != "sqlite":
-            async with self.transaction() as session:
-                return await session.run_sync(_run_works, works)
-        writer = self._writer()
-        async with self._writers:
-            return await asyncio.to_thread(_write_group, writer, works)
+    async def _write_one_group(self, works: list[_Work]) -> list[_Outcome]:
+        """One group's transaction: in a worker thread on a SQLite file, through run_sync
+        elsewhere (holding this process's write lock on an in-memory SQLite)."""
+        if self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            engine = self._sync_engine()
+            async with self._writers:
+                return await asyncio.to_thread(_write_group, engine, self._session_on, works)
+        async with contextlib.AsyncExitStack() as stack:
+            if self.dialect == "sqlite":
+                await stack.enter_async_context(self._writers)
+            connection = await stack.enter_async_context(self.engine.connect())
+            if self.dialect == "sqlite":
+                await connection.execution_options(**{IMMEDIATE: True})
+            async with connection.begin():
+                return await connection.run_sync(_run_works, self._session_on, works)
+        raise AssertionError("unreachable")  # for type checkers: the block returns
 
-    def _writer(self) -> sessionmaker[Session]:
-        """Synchronous sessions on this engine's SQLite file, made on first use."""
-        self._sync_engine()
-        assert self._sync_writer is not None
-        return self._sync_writer[1]
+    @staticmethod
+    def _session_on(connection: Connection) -> Session:
+        """A synchronous ORM session on ``connection``, inside its transaction."""
+        # Joined to the connection's transaction: closing it neither commits nor rolls back.
+        return Session(bind=connection, expire_on_commit=False)
 
     def _sync_engine(self) -> Engine:
         """A synchronous engine on this engine's SQLite file, made on first use."""
         if self._sync_writer is None or self._sync_writer[0] is not self.engine:
             self._close_writer()  # the engine was replaced (tests do that)
             self._sync_writer = (self.engine, _sqlite_writer(self.engine.url, self.keyring))
-        return self._sync_writer[1].kw["bind"]  # type: ignore[no-any-return]
+        return self._sync_writer[1]
 
     def _close_writer(self) -> None:
         if self._sync_writer is not None:
-            self._sync_writer[1].kw["bind"].dispose()
+            self._sync_writer[1].dispose()
             self._sync_writer = None
 
     async def ping(self, seconds: float = 5.0) -> bool:

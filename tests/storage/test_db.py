@@ -126,3 +126,39 @@ async def test_a_grouped_write_that_fails_is_undone_alone(db) -> None:
     async with db.sessions() as session:
         names = set(await session.scalars(select(JobLease.name)))
     assert names == {"first", "third"}
+
+
+async def test_transactions_at_once_share_commits_and_a_failing_one_is_undone_alone(db) -> None:
+    commits: list[object] = []
+
+    def add(name: str, fail: bool = False) -> Callable[[Connection], str]:
+        def work(connection: Connection) -> str:
+            connection.execute(
+                insert(LEASES), {"name": name, "holder": "0", "locked_until": EPOCH}
+            )
+            if fail:
+                raise RuntimeError("refused")
+            return name
+
+        return work
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(Engine, "commit", committed)
+    try:
+        outcomes = await asyncio.gather(
+            *(db.run_transaction(add(f"lease-{n}", fail=n == 7)) for n in range(20)),
+            return_exceptions=True,
+        )
+    finally:
+        event.remove(Engine, "commit", committed)
+
+    assert isinstance(outcomes[7], RuntimeError)
+    assert [o for n, o in enumerate(outcomes) if n != 7] == [
+        f"lease-{n}" for n in range(20) if n != 7
+    ]
+    async with db.sessions() as session:
+        names = set(await session.scalars(select(JobLease.name)))
+    assert names == {f"lease-{n}" for n in range(20) if n != 7}
+    assert 1 <= len(commits) < 20  # shared: many writers, few commits
