@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -163,15 +164,47 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"timeout": 5, "command_timeout": 30},
     )
+    _ping_idle_connections(engine.sync_engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use when it has been idle (not before every use).
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip on every check-out: one more statement
+    per transaction, under load too, where connections are never idle. Here only a
+    connection idle for :data:`PING_AFTER_IDLE_SECONDS` is pinged, so one left over from
+    before a database restart is replaced instead of failing a request; a busy pool pays
+    nothing. (A connection that breaks while in use fails that request, and SQLAlchemy then
+    replaces every connection of the pool.)
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as failed:  # noqa: BLE001 - any failure: a new connection instead
+            raise DisconnectionError("the pooled connection did not answer") from failed
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 @dataclass
@@ -184,6 +217,10 @@ class Database:
     keyring: Keyring
     _writers: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     _probe: AsyncEngine | None = field(default=None, repr=False, compare=False)
+    _reader: tuple[AsyncEngine, AsyncEngine] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _old_readers: list[AsyncEngine] = field(default_factory=list, repr=False, compare=False)
     _sync_writer: tuple[AsyncEngine, Engine] | None = field(
         default=None, repr=False, compare=False
     )
@@ -252,9 +289,16 @@ class Database:
         On a SQLite file it runs in one worker thread on a synchronous connection (one thread
         hop for the whole read, where an async session makes several per statement; a read
         never waits for the writers, WAL). Elsewhere it runs through ``run_sync`` on a pooled
-        connection. What ``work`` returns must not need the connection afterwards.
+        connection; nothing ``work`` might write is kept. On PostgreSQL that is a pool of
+        read-only connections in autocommit: one round trip per statement, no BEGIN and
+        ROLLBACK around it, each statement seeing what was committed when it began (as in the
+        default READ COMMITTED), and a write refused by the server. What ``work`` returns must
+        not need the connection afterwards.
         """
-        if self.dialect != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+        if self.dialect == "postgresql":
+            async with self._postgres_reader().connect() as connection:
+                return await connection.run_sync(work)
+        if self.engine.url.database in (None, "", ":memory:"):
             async with self.engine.connect() as connection:
                 return await connection.run_sync(work)
         return await asyncio.to_thread(_read_now, self._sync_engine(), work)
@@ -310,6 +354,28 @@ class Database:
         # Joined to the connection's transaction: closing it neither commits nor rolls back.
         return Session(bind=connection, expire_on_commit=False)
 
+    def _postgres_reader(self) -> AsyncEngine:
+        """Read-only, autocommit connections to this engine's PostgreSQL, made on first use."""
+        if self._reader is None or self._reader[0] is not self.engine:
+            if self._reader is not None:  # the engine was replaced (tests do that)
+                self._old_readers.append(self._reader[1])
+            reader = create_async_engine(
+                self.engine.url,
+                pool_size=5,
+                max_overflow=10,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
+                connect_args={
+                    "timeout": 5,
+                    "command_timeout": 30,
+                    "server_settings": {"default_transaction_read_only": "on"},
+                },
+            )
+            _ping_idle_connections(reader.sync_engine)
+            attach_keyring(reader, self.keyring)
+            self._reader = (self.engine, reader)
+        return self._reader[1]
+
     def _sync_engine(self) -> Engine:
         """A synchronous engine on this engine's SQLite file, made on first use."""
         if self._sync_writer is None or self._sync_writer[0] is not self.engine:
@@ -342,5 +408,8 @@ class Database:
             await asyncio.wait([self._group_writer])  # the waiting writes first
         if self._probe is not None:
             await self._probe.dispose()
+        for reader in [*self._old_readers, *([self._reader[1]] if self._reader else [])]:
+            await reader.dispose()
+        self._reader, self._old_readers = None, []
         self._close_writer()
         await self.engine.dispose()
