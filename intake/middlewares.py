@@ -205,3 +205,6 @@ async def metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
         request.app[METRICS].observe(
             _route(request), request.method, status, time.perf_counter() - started
         )
+        # The templates' context holds the request (and closures over it): dropped here,
+        # the request is freed when its response is, not left to the cycle collector.
+        request.pop(aiohttp_jinja2.REQUEST_CONTEXT_KEY, None)

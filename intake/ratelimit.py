@@ -13,7 +13,7 @@ service); otherwise anyone could claim any address with that header.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -30,19 +30,19 @@ class RateLimiter:
     limit: int
     window: float
     clock: Callable[[], float] = time.monotonic
-    _seen: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict, repr=False)
+    #: Each key's attempts in the window, oldest first: tuples of floats, which the garbage
+    #: collector stops tracking, so thousands of addresses cost its full collections nothing.
+    _seen: OrderedDict[str, tuple[float, ...]] = field(default_factory=OrderedDict, repr=False)
 
     def attempt(self, key: str) -> float:
         """Count an attempt by ``key``: 0 when allowed, else the seconds until the next one is."""
         now = self.clock()
-        times = self._seen.pop(key, None) or deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
+        since = now - self.window
+        times = tuple(at for at in self._seen.pop(key, ()) if at > since)
         if len(times) >= self.limit:
             self._seen[key] = times
             return max(times[0] + self.window - now, 1.0)
-        times.append(now)
-        self._seen[key] = times
+        self._seen[key] = (*times, now)
         while len(self._seen) > MAX_TRACKED:
             self._seen.popitem(last=False)
         return 0.0
