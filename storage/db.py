@@ -361,8 +361,10 @@ class Database:
                 self._old_readers.append(self._reader[1])
             reader = create_async_engine(
                 self.engine.url,
-                pool_size=5,
-                max_overflow=10,
+                # A fixed pool: readers beyond it wait for a connection (a read is short)
+                # rather than open and close overflow connections under load.
+                pool_size=10,
+                max_overflow=0,
                 pool_recycle=1800,
                 isolation_level="AUTOCOMMIT",
                 connect_args={
