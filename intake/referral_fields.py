@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from multidict import MultiDictProxy
 
@@ -274,9 +274,11 @@ def consent_texts(state: FormState, language: str) -> dict[str, Any]:
     return texts
 
 
-@dataclass(frozen=True)
-class SummaryRow:
-    """One row of the review page: a question, the answer and the field to change it."""
+class SummaryRow(NamedTuple):
+    """One row of the review page: a question, the answer and the field to change it.
+
+    A named tuple, so the page's template unpacks it (cheaper than an attribute lookup each).
+    """
 
     question: str
     answer: str
