@@ -128,6 +128,8 @@ def _run_works(
     try:
         if len(works) == 1:
             outcomes: list[_Outcome] = [(True, run(works[0]))]
+        elif session is None and (together := _run_together(connection, works)) is not None:
+            outcomes = together
         else:
             outcomes = []
             for work in works:
@@ -143,6 +145,19 @@ def _run_works(
     finally:
         if session is not None:
             session.close()
+
+
+def _run_together(connection: Connection, works: list[_Work]) -> list[_Outcome] | None:
+    """Core works in one savepoint (two statements, not two per work); their results, or None
+    (everything they did undone) when one of them raised, to run them one savepoint each."""
+    savepoint = connection.begin_nested()
+    try:
+        results = [work.run(connection) for work in works]
+    except Exception:  # noqa: BLE001 - each work runs again alone, and its own error counts
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return [(True, result) for result in results]
 
 
 def _write_group(
@@ -267,7 +282,9 @@ class Database:
         exception, and every caller returns only after the commit, so what a caller
         acknowledges is stored. Many writers at once then share one commit; one writer alone
         pays no more than a transaction of its own. When the commit fails, every work of the
-        group fails with its error.
+        group fails with its error. The works of a group first run together in one savepoint;
+        when one raises, that is undone and each runs again in its own: so a work may run
+        twice (the first run undone) and must not act outside the transaction.
 
         On SQLite a transaction runs in one worker thread on a synchronous connection to the
         same file (same pragmas, BEGIN IMMEDIATE, after this process's earlier writers): one

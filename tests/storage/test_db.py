@@ -187,3 +187,24 @@ async def test_an_idle_pooled_connection_cut_by_the_server_is_replaced_not_faile
     monkeypatch.setattr(storage_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle long
 
     assert await db.run_read(lambda c: c.scalar(text("select 1"))) == 1
+
+
+async def test_a_group_that_succeeds_takes_one_savepoint_not_one_per_work(db) -> None:
+    statements: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    def add(name: str) -> Callable[[Connection], None]:
+        return lambda c: c.execute(
+            insert(LEASES), {"name": name, "holder": "0", "locked_until": EPOCH}
+        )
+
+    event.listen(Engine, "before_cursor_execute", executed)
+    try:
+        await asyncio.gather(*(db.run_transaction(add(f"lease-{n}")) for n in range(20)))
+    finally:
+        event.remove(Engine, "before_cursor_execute", executed)
+
+    assert statements.count("INSERT") == 20
+    assert statements.count("SAVEPOINT") <= statements.count("BEGIN") + 2 < 20
