@@ -117,7 +117,7 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
     The web survey offers every survey language; the other pages (referral form, staff pages)
     only those they are translated into, so a survey language does not follow a person there.
     """
-    chosen = request.query.get("lang")
+    chosen = request.query.get("lang") if request.query_string else None
     if request.path.startswith(NO_SESSION_PREFIXES):
         return await handler(request)
     session = await get_session(request)
