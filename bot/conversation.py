@@ -19,6 +19,7 @@ next question is sent as a new message all the same: the answer is stored.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot import texts, webhook_reply
 from bot.questions import (
@@ -144,6 +146,43 @@ def parse_input(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str) -
     return ChatInput(step, text=(message.text or "") if message else "")
 
 
+# The calls below go through Bot.do_api_request, which returns Telegram's JSON as it came
+# instead of parsing the sent or edited message (with its keyboard) into PTB objects that
+# nothing reads; PTB asks to use its named methods for that, which do parse.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.(editMessageText|editMessageReplyMarkup|sendMessage)'",
+    category=PTBUserWarning,
+)
+
+
+async def _call(bot: Any, method: str, **params: Any) -> None:
+    """One Bot API call whose result is not needed (errors raise as PTB's exceptions)."""
+    await bot.do_api_request(method, api_kwargs=params)
+
+
+async def send_text(
+    bot: Any, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """``sendMessage``, the sent message not parsed (see :func:`_call`)."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if keyboard is not None:
+        params["reply_markup"] = keyboard
+    await _call(bot, "sendMessage", **params)
+
+
+async def _edit(query: Any, method: str, **params: Any) -> None:
+    """``editMessageText`` or ``editMessageReplyMarkup`` of the pressed button's message."""
+    if query.inline_message_id:
+        params["inline_message_id"] = query.inline_message_id
+    else:
+        message = query.message
+        params.update(chat_id=message.chat.id, message_id=message.message_id)
+    if params.get("reply_markup", 0) is None:
+        del params["reply_markup"]  # no buttons: the message keeps none
+    await _call(query.get_bot(), method, **params)
+
+
 async def _send(
     update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: ChatReply
 ) -> None:
@@ -155,7 +194,7 @@ async def _send(
         if query is not None:
             await webhook_reply.answer_query(update, context, message[:200])
         else:
-            await context.bot.send_message(chat_id, message)
+            await send_text(context.bot, chat_id, message)
         return
     if query is not None:
         stale = texts.translate(language, texts.STALE_BUTTON) if reply.stale else None
@@ -169,7 +208,7 @@ async def _send(
     for show in shows:
         if show.where == chat.SAY:
             text, keyboard = render(language, show)
-            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+            await send_text(context.bot, chat_id, text, keyboard)
 
 
 async def _rewrite(query: Any, language: str, show: Show, then: Show | None) -> bool:
@@ -180,14 +219,15 @@ async def _rewrite(query: Any, language: str, show: Show, then: Show | None) -> 
     try:
         if then is not None:
             text, keyboard = folded(language, show, then)
-            await query.edit_message_text(text, reply_markup=keyboard)
+            await _edit(query, "editMessageText", text=text, reply_markup=keyboard)
         elif show.where == chat.EDIT:
             text, keyboard = render(language, show)
-            await query.edit_message_text(text, reply_markup=keyboard)
+            await _edit(query, "editMessageText", text=text, reply_markup=keyboard)
         elif show.screen is not None:
-            await query.edit_message_reply_markup(question_message(language, show.screen)[1])
+            keyboard = question_message(language, show.screen)[1]
+            await _edit(query, "editMessageReplyMarkup", reply_markup=keyboard)
         else:
-            await query.edit_message_reply_markup(None)
+            await _edit(query, "editMessageReplyMarkup")
     except BadRequest as error:
         if "not modified" in error.message:
             return True

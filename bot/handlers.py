@@ -104,7 +104,15 @@ class MalformedUpdate(ValueError):
 def parse_update(
     application: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
 ) -> Update:
-    """The update in ``data``; MalformedUpdate when a field has the wrong shape."""
+    """The update in ``data``; MalformedUpdate when a field has the wrong shape.
+
+    A pressed button's update carries the whole message the button was on, keyboard and all;
+    the bot needs only which message it was, so the keyboard is not parsed.
+    """
+    query = data.get("callback_query")
+    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+        message = {k: v for k, v in query["message"].items() if k != "reply_markup"}
+        data = {**data, "callback_query": {**query, "message": message}}
     try:
         return Update.de_json(data, application.bot)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:

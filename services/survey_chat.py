@@ -110,26 +110,29 @@ async def handle_chat_update(
     how to have the answers deleted (by the team), and shows none of them. ``surveys_dir`` is the
     förbund's own survey folder, where the team's survey file may be.
     """
-    reply = ChatReply(fallback_language)
+    #: The reply of the last run of ``apply`` (a grouped write may run it twice: see
+    #: :meth:`storage.db.Database.run_grouped`), for the language of an error.
+    replies: list[ChatReply] = []
 
-    def apply(session: Session) -> bool:
-        """The update's transaction; False when it was applied before (nothing to show)."""
+    def apply(session: Session) -> ChatReply | None:
+        """The update's transaction and its reply; None when it was applied before."""
+        reply = ChatReply(fallback_language)
+        replies[:] = [reply]
         step = STEPS[chat.step]
         if not invitations.mark_processed_update_sync(session, update_id):
             if not invitations.take_failed_reply_sync(session, update_id):
-                return False
+                return None
             step = _resend  # applied before, but the participant never saw the reply
         state = invitations.load_chat_state_sync(session, chat_id)
         if state is not None and state.invitation.language:
             reply.language = state.language
         step(_Turn(session, chat_id, state, chat, reply, completed_link_days, surveys_dir))
-        return True
+        return reply
 
     try:
-        applied = await db.run_grouped(apply)
+        return await db.run_grouped(apply)
     except DomainError as error:
-        return ChatReply(reply.language, error=error)
-    return reply if applied else None
+        return ChatReply(replies[-1].language if replies else fallback_language, error=error)
 
 
 async def reply_failed(db: Database, update_id: int) -> None:

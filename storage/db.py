@@ -128,7 +128,7 @@ def _run_works(
     try:
         if len(works) == 1:
             outcomes: list[_Outcome] = [(True, run(works[0]))]
-        elif session is None and (together := _run_together(connection, works)) is not None:
+        elif (together := _run_together(connection, session, works)) is not None:
             outcomes = together
         else:
             outcomes = []
@@ -147,12 +147,17 @@ def _run_works(
             session.close()
 
 
-def _run_together(connection: Connection, works: list[_Work]) -> list[_Outcome] | None:
-    """Core works in one savepoint (two statements, not two per work); their results, or None
-    (everything they did undone) when one of them raised, to run them one savepoint each."""
-    savepoint = connection.begin_nested()
+def _run_together(
+    connection: Connection, session: Session | None, works: list[_Work]
+) -> list[_Outcome] | None:
+    """The works in one savepoint (two statements, and one flush, for all of them); their
+    results, or None (everything they did undone) when one of them raised, to run them again
+    one savepoint each."""
+    savepoint = (session or connection).begin_nested()
     try:
-        results = [work.run(connection) for work in works]
+        results = [work.run(session if work.orm else connection) for work in works]
+        if session is not None:
+            session.flush()
     except Exception:  # noqa: BLE001 - each work runs again alone, and its own error counts
         savepoint.rollback()
         return None
@@ -297,7 +302,8 @@ class Database:
 
     async def run_grouped(self, work: Callable[[Session], T]) -> T:
         """:meth:`run_transaction` for synchronous ORM work: ``work`` gets a session (bound
-        to the group's connection, in the same transaction and savepoints)."""
+        to the group's connection, in the same transaction and savepoints). As there, a work
+        may run twice (its first run undone): what it returns must be built by that run."""
         return cast(T, await self._grouped(_Work(work, orm=True)))
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
