@@ -72,7 +72,6 @@ from core.personnummer import (
     parse_personnummer,
 )
 
-
 #: The characters of Unicode's categories Cc (control) and Cs (surrogate): one search, not a
 #: category lookup per character.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -136,9 +136,7 @@ async def test_transactions_at_once_share_commits_and_a_failing_one_is_undone_al
 
     def add(name: str, fail: bool = False) -> Callable[[Connection], str]:
         def work(connection: Connection) -> str:
-            connection.execute(
-                insert(LEASES), {"name": name, "holder": "0", "locked_until": EPOCH}
-            )
+            connection.execute(insert(LEASES), {"name": name, "holder": "0", "locked_until": EPOCH})
             if fail:
                 raise RuntimeError("refused")
             return name
@@ -167,8 +165,9 @@ async def test_transactions_at_once_share_commits_and_a_failing_one_is_undone_al
     assert 1 <= len(commits) < 20  # shared: many writers, few commits
 
 
+@pytest.mark.parametrize("noticed", [True, False], ids=["driver-noticed", "found-by-ping"])
 async def test_an_idle_pooled_connection_cut_by_the_server_is_replaced_not_failed(
-    db, monkeypatch: pytest.MonkeyPatch
+    db, monkeypatch: pytest.MonkeyPatch, noticed: bool
 ) -> None:
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL's connection pool")
@@ -185,6 +184,8 @@ async def test_an_idle_pooled_connection_cut_by_the_server_is_replaced_not_faile
     finally:
         await admin.close()
     monkeypatch.setattr(storage_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle long
+    if not noticed:  # as when the network dropped it silently: only a ping finds out
+        monkeypatch.setattr(storage_db, "_known_closed", lambda _connection: False)
 
     assert await db.run_read(lambda c: c.scalar(text("select 1"))) == 1
 
