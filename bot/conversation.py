@@ -161,13 +161,29 @@ async def _call(bot: Any, method: str, **params: Any) -> None:
     await bot.do_api_request(method, api_kwargs=params)
 
 
+def keyboard_json(keyboard: InlineKeyboardMarkup) -> dict[str, Any]:
+    """The keyboard as the Bot API's JSON: what PTB's ``to_dict`` gives, built directly for
+    buttons with callback data (the survey's only kind), generically for any other."""
+    return {
+        "inline_keyboard": [
+            [
+                {"text": button.text, "callback_data": button.callback_data}
+                if isinstance(button.callback_data, str)
+                else button.to_dict()
+                for button in row
+            ]
+            for row in keyboard.inline_keyboard
+        ]
+    }
+
+
 async def send_text(
     bot: Any, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
     """``sendMessage``, the sent message not parsed (see :func:`_call`)."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if keyboard is not None:
-        params["reply_markup"] = keyboard
+        params["reply_markup"] = keyboard_json(keyboard)
     await _call(bot, "sendMessage", **params)
 
 
@@ -178,8 +194,9 @@ async def _edit(query: Any, method: str, **params: Any) -> None:
     else:
         message = query.message
         params.update(chat_id=message.chat.id, message_id=message.message_id)
-    if params.get("reply_markup", 0) is None:
-        del params["reply_markup"]  # no buttons: the message keeps none
+    keyboard = params.pop("reply_markup", None)
+    if keyboard is not None:  # else no buttons: the message keeps none
+        params["reply_markup"] = keyboard_json(keyboard)
     await _call(query.get_bot(), method, **params)
 
 
