@@ -114,11 +114,13 @@ class _Work:
 def _run_works(
     connection: Connection, make_session: Callable[[Connection], Session], works: list[_Work]
 ) -> list[_Outcome]:
-    """The works in the connection's transaction, each in a savepoint when there are several.
+    """The works in the connection's transaction.
 
-    A work that raises is undone alone (its savepoint) and its outcome is the exception; a
-    single work runs without a savepoint, and its exception rolls the transaction back. Works
-    on a session share one, bound to the connection, flushed before the commit.
+    Several works run together in one savepoint (:func:`_run_together`); when one raises, that
+    is undone and each runs again in a savepoint of its own, so a work that raises is undone
+    alone and its outcome is the exception. A single work runs without a savepoint, and its
+    exception rolls the transaction back. Works on a session share one, bound to the
+    connection, flushed before the commit.
     """
     session = make_session(connection) if any(work.orm for work in works) else None
 
