@@ -125,7 +125,7 @@ def _run_works(
     session = make_session(connection) if any(work.orm for work in works) else None
 
     def run(work: _Work) -> Any:
-        return work.run(session if work.orm else connection)
+        return _run_one(work, connection, session)
 
     try:
         if len(works) == 1:
@@ -149,6 +149,11 @@ def _run_works(
             session.close()
 
 
+def _run_one(work: _Work, connection: Connection, session: Session | None) -> Any:
+    """``work`` on the group's session (ORM work) or its connection."""
+    return work.run(session if work.orm else connection)
+
+
 def _run_together(
     connection: Connection, session: Session | None, works: list[_Work]
 ) -> list[_Outcome] | None:
@@ -157,7 +162,7 @@ def _run_together(
     one savepoint each."""
     savepoint = (session or connection).begin_nested()
     try:
-        results = [work.run(session if work.orm else connection) for work in works]
+        results = [_run_one(work, connection, session) for work in works]
         if session is not None:
             session.flush()
     except Exception:  # noqa: BLE001 - each work runs again alone, and its own error counts
@@ -177,6 +182,12 @@ def _write_group(
             return _run_works(connection, make_session, works)
 
 
+#: Every PostgreSQL pool's settings: connect within 5 s, no statement over 30 s, and no
+#: connection older than half an hour.
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {"timeout": 5, "command_timeout": 30}
+POSTGRES_RECYCLE_SECONDS = 1800
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url`` with the per-connection settings this service relies on."""
     parsed = make_url(url)
@@ -191,8 +202,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         echo=echo,
         pool_size=10,
         max_overflow=10,
-        pool_recycle=1800,
-        connect_args={"timeout": 5, "command_timeout": 30},
+        pool_recycle=POSTGRES_RECYCLE_SECONDS,
+        connect_args=POSTGRES_CONNECT_ARGS,
     )
     _ping_idle_connections(engine.sync_engine)
     return engine
@@ -394,11 +405,10 @@ class Database:
                 # rather than open and close overflow connections under load.
                 pool_size=10,
                 max_overflow=0,
-                pool_recycle=1800,
+                pool_recycle=POSTGRES_RECYCLE_SECONDS,
                 isolation_level="AUTOCOMMIT",
                 connect_args={
-                    "timeout": 5,
-                    "command_timeout": 30,
+                    **POSTGRES_CONNECT_ARGS,
                     "server_settings": {"default_transaction_read_only": "on"},
                 },
             )
