@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from core import survey_flow as flow
 from core.clock import utcnow
@@ -83,9 +83,9 @@ class ChatReply:
 
 @dataclass
 class _Turn:
-    """One update being applied: the session, the chat, its state, and the reply being built."""
+    """One update being applied: the connection, the chat, its state, and the reply being built."""
 
-    session: Session
+    connection: Connection
     chat_id: int
     state: SurveyState | None
     chat: ChatInput
@@ -114,23 +114,25 @@ async def handle_chat_update(
     #: :meth:`storage.db.Database.run_grouped`), for the language of an error.
     replies: list[ChatReply] = []
 
-    def apply(session: Session) -> ChatReply | None:
+    def apply(connection: Connection) -> ChatReply | None:
         """The update's transaction and its reply; None when it was applied before."""
         reply = ChatReply(fallback_language)
         replies[:] = [reply]
         step = STEPS[chat.step]
-        if not invitations.mark_processed_update_sync(session, update_id):
-            if not invitations.take_failed_reply_sync(session, update_id):
+        if not invitations.mark_processed_update_sync(connection, update_id):
+            if not invitations.take_failed_reply_sync(connection, update_id):
                 return None
             step = _resend  # applied before, but the participant never saw the reply
-        state = invitations.load_chat_state_sync(session, chat_id)
+        state = invitations.load_chat_state_sync(connection, chat_id)
         if state is not None and state.invitation.language:
             reply.language = state.language
-        step(_Turn(session, chat_id, state, chat, reply, completed_link_days, surveys_dir))
+        turn = _Turn(connection, chat_id, state, chat, reply, completed_link_days, surveys_dir)
+        step(turn)
+        surveys.save_state_sync(connection, turn.state)  # what the step changed in the rows
         return reply
 
     try:
-        return await db.run_grouped(apply)
+        return await db.run_transaction(apply)
     except DomainError as error:
         return ChatReply(replies[-1].language if replies else fallback_language, error=error)
 
@@ -151,7 +153,10 @@ def _start(turn: _Turn) -> None:
     if turn.chat.text.strip():
         token = turn.chat.text.strip()
         turn.state = invitations.claim_invitation_sync(
-            turn.session, token, chat_id=turn.chat_id, completed_link_days=turn.completed_link_days
+            turn.connection,
+            token,
+            chat_id=turn.chat_id,
+            completed_link_days=turn.completed_link_days,
         )
         if turn.state.invitation.language:
             turn.reply.language = turn.state.language
@@ -172,7 +177,7 @@ def _choose_language(turn: _Turn) -> None:
         _where_we_are(turn, returning=False)
         return
     first_time = not state.started
-    surveys.start_response_sync(turn.session, state, language, surveys_dir=turn.surveys_dir)
+    surveys.start_response_sync(turn.connection, state, language, surveys_dir=turn.surveys_dir)
     turn.reply.language = language
     assert state.survey is not None
     turn.reply.add(BUTTONS, "none")
@@ -195,7 +200,7 @@ def _act(turn: _Turn) -> None:
     kind = flow.ANSWER if turn.chat.step == TYPED else turn.chat.step
     qid = question.id if turn.chat.step == TYPED else turn.chat.qid
     value = turn.chat.text if turn.chat.step == TYPED else turn.chat.value
-    outcome = apply_action_sync(turn.session, state, flow.Action(kind, qid, value))
+    outcome = apply_action_sync(turn.connection, state, flow.Action(kind, qid, value))
     if outcome.stale:
         _stale(turn)
         return
@@ -250,7 +255,7 @@ def _delete_confirmed(turn: _Turn) -> None:
     if turn.state is None or not turn.state.started:
         turn.reply.add(EDIT, "nothing_to_delete")
         return
-    delete_state_answers_sync(turn.session, turn.state)
+    delete_state_answers_sync(turn.connection, turn.state)
     turn.reply.add(EDIT, "deleted")
 
 

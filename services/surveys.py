@@ -25,7 +25,7 @@ from core.clock import utcnow
 from core.i18n import DEFAULT_LANGUAGE
 from core.surveys import Survey
 from storage import audit, invitations, surveys
-from storage.db import Database
+from storage.db import Database, SyncExecutor
 from storage.models import Team
 from storage.surveys import SurveyState
 
@@ -90,14 +90,23 @@ async def apply_action(
     session: AsyncSession, state: SurveyState, action: flow.Action
 ) -> flow.Outcome:
     """Decide and store one action on a started survey; complete it when nothing is left."""
-    return await session.run_sync(apply_action_sync, state, action)
+
+    def apply(sync: Session) -> flow.Outcome:
+        outcome = apply_action_sync(sync, state, action)
+        surveys.save_state_sync(sync, state)
+        return outcome
+
+    return await session.run_sync(apply)
 
 
-def apply_action_sync(session: Session, state: SurveyState, action: flow.Action) -> flow.Outcome:
-    """:func:`apply_action` for synchronous code (``Database.run_transaction``)."""
+def apply_action_sync(
+    executor: SyncExecutor, state: SurveyState, action: flow.Action
+) -> flow.Outcome:
+    """:func:`apply_action` for synchronous code (``Database.run_transaction``); the caller
+    writes the state's changes with :func:`storage.surveys.save_state_sync`."""
     outcome = flow.decide(state.position(), action)
     if outcome.change is not None:
-        surveys.store_change_sync(session, state, outcome.change)
+        surveys.store_change_sync(executor, state, outcome.change)
     if outcome.moved:
         surveys.move_cursor_sync(state, outcome.cursor)
     if flow.should_complete(state.position()):
@@ -107,15 +116,21 @@ def apply_action_sync(session: Session, state: SurveyState, action: flow.Action)
 
 async def delete_state_answers(session: AsyncSession, state: SurveyState) -> None:
     """Delete the response and answers of ``state`` at the participant's request, audited."""
-    await session.run_sync(delete_state_answers_sync, state)
+
+    def delete(sync: Session) -> None:
+        delete_state_answers_sync(sync, state)
+        surveys.save_state_sync(sync, state)
+
+    await session.run_sync(delete)
 
 
-def delete_state_answers_sync(session: Session, state: SurveyState) -> None:
-    """:func:`delete_state_answers` for synchronous code (``Database.run_transaction``)."""
+def delete_state_answers_sync(executor: SyncExecutor, state: SurveyState) -> None:
+    """:func:`delete_state_answers` for synchronous code (``Database.run_transaction``); the
+    caller writes the state's changes with :func:`storage.surveys.save_state_sync`."""
     invitation = state.invitation
-    response_id = surveys.delete_response_sync(session, state)
+    response_id = surveys.delete_response_sync(executor, state)
     audit.record_sync(
-        session,
+        surveys.connection_of(executor),
         "survey.answers_deleted",
         at=utcnow(),
         actor="participant",

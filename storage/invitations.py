@@ -28,8 +28,17 @@ from core.errors import NotFound
 from core.i18n import DEFAULT_LANGUAGE, N_
 from core.invitations import InvitationError, NewInvitation
 from core.invitations import check_usable as check_invitation
+from storage.db import SyncExecutor
 from storage.models import Invitation, Participant, ProcessedUpdate, Referral, Response, Team
-from storage.surveys import SurveyState, state_of_sync
+from storage.surveys import (
+    INVITATION_COLUMNS,
+    InvitationRow,
+    SurveyState,
+    connection_of,
+    invitation_row,
+    save_state_sync,
+    state_of_sync,
+)
 
 MAX_REMINDERS = 2
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -153,16 +162,21 @@ def check_usable(
     )
 
 
-def _locked_by_token(session: Session, token: str) -> Invitation:
+_BY_TOKEN = (
+    select(*INVITATION_COLUMNS)
+    .where(Invitation.token_hash == bindparam("token_hash"))
+    .with_for_update()
+)
+
+
+def _locked_by_token(executor: SyncExecutor, token: str) -> InvitationRow:
     """The invitation of ``token``, its row locked; ``unknown`` when there is none."""
     if not TOKEN_PATTERN.fullmatch(token):
         raise InvitationError("unknown")
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
-    )
-    if invitation is None:
+    row = connection_of(executor).execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    if row is None:
         raise InvitationError("unknown")
-    return invitation
+    return invitation_row(row)
 
 
 async def team_of_token(session: AsyncSession, token: str) -> Team | None:
@@ -189,24 +203,29 @@ async def claim_invitation(
     The chat or page that claimed it may come back; anyone else gets :class:`InvitationError`,
     as does everyone once a completed link has closed (see :func:`check_usable`).
     """
-    return await session.run_sync(
-        lambda sync: claim_invitation_sync(
+
+    def claim(sync: Session) -> SurveyState:
+        state = claim_invitation_sync(
             sync, token, chat_id=chat_id, now=now, completed_link_days=completed_link_days
         )
-    )
+        save_state_sync(sync, state)
+        return state
+
+    return await session.run_sync(claim)
 
 
 def claim_invitation_sync(
-    session: Session,
+    executor: SyncExecutor,
     token: str,
     *,
     chat_id: int | None = None,
     now: datetime | None = None,
     completed_link_days: int | None = None,
 ) -> SurveyState:
-    """:func:`claim_invitation` for synchronous code (``Database.run_transaction``)."""
+    """:func:`claim_invitation` for synchronous code (``Database.run_transaction``); the
+    claim is written by :func:`storage.surveys.save_state_sync`."""
     now = now or utcnow()
-    state = state_of_sync(session, _locked_by_token(session, token))
+    state = state_of_sync(executor, _locked_by_token(executor, token))
     check_usable(state, now, completed_link_days=completed_link_days)
     invitation = state.invitation
     if invitation.claimed_at is None:
@@ -235,7 +254,7 @@ async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | 
 
 #: The newest invitation a chat claimed, its row locked (built once, the chat id bound).
 _CHAT_INVITATION = (
-    select(Invitation)
+    select(*INVITATION_COLUMNS)
     .where(Invitation.telegram_chat_id == bindparam("chat_id"))
     .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
     .limit(1)
@@ -243,10 +262,10 @@ _CHAT_INVITATION = (
 )
 
 
-def load_chat_state_sync(session: Session, chat_id: int) -> SurveyState | None:
+def load_chat_state_sync(executor: SyncExecutor, chat_id: int) -> SurveyState | None:
     """:func:`load_chat_state` for synchronous code (``Database.run_transaction``)."""
-    invitation = session.scalar(_CHAT_INVITATION, {"chat_id": chat_id})
-    return None if invitation is None else state_of_sync(session, invitation)
+    row = connection_of(executor).execute(_CHAT_INVITATION, {"chat_id": chat_id}).first()
+    return None if row is None else state_of_sync(executor, invitation_row(row))
 
 
 # --- Reminders and Telegram updates ----------------------------------------------------------
@@ -336,9 +355,9 @@ async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
 _MARK_PROCESSED: dict[str, Any] = {}
 
 
-def mark_processed_update_sync(session: Session, update_id: int) -> bool:
+def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
     """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
-    connection = session.connection()
+    connection = connection_of(executor)
     dialect = connection.dialect.name
     if dialect not in _MARK_PROCESSED:  # built once: building costs more than running it
         table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
@@ -366,14 +385,17 @@ async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
     return await session.run_sync(take_failed_reply_sync, update_id)
 
 
-def take_failed_reply_sync(session: Session, update_id: int) -> bool:
+_TAKE_FAILED_REPLY = (
+    update(ProcessedUpdate)
+    .where(ProcessedUpdate.update_id == bindparam("the_update"), ProcessedUpdate.reply_failed)
+    .values(reply_failed=False)
+)
+
+
+def take_failed_reply_sync(executor: SyncExecutor, update_id: int) -> bool:
     """:func:`take_failed_reply` for synchronous code (``Database.run_transaction``)."""
-    result = session.execute(
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.reply_failed)
-        .values(reply_failed=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = connection_of(executor).execute(_TAKE_FAILED_REPLY, {"the_update": update_id})
+    return bool(result.rowcount)
 
 
 async def forget_processed_updates(session: AsyncSession, before: datetime) -> int:

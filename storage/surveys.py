@@ -13,12 +13,13 @@ source ``auto``) when they are stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, null, select
+from sqlalchemy import Connection, Table, bindparam, delete, insert, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from core.clock import utcnow
 from core.errors import NotAllowed
 from core.i18n import DEFAULT_LANGUAGE, N_
 from core.themes import code_text, default_codebook
+from storage.db import SyncExecutor
 from storage.models import (
     Answer,
     AnswerTheme,
@@ -40,12 +42,6 @@ from storage.models import (
 )
 
 TELEGRAM, WEB = "telegram", "web"
-
-
-def dialect_insert(session: AsyncSession | Session, entity: Any) -> Any:
-    """An INSERT that takes ``ON CONFLICT`` clauses, on PostgreSQL and SQLite alike."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
 
 
 # --- Survey versions and the team's survey -------------------------------------------------
@@ -63,33 +59,49 @@ def team_survey(team: Team, surveys_dir: Path | None) -> core.Survey:
 
     ``surveys_dir`` is the förbund's own survey folder; a file there wins over a built-in one.
     """
-    if not team.survey_file:
+    return _survey_of_file(team.survey_file, surveys_dir)
+
+
+def _survey_of_file(survey_file: str | None, surveys_dir: Path | None) -> core.Survey:
+    """The survey in a team's ``survey_file`` (None or empty: the default survey)."""
+    if not survey_file:
         return core.load_default_survey()
-    return core.load_team_survey(core.survey_file_path(team.survey_file, surveys_dir))
+    return core.load_team_survey(core.survey_file_path(survey_file, surveys_dir))
 
 
 async def register_survey_version(session: AsyncSession, survey: core.Survey) -> SurveyVersion:
     """The stored version of ``survey`` (by content hash), stored now if it is new."""
-    return await session.run_sync(register_survey_version_sync, survey)
+    version_id = await session.run_sync(_version_id, survey)
+    return await session.get_one(SurveyVersion, version_id)
 
 
-def register_survey_version_sync(session: Session, survey: core.Survey) -> SurveyVersion:
-    """:func:`register_survey_version` for synchronous code (``Database.run_transaction``)."""
+_VERSION_ID = select(SurveyVersion.id).where(
+    SurveyVersion.content_hash == bindparam("content_hash")
+)
+
+
+def _version_id(executor: SyncExecutor, survey: core.Survey) -> int:
+    """The id of the stored version of ``survey``, stored now if it is new."""
+    connection = connection_of(executor)
+    table = cast(Table, SurveyVersion.__table__)
     values = {"code": survey.code, "version": survey.version, "definition": survey.to_dict()}
-    session.execute(
-        dialect_insert(session, SurveyVersion)
+    insert_new = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(
+        insert_new(table)
         .values(content_hash=survey.content_hash, created_at=utcnow(), **values)
         .on_conflict_do_nothing(index_elements=["content_hash"])
     )
-    stored = session.scalar(
-        select(SurveyVersion).where(SurveyVersion.content_hash == survey.content_hash)
-    )
-    assert stored is not None
-    _surveys_by_hash.setdefault(stored.content_hash, survey)
-    return stored
+    version_id: int = connection.execute(
+        _VERSION_ID, {"content_hash": survey.content_hash}
+    ).scalar_one()
+    _surveys_by_hash.setdefault(survey.content_hash, survey)
+    return version_id
 
 
-def _parsed_survey(session: Session, version_id: int, content_hash: str) -> core.Survey:
+_DEFINITION = select(SurveyVersion.definition).where(SurveyVersion.id == bindparam("version_id"))
+
+
+def _parsed_survey(executor: SyncExecutor, version_id: int, content_hash: str) -> core.Survey:
     """The parsed survey of a stored version, read from the database once per process.
 
     A version never changes, so its parsed survey is kept, by content hash rather than by id:
@@ -98,8 +110,10 @@ def _parsed_survey(session: Session, version_id: int, content_hash: str) -> core
     """
     survey = _surveys_by_hash.get(content_hash)
     if survey is None:
-        version = session.get_one(SurveyVersion, version_id)
-        survey = core.survey_from_dict(version.definition)
+        definition = (
+            connection_of(executor).execute(_DEFINITION, {"version_id": version_id}).scalar_one()
+        )
+        survey = core.survey_from_dict(definition)
         _surveys_by_hash[content_hash] = survey
     return survey
 
@@ -125,17 +139,108 @@ async def set_team_survey(
 # --- Where a participant is ------------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class _Row:
+    """A row read with a Core statement, its columns as attributes.
+
+    ``MUTABLE`` names the columns answering the survey changes; :meth:`changes` says which of
+    them differ from what is stored, and :func:`save_state_sync` writes just those.
+    """
+
+    MUTABLE: ClassVar[tuple[str, ...]] = ()
+    _stored: tuple[Any, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.mark_stored()
+
+    def mark_stored(self) -> None:
+        """What the attributes hold now is what the database holds."""
+        self._stored = tuple(getattr(self, name) for name in self.MUTABLE)
+
+    def changes(self) -> dict[str, Any]:
+        """The changed columns and their new values."""
+        return {
+            name: getattr(self, name)
+            for name, stored in zip(self.MUTABLE, self._stored, strict=True)
+            if getattr(self, name) != stored
+        }
+
+
+@dataclass(eq=False)
+class InvitationRow(_Row):
+    """The invitation being answered (``invitations``), as the survey needs it."""
+
+    MUTABLE: ClassVar[tuple[str, ...]] = (
+        "claimed_at",
+        "telegram_chat_id",
+        "language",
+        "reminders_stopped",
+    )
+    id: int
+    participant_id: int
+    team_id: int
+    token_hash: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    claimed_at: datetime | None
+    telegram_chat_id: int | None
+    language: str | None
+    reminders_stopped: bool
+
+
+@dataclass(eq=False)
+class ResponseRow(_Row):
+    """The invitation's response (``responses``), once the participant has started."""
+
+    MUTABLE: ClassVar[tuple[str, ...]] = (
+        "language",
+        "cursor",
+        "updated_at",
+        "completed_at",
+        "quote_allowed",
+    )
+    id: int
+    survey_version_id: int
+    language: str
+    channel: str
+    cursor: str | None
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    quote_allowed: bool | None
+
+
+_INVITATIONS = cast(Table, Invitation.__table__)
+_RESPONSES = cast(Table, Response.__table__)
+_ANSWERS = cast(Table, Answer.__table__)
+_THEMES = cast(Table, AnswerTheme.__table__)
+_VERSIONS = cast(Table, SurveyVersion.__table__)
+_ROW_FIELDS = {
+    table: [f.name for f in fields(row) if f.init]
+    for table, row in ((_INVITATIONS, InvitationRow), (_RESPONSES, ResponseRow))
+}
+#: The invitation's columns, for :mod:`storage.invitations` to read one with.
+INVITATION_COLUMNS = tuple(_INVITATIONS.c[name] for name in _ROW_FIELDS[_INVITATIONS])
+
+
+def connection_of(executor: SyncExecutor) -> Connection:
+    """The connection under ``executor``: Core statements run there without the ORM's work."""
+    return executor.connection() if isinstance(executor, Session) else executor
+
+
 @dataclass
 class SurveyState:
     """One invitation being answered: its response (None before the start) and the answers.
 
     ``answers`` maps question id to the stored value (free text: the redacted text);
     ``skipped`` holds the optional questions passed over, ``redacted`` the free-text answers
-    that had personal details removed.
+    that had personal details removed. The synchronous functions here change ``invitation``
+    and ``response`` in place; :func:`save_state_sync` writes what changed (the async
+    functions do so before they return).
     """
 
-    invitation: Invitation
-    response: Response | None = None
+    invitation: InvitationRow
+    response: ResponseRow | None = None
     survey: core.Survey | None = None
     answers: dict[str, core.AnswerValue] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
@@ -185,7 +290,34 @@ class SurveyState:
         return (self.survey.index(question.id) + 1 if question else total), total
 
 
-async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState:
+def invitation_row(values: Sequence[Any]) -> InvitationRow:
+    """The invitation in a row of :data:`INVITATION_COLUMNS`."""
+    return InvitationRow(*values)
+
+
+_RESPONSE_COLUMNS = tuple(_RESPONSES.c[name] for name in _ROW_FIELDS[_RESPONSES])
+#: A response with its survey version, the participant's name and the answers (built once).
+_STATE = (
+    select(
+        *_RESPONSE_COLUMNS,
+        _VERSIONS.c.content_hash,
+        Participant.name,
+        _ANSWERS.c.question_id,
+        _ANSWERS.c.value,
+        _ANSWERS.c.text,
+        _ANSWERS.c.redacted,
+        _ANSWERS.c.skipped,
+    )
+    .select_from(_RESPONSES)
+    .join(_VERSIONS, _VERSIONS.c.id == _RESPONSES.c.survey_version_id)
+    .join(Participant, Participant.id == _RESPONSES.c.participant_id)
+    .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
+    .where(_RESPONSES.c.invitation_id == bindparam("invitation_id"))
+)
+_R = len(_RESPONSE_COLUMNS)  # where the version's hash stands in a row of _STATE
+
+
+async def state_of(session: AsyncSession, invitation: InvitationRow) -> SurveyState:
     """The state of ``invitation``: its response, survey version and answers, in one query.
 
     Call it after locking the invitation row, so the query sees what the previous holder of
@@ -194,41 +326,62 @@ async def state_of(session: AsyncSession, invitation: Invitation) -> SurveyState
     return await session.run_sync(state_of_sync, invitation)
 
 
-#: A response with its survey version, answers and the participant's name (built once).
-_STATE = (
-    select(Response, SurveyVersion.content_hash, Answer, Participant.name)
-    .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
-    .join(Participant, Participant.id == Response.participant_id)
-    .outerjoin(Answer, Answer.response_id == Response.id)
-    .where(Response.invitation_id == bindparam("invitation_id"))
-)
-
-
-def state_of_sync(session: Session, invitation: Invitation) -> SurveyState:
+def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveyState:
     """:func:`state_of` for synchronous code (``Database.run_transaction``)."""
     state = SurveyState(invitation)
-    rows = session.execute(_STATE, {"invitation_id": invitation.id}).all()
+    connection = connection_of(executor)
+    rows = connection.execute(_STATE, {"invitation_id": invitation.id}).all()
     if not rows:
         return state
-    state.response, content_hash = rows[0][0], rows[0][1]
-    state.names = (rows[0][3],) if rows[0][3] else ()
-    state.survey = _parsed_survey(session, state.response.survey_version_id, content_hash)
-    for _, _, answer, _name in rows:
-        if answer is not None:
-            _add_stored_answer(state, answer)
+    first = rows[0]
+    state.response = ResponseRow(*first[:_R])
+    name = first[_R + 1]
+    state.names = (name,) if name else ()
+    state.survey = _parsed_survey(connection, state.response.survey_version_id, first[_R])
+    answers, skipped, redacted = state.answers, state.skipped, state.redacted
+    for row in rows:
+        question_id, value, text, was_redacted, was_skipped = row[_R + 2 :]
+        if question_id is None:  # no answers yet (the outer join's empty row)
+            continue
+        if was_skipped:
+            skipped.add(question_id)
+        elif text is not None:
+            answers[question_id] = text
+            if was_redacted:
+                redacted.add(question_id)
+        elif value is not None:
+            answers[question_id] = value
     return state
 
 
-def _add_stored_answer(state: SurveyState, answer: Answer) -> None:
-    """Put a stored answer row into ``state``: skipped, free text or a choice."""
-    if answer.skipped:
-        state.skipped.add(answer.question_id)
-    elif answer.text is not None:
-        state.answers[answer.question_id] = answer.text
-        if answer.redacted:
-            state.redacted.add(answer.question_id)
-    elif answer.value is not None:
-        state.answers[answer.question_id] = answer.value
+_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _update_of(table: Table, columns: tuple[str, ...]) -> Any:
+    """``UPDATE table SET columns… WHERE id = :row_id``, built once per set of columns."""
+    key = (table.name, columns)
+    if key not in _UPDATES:
+        values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+        _UPDATES[key] = update(table).where(table.c.id == bindparam("row_id")).values(values)
+    return _UPDATES[key]
+
+
+def save_state_sync(executor: SyncExecutor, state: SurveyState | None) -> None:
+    """Write what changed in the state's invitation and response: one UPDATE for each."""
+    if state is None:
+        return
+    connection = connection_of(executor)
+    for table, row in ((_INVITATIONS, state.invitation), (_RESPONSES, state.response)):
+        if row is None or not (changes := row.changes()):
+            continue
+        statement = _update_of(table, tuple(changes))
+        connection.execute(statement, {"row_id": row.id, **changes})
+        row.mark_stored()
+
+
+async def save_state(session: AsyncSession, state: SurveyState) -> None:
+    """:func:`save_state_sync` for async code."""
+    await session.run_sync(save_state_sync, state)
 
 
 async def survey_to_start(
@@ -252,46 +405,63 @@ async def start_response(
 
     ``surveys_dir``: the förbund's own survey folder, where the team's survey file may be.
     """
-    await session.run_sync(
-        lambda sync: start_response_sync(sync, state, language, surveys_dir=surveys_dir, now=now)
-    )
+
+    def start(sync: Session) -> None:
+        start_response_sync(sync, state, language, surveys_dir=surveys_dir, now=now)
+        save_state_sync(sync, state)
+
+    await session.run_sync(start)
+
+
+_TEAM_SURVEY_FILE = select(Team.survey_file).where(Team.id == bindparam("team_id"))
+_NEW_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
 
 
 def start_response_sync(
-    session: Session,
+    executor: SyncExecutor,
     state: SurveyState,
     language: str,
     *,
     surveys_dir: Path | None,
     now: datetime | None = None,
 ) -> None:
-    """:func:`start_response` for synchronous code (``Database.run_transaction``)."""
+    """:func:`start_response` for synchronous code: the response is inserted now, the
+    language stored by :func:`save_state_sync`."""
     now = now or utcnow()
-    state.invitation.language = language
+    invitation = state.invitation
+    invitation.language = language
     if state.response is not None:
         state.response.language, state.response.updated_at = language, now
         return
-    team = session.get_one(Team, state.invitation.team_id)
-    version = register_survey_version_sync(session, team_survey(team, surveys_dir))
-    state.response = Response(
-        invitation_id=state.invitation.id,
-        participant_id=state.invitation.participant_id,
-        team_id=team.id,
-        survey_version_id=version.id,
-        language=language,
-        channel=WEB if state.invitation.telegram_chat_id is None else TELEGRAM,
-        started_at=now,
-        updated_at=now,
+    connection = connection_of(executor)
+    survey_file = connection.execute(_TEAM_SURVEY_FILE, {"team_id": invitation.team_id}).scalar()
+    survey = _survey_of_file(survey_file, surveys_dir)
+    version_id = _version_id(connection, survey)
+    channel = WEB if invitation.telegram_chat_id is None else TELEGRAM
+    values = {
+        "invitation_id": invitation.id,
+        "participant_id": invitation.participant_id,
+        "team_id": invitation.team_id,
+        "survey_version_id": version_id,
+        "language": language,
+        "channel": channel,
+        "cursor": None,
+        "started_at": now,
+        "updated_at": now,
+        "completed_at": None,
+        "quote_allowed": None,
+    }
+    response_id = connection.execute(_NEW_RESPONSE, values).scalar_one()
+    state.response = ResponseRow(
+        response_id, version_id, language, channel, None, now, now, None, None
     )
-    session.add(state.response)
-    session.flush()
-    state.survey = _parsed_survey(session, version.id, version.content_hash)
+    state.survey = _parsed_survey(connection, version_id, survey.content_hash)
 
 
 # --- Answers ---------------------------------------------------------------------------------
 
 
-def _response(state: SurveyState) -> Response:
+def _response(state: SurveyState) -> ResponseRow:
     """The response being answered; NotAllowed when there is none or it is complete."""
     if state.response is None or state.survey is None or state.completed:
         raise NotAllowed(N_("Enkäten är inte påbörjad eller redan avslutad."))
@@ -319,7 +489,7 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
     """
     key = (dialect, has_text, has_value)
     if key not in _ANSWER_UPSERTS:
-        table: Table = Answer.__table__  # type: ignore[assignment]
+        table = _ANSWERS
         columns = ("response_id", "question_id", "answered_at", "redacted", "skipped")
         values: dict[str, Any] = {
             name: bindparam(name, type_=table.c[name].type) for name in columns
@@ -335,8 +505,19 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
     return _ANSWER_UPSERTS[key]
 
 
+#: The automatic themes of one answer, removed before it is replaced (built once).
+_DELETE_AUTO_THEMES = delete(_THEMES).where(
+    _THEMES.c.answer_id == bindparam("answer_id"), _THEMES.c.source == "auto"
+)
+_INSERT_THEME = insert(_THEMES)
+_DELETE_ANSWER = delete(_ANSWERS).where(
+    _ANSWERS.c.response_id == bindparam("response_id"),
+    _ANSWERS.c.question_id == bindparam("question_id"),
+)
+
+
 def _upsert_answer(
-    session: Session,
+    connection: Connection,
     state: SurveyState,
     question: core.Question,
     now: datetime,
@@ -351,7 +532,6 @@ def _upsert_answer(
     Earlier automatic themes of the answer are removed first, when it can have any.
     """
     response = _response(state)
-    connection = session.connection()
     stmt = _answer_upsert(
         connection.dialect.name, has_text=text is not None, has_value=value is not None
     )
@@ -367,15 +547,11 @@ def _upsert_answer(
     )
     answer_id: int = connection.execute(stmt, params).scalar_one()
     if _has_themes(state, question):
-        session.execute(
-            delete(AnswerTheme).where(
-                AnswerTheme.answer_id == answer_id, AnswerTheme.source == "auto"
-            )
-        )
+        connection.execute(_DELETE_AUTO_THEMES, {"answer_id": answer_id})
     themes = code_text(text, default_codebook()) if text is not None else []
     if themes:
         rows = [{"answer_id": answer_id, "theme": theme, "source": "auto"} for theme in themes]
-        session.execute(insert(AnswerTheme).values(rows))
+        connection.execute(_INSERT_THEME, rows)
     response.updated_at = now
 
 
@@ -384,29 +560,32 @@ async def store_change(
 ) -> None:
     """Store what :mod:`core.survey_flow` decided for one question: a value, a skip, or nothing."""
     _response(state)  # refuse before any work when not started or complete
-    await session.run_sync(lambda sync: store_change_sync(sync, state, change, now=now))
+
+    def store(sync: Session) -> None:
+        store_change_sync(sync, state, change, now=now)
+        save_state_sync(sync, state)
+
+    await session.run_sync(store)
 
 
 def store_change_sync(
-    session: Session, state: SurveyState, change: flow.Change, *, now: datetime | None = None
+    executor: SyncExecutor, state: SurveyState, change: flow.Change, *, now: datetime | None = None
 ) -> None:
-    """:func:`store_change` for synchronous code (``Database.run_transaction``)."""
-    _response(state)  # refuse before any work when not started or complete
+    """:func:`store_change` for synchronous code (``Database.run_transaction``); the
+    response's new time is written by :func:`save_state_sync`."""
+    response = _response(state)  # refuse before any work when not started or complete
     question, now = _survey(state).question(change.qid), now or utcnow()
+    connection = connection_of(executor)
     if change.kind == flow.CLEAR:
-        session.execute(
-            delete(Answer).where(
-                Answer.response_id == _response(state).id, Answer.question_id == change.qid
-            )
-        )
+        connection.execute(_DELETE_ANSWER, {"response_id": response.id, "question_id": change.qid})
     elif change.kind == flow.PASS_OVER:
-        _upsert_answer(session, state, question, now, skipped=True)
+        _upsert_answer(connection, state, question, now, skipped=True)
     elif question.kind == core.TEXT:
         _upsert_answer(
-            session, state, question, now, text=str(change.value), redacted=change.redacted
+            connection, state, question, now, text=str(change.value), redacted=change.redacted
         )
     else:
-        _upsert_answer(session, state, question, now, value=change.value)
+        _upsert_answer(connection, state, question, now, value=change.value)
     after = flow.apply(state.position(), flow.Outcome(change))
     state.answers, state.skipped = dict(after.answers), set(after.skipped)
     state.redacted = set(after.redacted)
@@ -464,10 +643,11 @@ async def move_cursor(
 ) -> None:
     """Go to question ``qid`` (going back), or with None on to the first question left."""
     move_cursor_sync(state, qid, now=now)
+    await save_state(session, state)
 
 
 def move_cursor_sync(state: SurveyState, qid: str | None, *, now: datetime | None = None) -> None:
-    """:func:`move_cursor` for synchronous code: the change is flushed with the transaction."""
+    """:func:`move_cursor` for synchronous code: written by :func:`save_state_sync`."""
     response = _response(state)
     response.cursor, response.updated_at = qid, now or utcnow()
 
@@ -477,10 +657,11 @@ async def complete_response(
 ) -> None:
     """Mark the response complete; whether quoting is allowed comes from the ``citat`` answer."""
     complete_response_sync(state, now=now)
+    await save_state(session, state)
 
 
 def complete_response_sync(state: SurveyState, *, now: datetime | None = None) -> None:
-    """:func:`complete_response` for synchronous code: flushed with the transaction."""
+    """:func:`complete_response` for synchronous code: written by :func:`save_state_sync`."""
     response = _response(state)
     assert state.survey is not None
     if not core.is_complete(state.survey, state.answers):
@@ -493,19 +674,32 @@ def complete_response_sync(state: SurveyState, *, now: datetime | None = None) -
 
 async def delete_response(session: AsyncSession, state: SurveyState) -> int | None:
     """Delete the response and its answers; no more reminders. The deleted response's id."""
-    return await session.run_sync(delete_response_sync, state)
+
+    def delete_now(sync: Session) -> int | None:
+        response_id = delete_response_sync(sync, state)
+        save_state_sync(sync, state)
+        return response_id
+
+    return await session.run_sync(delete_now)
 
 
-def delete_response_sync(session: Session, state: SurveyState) -> int | None:
-    """:func:`delete_response` for synchronous code (``Database.run_transaction``)."""
+_DELETE_RESPONSE = delete(_RESPONSES).where(_RESPONSES.c.id == bindparam("response_id"))
+
+
+def delete_response_sync(executor: SyncExecutor, state: SurveyState) -> int | None:
+    """:func:`delete_response` for synchronous code: the response and its answers (and their
+    themes, by the foreign keys' cascade) are deleted now, the invitation's change is written
+    by :func:`save_state_sync`."""
     invitation, response_id = state.invitation, state.response.id if state.response else None
-    if state.response is not None:
-        session.delete(state.response)
+    if response_id is not None:
+        connection_of(executor).execute(_DELETE_RESPONSE, {"response_id": response_id})
     invitation.language, invitation.reminders_stopped = None, True
     state.response, state.survey, state.answers, state.skipped = None, None, {}, set()
+    state.redacted = set()
     return response_id
 
 
 async def stop_reminders(session: AsyncSession, state: SurveyState) -> None:
     """The participant wants no more reminders."""
     state.invitation.reminders_stopped = True
+    await save_state(session, state)

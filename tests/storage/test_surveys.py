@@ -277,17 +277,19 @@ async def test_the_survey_read_is_that_of_the_stored_version_even_when_an_id_is_
     assert state.survey == other and state.survey != core.load_default_survey()
 
 
-async def test_a_choice_answer_is_stored_with_one_statement(db: Database, token: str) -> None:
+async def test_a_choice_answer_is_stored_with_one_statement_and_the_response_time(
+    db: Database, token: str
+) -> None:
     async with db.transaction() as session:
         state = await invitations.load_token_state(session, token)
         question = state.survey.question(core.Q_CLOSER)
         with statements_run(db) as seen:
             await surveys.record_answer(session, state, question, "ja_lite")
 
-    assert seen == ["INSERT answers"]
+    assert seen == ["INSERT answers", "UPDATE responses"]
 
 
-async def test_a_first_free_text_answer_is_stored_with_its_themes_in_two_statements(
+async def test_a_first_free_text_answer_is_stored_with_its_themes_in_three_statements(
     db: Database, token: str
 ) -> None:
     async with db.transaction() as session:
@@ -296,7 +298,7 @@ async def test_a_first_free_text_answer_is_stored_with_its_themes_in_two_stateme
         with statements_run(db) as seen:
             await surveys.record_answer(session, state, question, "Samtalen och gymmet")
 
-    assert seen == ["INSERT answers", "INSERT answer_themes"]
+    assert seen == ["INSERT answers", "INSERT answer_themes", "UPDATE responses"]
     async with db.sessions() as session:
         assert set((await session.scalars(select(AnswerTheme.theme))).all()) == {"samtal", "motion"}
 
