@@ -48,6 +48,35 @@ async def test_messages_with_buttons_go_out_as_ptb_posts_them(api: FakeBotApi) -
     assert api.calls["sendMessage"] == 1 and api.calls["editMessageText"] == 1
 
 
+async def test_a_call_posts_its_parameters_as_one_json_object() -> None:
+    seen: list[tuple[str, object]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.content_type, await request.json()))
+        result = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "x"}
+        return web.json_response({"ok": True, "result": result})
+
+    app = web.Application()
+    app.router.add_post(f"/bot{TOKEN}/{{method}}", record)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ja, lite", callback_data="a:q:1")]])
+    async with TestServer(app) as server:
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot", request=request)
+            await bot.send_message(42, "Fråga – åäö", reply_markup=keyboard)
+        finally:
+            await request.shutdown()
+
+    [(content_type, body)] = seen
+    assert content_type == "application/json"
+    assert body == {
+        "chat_id": 42,
+        "text": "Fråga – åäö",
+        "reply_markup": {"inline_keyboard": [[{"text": "Ja, lite", "callback_data": "a:q:1"}]]},
+    }
+
+
 async def test_a_file_is_uploaded_as_multipart(api: FakeBotApi) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     async with bot_on(api.base_url) as bot:
