@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBUserWarning
@@ -34,6 +34,7 @@ from bot.questions import (
     DELETE_NO,
     DELETE_YES,
     RESUME,
+    Keyboard,
     Press,
     answered_message,
     language_keyboard,
@@ -161,29 +162,11 @@ async def _call(bot: Any, method: str, **params: Any) -> None:
     await bot.do_api_request(method, api_kwargs=params)
 
 
-def keyboard_json(keyboard: InlineKeyboardMarkup) -> dict[str, Any]:
-    """The keyboard as the Bot API's JSON: what PTB's ``to_dict`` gives, built directly for
-    buttons with callback data (the survey's only kind), generically for any other."""
-    return {
-        "inline_keyboard": [
-            [
-                {"text": button.text, "callback_data": button.callback_data}
-                if isinstance(button.callback_data, str)
-                else button.to_dict()
-                for button in row
-            ]
-            for row in keyboard.inline_keyboard
-        ]
-    }
-
-
-async def send_text(
-    bot: Any, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
-) -> None:
+async def send_text(bot: Any, chat_id: int, text: str, keyboard: Keyboard | None = None) -> None:
     """``sendMessage``, the sent message not parsed (see :func:`_call`)."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if keyboard is not None:
-        params["reply_markup"] = keyboard_json(keyboard)
+        params["reply_markup"] = keyboard
     await _call(bot, "sendMessage", **params)
 
 
@@ -194,9 +177,8 @@ async def _edit(query: Any, method: str, **params: Any) -> None:
     else:
         message = query.message
         params.update(chat_id=message.chat.id, message_id=message.message_id)
-    keyboard = params.pop("reply_markup", None)
-    if keyboard is not None:  # else no buttons: the message keeps none
-        params["reply_markup"] = keyboard_json(keyboard)
+    if params.get("reply_markup") is None:  # no buttons: the message keeps none
+        params.pop("reply_markup", None)
     await _call(query.get_bot(), method, **params)
 
 
@@ -256,7 +238,7 @@ async def _rewrite(query: Any, language: str, show: Show, then: Show | None) -> 
     return True
 
 
-def folded(language: str, show: Show, then: Show) -> tuple[str, InlineKeyboardMarkup | None]:
+def folded(language: str, show: Show, then: Show) -> tuple[str, Keyboard | None]:
     """One message for a rewrite followed by a new message: what was answered, then ``then``.
 
     A rewrite that only removes buttons leaves nothing of the old message; the text is
@@ -270,7 +252,7 @@ def folded(language: str, show: Show, then: Show) -> tuple[str, InlineKeyboardMa
     return text, keyboard
 
 
-def render(language: str, show: Show) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(language: str, show: Show) -> tuple[str, Keyboard | None]:
     """The text and buttons of one thing the service asked to show."""
     t = texts.translate
     if show.what == "question" and show.screen is not None:

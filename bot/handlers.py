@@ -97,6 +97,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.application.bot_data.setdefault(FAILED_UPDATES, set()).add(update_id)
 
 
+#: What the bot reads of the message a pressed button was on.
+PRESSED_MESSAGE_KEYS = frozenset({"message_id", "date", "chat", "message_thread_id"})
+
+
 class MalformedUpdate(ValueError):
     """The JSON is not a Telegram update python-telegram-bot can read."""
 
@@ -106,12 +110,13 @@ def parse_update(
 ) -> Update:
     """The update in ``data``; MalformedUpdate when a field has the wrong shape.
 
-    A pressed button's update carries the whole message the button was on, keyboard and all;
-    the bot needs only which message it was, so the keyboard is not parsed.
+    A pressed button's update carries the whole message the button was on, text, keyboard and
+    all; the bot needs only which message it was (to edit it), so only its id, date and chat
+    are parsed (measured: parsing the rest cost more than the bot's own work on the update).
     """
     query = data.get("callback_query")
     if isinstance(query, dict) and isinstance(query.get("message"), dict):
-        message = {k: v for k, v in query["message"].items() if k != "reply_markup"}
+        message = {k: v for k, v in query["message"].items() if k in PRESSED_MESSAGE_KEYS}
         data = {**data, "callback_query": {**query, "message": message}}
     try:
         return Update.de_json(data, application.bot)

@@ -6,14 +6,17 @@ on an old message is recognised, and carries what the participant would have typ
 :func:`core.surveys.parse_answer` like a typed answer. The other buttons are ``t:<question>:<n>``
 (tick an option), ``d:<question>`` (Klar), ``s:`` (skip), ``b:`` (back), ``k:`` (keep the
 answer), and ``lang:<code>``, ``later``, ``resume``, ``stop``, ``del:yes`` and ``del:no``.
+
+A keyboard is built as the Bot API's JSON (``{"inline_keyboard": [[{"text", "callback_data"}]]}``),
+what python-telegram-bot's ``InlineKeyboardMarkup.to_dict()`` gives, without building PTB's
+objects first (measured: they cost more than the rest of rendering a question).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import Any
 
 from bot import texts
 from core import survey_flow as flow
@@ -46,33 +49,40 @@ def button_data(action: str, qid: str, value: object = "") -> str:
     return f"{action}:{qid}:{value}" if value != "" else f"{action}:{qid}"
 
 
-def _button(text: str, data: str) -> InlineKeyboardButton:
+Button = dict[str, str]
+Rows = list[list[Button]]
+#: An inline keyboard as the Bot API's JSON: ``{"inline_keyboard": rows}``.
+Keyboard = dict[str, Any]
+
+
+def _button(text: str, data: str) -> Button:
     """An inline button with callback data."""
-    return InlineKeyboardButton(text, callback_data=data)
+    return {"text": text, "callback_data": data}
 
 
-def language_keyboard(languages: Sequence[str]) -> InlineKeyboardMarkup:
+def keyboard(rows: Rows) -> Keyboard:
+    """The inline keyboard of ``rows``."""
+    return {"inline_keyboard": rows}
+
+
+def language_keyboard(languages: Sequence[str]) -> Keyboard:
     """One button per language, each named in its own language, three to a row."""
     buttons = [_button(language_name(code), LANGUAGE_PREFIX + code) for code in languages]
-    return InlineKeyboardMarkup([buttons[start : start + 3] for start in range(0, len(buttons), 3)])
+    return keyboard([buttons[start : start + 3] for start in range(0, len(buttons), 3)])
 
 
-def one_button(language: str, label: str, data: str) -> InlineKeyboardMarkup:
+def one_button(language: str, label: str, data: str) -> Keyboard:
     """A keyboard of one button, such as Fortsätt."""
-    return InlineKeyboardMarkup([[_button(texts.translate(language, label), data)]])
+    return keyboard([[_button(texts.translate(language, label), data)]])
 
 
-def two_buttons(
-    language: str, first: tuple[str, str], second: tuple[str, str]
-) -> InlineKeyboardMarkup:
+def two_buttons(language: str, first: tuple[str, str], second: tuple[str, str]) -> Keyboard:
     """A keyboard of two buttons, one per row, from (label, data) pairs."""
     t = texts.translate
-    return InlineKeyboardMarkup(
-        [[_button(t(language, label), data)] for label, data in (first, second)]
-    )
+    return keyboard([[_button(t(language, label), data)] for label, data in (first, second)])
 
 
-def question_message(language: str, screen: flow.Screen) -> tuple[str, InlineKeyboardMarkup]:
+def question_message(language: str, screen: flow.Screen) -> tuple[str, Keyboard]:
     """The text and keyboard that ask the screen's question in ``language``."""
     question = screen.question
     assert question is not None
@@ -82,7 +92,7 @@ def question_message(language: str, screen: flow.Screen) -> tuple[str, InlineKey
     lines += [question.hint_in(language)] if question.hint else []
     lines += _instructions(language, question, screen.answer)
     rows = _answer_rows(language, question, screen.answer) + _navigation_rows(language, screen)
-    return "\n\n".join(line for line in lines if line), InlineKeyboardMarkup(rows)
+    return "\n\n".join(line for line in lines if line), keyboard(rows)
 
 
 def answered_message(language: str, question: core.Question, value: object) -> str:
@@ -109,9 +119,6 @@ def _instructions(language: str, question: core.Question, value: object) -> list
     if question.kind == core.TEXT:
         lines.append(t(language, texts.WRITE_ANSWER if value is None else texts.WRITE_NEW_ANSWER))
     return lines
-
-
-Rows = list[list[InlineKeyboardButton]]
 
 
 def _answer_rows(language: str, question: core.Question, value: object) -> Rows:
