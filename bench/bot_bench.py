@@ -233,7 +233,8 @@ async def measure_survey(kind: str, participants: int, *, rate_limited: bool) ->
 #: One round in a source tree, run as ``python -c ROUND_RUNNER KINDS PARTICIPANTS`` in that tree:
 #: it uses only what every tree's bench has (``measure_echo``, ``measure_survey``, the test
 #: server), and counts what the timed phase (the last ``in_chats``) did: Bot API calls over
-#: HTTP, SQL statements (SELECT/INSERT/UPDATE/DELETE), commits, and thread hops (callbacks
+#: HTTP, SQL statements (SELECT/INSERT/UPDATE/DELETE, and WITH: one statement with data-modifying
+#: CTEs counts once), commits, and thread hops (callbacks
 #: handed to the event loop from another thread, as aiosqlite and asyncio.to_thread do).
 ROUND_RUNNER = r"""
 import asyncio, collections, json, sys
@@ -249,7 +250,7 @@ async def counted_handle(self, request):
     return await handle(self, request)
 telegram_api.FakeBotApi._handle = counted_handle
 def statement(conn, cursor, text, *args):
-    if text.split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+    if text.split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
         counts["sql"] += 1
 event.listen(Engine, "before_cursor_execute", statement)
 event.listen(Engine, "commit", lambda conn: counts.update(["commits"]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -355,10 +355,8 @@ async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
 _MARK_PROCESSED: dict[str, Any] = {}
 
 
-def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
-    """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
-    connection = connection_of(executor)
-    dialect = connection.dialect.name
+def _mark_processed_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of an update id, built once per dialect."""
     if dialect not in _MARK_PROCESSED:  # built once: building costs more than running it
         table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -367,8 +365,52 @@ def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
             .values(update_id=bindparam("update_id"), at=bindparam("at", type_=table.c.at.type))
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
-    result = connection.execute(_MARK_PROCESSED[dialect], {"update_id": update_id, "at": utcnow()})
+    return _MARK_PROCESSED[dialect]
+
+
+def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
+    """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
+    connection = connection_of(executor)
+    statement = _mark_processed_statement(connection.dialect.name)
+    result = connection.execute(statement, {"update_id": update_id, "at": utcnow()})
     return bool(result.rowcount)
+
+
+def _marked_and_locked() -> Any:
+    """PostgreSQL: record the update and lock the chat's newest invitation in one statement.
+
+    ``WITH marked AS (INSERT … ON CONFLICT DO NOTHING RETURNING update_id) SELECT (count of
+    marked), invitation… FROM (…) LEFT JOIN (SELECT … FOR UPDATE) ON true``: one row, whose
+    first column says whether the update is new and the rest is the invitation (all NULL when
+    the chat has none). The data-modifying CTE runs whether or not the query reads it.
+    """
+    table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
+    marked = _mark_processed_statement("postgresql").returning(table.c.update_id).cte("marked")
+    fresh = select(func.count().label("fresh")).select_from(marked).subquery("fresh")
+    newest = _CHAT_INVITATION.subquery("newest")
+    return select(fresh.c.fresh, *newest.c).select_from(fresh.outerjoin(newest, true()))
+
+
+_MARKED_AND_LOCKED = _marked_and_locked()
+
+
+def mark_update_and_lock_chat_sync(
+    executor: SyncExecutor, update_id: int, chat_id: int
+) -> tuple[bool, InvitationRow | None]:
+    """Record a Telegram update as handled and lock the newest invitation the chat claimed.
+
+    (whether the update is new (False: a redelivery), the invitation or None). On PostgreSQL
+    that is one statement, elsewhere two.
+    """
+    connection = connection_of(executor)
+    if connection.dialect.name != "postgresql":
+        fresh = mark_processed_update_sync(connection, update_id)
+        row = connection.execute(_CHAT_INVITATION, {"chat_id": chat_id}).first()
+        return fresh, None if row is None else invitation_row(row)
+    params = {"update_id": update_id, "at": utcnow(), "chat_id": chat_id}
+    first = connection.execute(_MARKED_AND_LOCKED, params).one()
+    invitation = None if first[1] is None else invitation_row(first[1:])
+    return bool(first[0]), invitation
 
 
 async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:

@@ -151,11 +151,14 @@ class _Row:
     _stored: tuple[Any, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.mark_stored()
-
-    def mark_stored(self) -> None:
-        """What the attributes hold now is what the database holds."""
         self._stored = tuple(getattr(self, name) for name in self.MUTABLE)
+
+    def mark_stored(self, *names: str) -> None:
+        """What the attributes ``names`` (all without) hold now is what the database holds."""
+        self._stored = tuple(
+            getattr(self, name) if not names or name in names else stored
+            for name, stored in zip(self.MUTABLE, self._stored, strict=True)
+        )
 
     def changes(self) -> dict[str, Any]:
         """The changed columns and their new values."""
@@ -501,8 +504,21 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
         )
         changed = {name: stmt.excluded[name] for name in values if name not in columns[:2]}
         stmt = stmt.on_conflict_do_update(index_elements=list(columns[:2]), set_=changed)
+        if dialect == "postgresql":  # the response's time in the same statement
+            touched = (
+                update(_RESPONSES)
+                .where(_RESPONSES.c.id == bindparam("response_id"))
+                .values(updated_at=bindparam("answered_at"))
+                .cte("touched")
+            )
+            stmt = stmt.add_cte(touched)
         _ANSWER_UPSERTS[key] = stmt.returning(table.c.id)
     return _ANSWER_UPSERTS[key]
+
+
+def touches_response(dialect: str) -> bool:
+    """Whether storing an answer also writes the response's ``updated_at`` (one statement)."""
+    return dialect == "postgresql"
 
 
 #: The automatic themes of one answer, removed before it is replaced (built once).
@@ -546,13 +562,15 @@ def _upsert_answer(
         {"value": value} if value is not None else {}
     )
     answer_id: int = connection.execute(stmt, params).scalar_one()
+    response.updated_at = now
+    if touches_response(connection.dialect.name):
+        response.mark_stored("updated_at")
     if _has_themes(state, question):
         connection.execute(_DELETE_AUTO_THEMES, {"answer_id": answer_id})
     themes = code_text(text, default_codebook()) if text is not None else []
     if themes:
         rows = [{"answer_id": answer_id, "theme": theme, "source": "auto"} for theme in themes]
         connection.execute(_INSERT_THEME, rows)
-    response.updated_at = now
 
 
 async def store_change(
@@ -649,7 +667,8 @@ async def move_cursor(
 def move_cursor_sync(state: SurveyState, qid: str | None, *, now: datetime | None = None) -> None:
     """:func:`move_cursor` for synchronous code: written by :func:`save_state_sync`."""
     response = _response(state)
-    response.cursor, response.updated_at = qid, now or utcnow()
+    if response.cursor != qid:  # moving on from an answer leaves it None: nothing to write
+        response.cursor, response.updated_at = qid, now or utcnow()
 
 
 async def complete_response(

@@ -170,12 +170,19 @@ async def make_survey_response(
 
 @contextlib.contextmanager
 def statements_run(db: Database) -> Iterator[list[str]]:
-    """The SQL statements ``db`` runs in the block, first words only (``INSERT INTO answers``)."""
+    """The SQL statements ``db`` runs in the block, first words only (``INSERT answers``).
+
+    A statement with data-modifying CTEs (PostgreSQL) is ``WITH`` and the writes in it, in
+    order: ``WITH UPDATE responses, INSERT answers``.
+    """
     seen: list[str] = []
 
     def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
         words = statement.split()
-        if words[0] in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+        if words[0] == "WITH":
+            writes = re.findall(r"\b(INSERT INTO|(?<!DO )UPDATE|DELETE FROM) (\w+)", statement)
+            seen.append("WITH " + ", ".join(f"{verb.split()[0]} {table}" for verb, table in writes))
+        elif words[0] in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             where = {"DELETE": 2, "INSERT": 2, "UPDATE": 1}.get(words[0])
             table = words[words.index("FROM") + 1 if where is None else where]
             seen.append(f"{words[0]} {table}")
