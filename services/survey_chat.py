@@ -119,14 +119,11 @@ async def handle_chat_update(
         reply = ChatReply(fallback_language)
         replies[:] = [reply]
         step = STEPS[chat.step]
-        fresh, invitation = invitations.mark_update_and_lock_chat_sync(
-            connection, update_id, chat_id
-        )
+        fresh, state = invitations.mark_update_and_load_chat_sync(connection, update_id, chat_id)
         if not fresh:
             if not invitations.take_failed_reply_sync(connection, update_id):
                 return None
             step = _resend  # applied before, but the participant never saw the reply
-        state = None if invitation is None else surveys.state_of_sync(connection, invitation)
         if state is not None and state.invitation.language:
             reply.language = state.language
         turn = _Turn(connection, chat_id, state, chat, reply, completed_link_days, surveys_dir)

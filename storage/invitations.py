@@ -36,7 +36,9 @@ from storage.surveys import (
     SurveyState,
     connection_of,
     invitation_row,
+    newest_chat_state_statement,
     save_state_sync,
+    state_in_rows,
     state_of_sync,
 )
 
@@ -394,23 +396,38 @@ def _marked_and_locked() -> Any:
 _MARKED_AND_LOCKED = _marked_and_locked()
 
 
-def mark_update_and_lock_chat_sync(
-    executor: SyncExecutor, update_id: int, chat_id: int
-) -> tuple[bool, InvitationRow | None]:
-    """Record a Telegram update as handled and lock the newest invitation the chat claimed.
+#: SQLite: the chat's newest invitation with its whole state, in one SELECT.
+_NEWEST_CHAT_STATE = newest_chat_state_statement(
+    select(Invitation.id)
+    .where(Invitation.telegram_chat_id == bindparam("chat_id"))
+    .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 
-    (whether the update is new (False: a redelivery), the invitation or None). On PostgreSQL
-    that is one statement, elsewhere two.
+
+def mark_update_and_load_chat_sync(
+    executor: SyncExecutor, update_id: int, chat_id: int
+) -> tuple[bool, SurveyState | None]:
+    """Record a Telegram update as handled; the state of the newest invitation the chat
+    claimed, its row locked.
+
+    (whether the update is new (False: a redelivery), the state or None). Two statements: on
+    PostgreSQL the update is recorded and the invitation locked in one, its state read in the
+    next (which sees what the lock's previous holder committed); on SQLite, whose transaction
+    holds the write lock from its start, the update is recorded, then the invitation and its
+    state read in one.
     """
     connection = connection_of(executor)
     if connection.dialect.name != "postgresql":
         fresh = mark_processed_update_sync(connection, update_id)
-        row = connection.execute(_CHAT_INVITATION, {"chat_id": chat_id}).first()
-        return fresh, None if row is None else invitation_row(row)
+        rows = connection.execute(_NEWEST_CHAT_STATE, {"chat_id": chat_id}).all()
+        return fresh, state_in_rows(connection, rows)
     params = {"update_id": update_id, "at": utcnow(), "chat_id": chat_id}
     first = connection.execute(_MARKED_AND_LOCKED, params).one()
-    invitation = None if first[1] is None else invitation_row(first[1:])
-    return bool(first[0]), invitation
+    if first[1] is None:
+        return bool(first[0]), None
+    return bool(first[0]), state_of_sync(connection, invitation_row(first[1:]))
 
 
 async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:

@@ -331,10 +331,17 @@ async def state_of(session: AsyncSession, invitation: InvitationRow) -> SurveySt
 
 def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveyState:
     """:func:`state_of` for synchronous code (``Database.run_transaction``)."""
-    state = SurveyState(invitation)
     connection = connection_of(executor)
     rows = connection.execute(_STATE, {"invitation_id": invitation.id}).all()
-    if not rows:
+    return _state_in(connection, invitation, rows)
+
+
+def _state_in(
+    connection: Connection, invitation: InvitationRow, rows: Sequence[Sequence[Any]]
+) -> SurveyState:
+    """The state in rows of :data:`_STATE` (a response's columns all NULL: not started)."""
+    state = SurveyState(invitation)
+    if not rows or rows[0][0] is None:
         return state
     first = rows[0]
     state.response = ResponseRow(*first[:_R])
@@ -355,6 +362,32 @@ def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveySt
         elif value is not None:
             answers[question_id] = value
     return state
+
+
+def newest_chat_state_statement(newest_invitation: Any) -> Any:
+    """One SELECT of an invitation (the scalar subquery ``newest_invitation`` picks its id)
+    with its response, survey version, the participant's name and the answers: rows of
+    :data:`INVITATION_COLUMNS` followed by those of :data:`_STATE`, none when there is no such
+    invitation. For SQLite, where the transaction holds the write lock from its start: on
+    PostgreSQL the invitation row must be locked first, in a statement of its own."""
+    return (
+        select(*INVITATION_COLUMNS, *_STATE.selected_columns)
+        .select_from(_INVITATIONS)
+        .outerjoin(_RESPONSES, _RESPONSES.c.invitation_id == _INVITATIONS.c.id)
+        .outerjoin(_VERSIONS, _VERSIONS.c.id == _RESPONSES.c.survey_version_id)
+        .outerjoin(Participant, Participant.id == _RESPONSES.c.participant_id)
+        .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
+        .where(_INVITATIONS.c.id == newest_invitation)
+    )
+
+
+def state_in_rows(executor: SyncExecutor, rows: Sequence[Sequence[Any]]) -> SurveyState | None:
+    """The state in the rows of a :func:`newest_chat_state_statement`; None without rows."""
+    if not rows:
+        return None
+    width = len(INVITATION_COLUMNS)
+    invitation = invitation_row(rows[0][:width])
+    return _state_in(connection_of(executor), invitation, [row[width:] for row in rows])
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}

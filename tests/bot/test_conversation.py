@@ -348,10 +348,9 @@ async def test_a_button_answer_is_one_transaction_in_one_thread_and_one_bot_api_
             "WITH UPDATE responses, INSERT answers",
         ]
     else:
-        assert seen == [
+        assert seen == [  # the write lock is the transaction's: the state read in one SELECT
             "INSERT processed_updates",
             "SELECT invitations",
-            "SELECT responses",
             "INSERT answers",
             "UPDATE responses",
         ]

@@ -146,22 +146,23 @@ async def test_the_webhook_answers_400_to_what_is_not_an_update(
 async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries(
     api: FakeBotApi, settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import surveys
+    from storage import invitations
 
-    real_load = surveys.state_of_sync
+    real_load = invitations.mark_update_and_load_chat_sync
     failures = [RuntimeError("the database went away")]
 
-    def failing_once(connection, invitation):  # type: ignore[no-untyped-def]
+    def failing_once(connection, update_id, chat_id):  # type: ignore[no-untyped-def]
+        loaded = real_load(connection, update_id, chat_id)
         if failures:  # after the update was recorded: that must be undone too
             raise failures.pop()
-        return real_load(connection, invitation)
+        return loaded
 
     async with serving(bot_settings(settings, api, mode="webhook"), db) as server:
         url = webhook_url(server)
         person = Person(api, webhooks=[url])
         await person.write(f"/start {await new_token(db)}")
         await person.press("Svenska", expect=2)
-        monkeypatch.setattr(surveys, "state_of_sync", failing_once)
+        monkeypatch.setattr(invitations, "mark_update_and_load_chat_sync", failing_once)
         update = api.user_text(person.chat_id, "3")
         failed = await api.deliver_webhook(update, url=url)
         stored_after_failure = await answer_count(db)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core import surveys as core
 from storage import invitations, surveys
 from storage.db import Database
 from storage.invitations import InvitationError
@@ -163,6 +164,51 @@ async def test_the_chat_state_is_the_newest_invitation_the_chat_claimed(db: Data
         state = await invitations.load_chat_state(session, CHAT)
         nobody = await invitations.load_chat_state(session, OTHER_CHAT)
     assert state.invitation.token_hash == invitations.hash_token(newer) and nobody is None
+
+
+async def test_an_update_is_recorded_once_and_loads_the_newest_claimed_invitations_state(
+    db: Database, team
+) -> None:
+    older = await invite(db, "N-001")
+    async with db.transaction() as session:
+        state = await invitations.claim_invitation(session, older, chat_id=CHAT, now=NOW)
+        await surveys.start_response(session, state, "en", surveys_dir=None, now=NOW)
+        question = state.survey.question(core.Q_CLOSER)
+        await surveys.record_answer(session, state, question, "ja_lite", now=NOW)
+    newer = await invite(db, "N-002")
+    await claim(db, newer, CHAT, NOW + timedelta(minutes=5))
+
+    def load(update_id: int, chat_id: int):  # type: ignore[no-untyped-def]
+        return lambda c: invitations.mark_update_and_load_chat_sync(c, update_id, chat_id)
+
+    fresh, newest = await db.run_transaction(load(1, CHAT))
+    again, _ = await db.run_transaction(load(1, CHAT))
+    lonely, nobody = await db.run_transaction(load(2, OTHER_CHAT))
+
+    assert (fresh, again, lonely, nobody) == (True, False, True, None)
+    assert newest.invitation.token_hash == invitations.hash_token(newer)
+    assert not newest.started and newest.answers == {}
+
+
+async def test_the_loaded_chat_state_holds_the_response_and_its_answers(db: Database, team) -> None:
+    token = await invite(db, "N-001")
+    async with db.transaction() as session:
+        state = await invitations.claim_invitation(session, token, chat_id=CHAT, now=NOW)
+        await surveys.start_response(session, state, "en", surveys_dir=None, now=NOW)
+        closer = state.survey.question(core.Q_CLOSER)
+        useful = state.survey.question(core.Q_USEFUL)
+        await surveys.record_answer(session, state, closer, "ja_lite", now=NOW)
+        await surveys.record_answer(session, state, useful, "Ring 070-123 45 67", now=NOW)
+
+    _, loaded = await db.run_transaction(
+        lambda c: invitations.mark_update_and_load_chat_sync(c, 9, CHAT)
+    )
+
+    assert loaded.language == "en" and loaded.response.started_at == NOW
+    assert loaded.answers[core.Q_CLOSER] == "ja_lite"
+    assert "070" not in loaded.answers[core.Q_USEFUL]
+    assert loaded.redacted == {core.Q_USEFUL} and loaded.skipped == set()
+    assert loaded.response.changes() == {} and loaded.invitation.changes() == {}
 
 
 # --- Reminders -------------------------------------------------------------------------------
