@@ -118,7 +118,12 @@ class AiohttpRequest(BaseRequest):
 
 def _sum(*seconds: float | None) -> float | None:
     """The sum of some timeouts; None (no limit) when any of them is None."""
-    return None if any(s is None for s in seconds) else sum(s for s in seconds if s is not None)
+    total = 0.0
+    for part in seconds:
+        if part is None:
+            return None
+        total += part
+    return total
 
 
 def _body(request_data: RequestData | None) -> dict[str, Any]:

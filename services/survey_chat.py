@@ -3,7 +3,7 @@
 :func:`handle_chat_update` records the update id (a redelivered update is dropped, so nothing
 is applied twice), reads the chat's state with its invitation row locked, applies what the
 participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. The whole
-update is synchronous SQLAlchemy code run by :meth:`storage.db.Database.run_grouped`: updates of
+update is synchronous SQLAlchemy Core run by :meth:`storage.db.Database.run_transaction`: updates of
 other chats that arrive meanwhile share its transaction, each in a savepoint of its own, and on
 SQLite the group takes one thread hop rather than one or more per statement. It
 returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
@@ -111,7 +111,7 @@ async def handle_chat_update(
     förbund's own survey folder, where the team's survey file may be.
     """
     #: The reply of the last run of ``apply`` (a grouped write may run it twice: see
-    #: :meth:`storage.db.Database.run_grouped`), for the language of an error.
+    #: :meth:`storage.db.Database.run_transaction`), for the language of an error.
     replies: list[ChatReply] = []
 
     def apply(connection: Connection) -> ChatReply | None:

@@ -97,74 +97,42 @@ def _read_now(engine: Engine, work: Callable[[Connection], T]) -> T:
         return work(connection)  # rolled back on close: a read has nothing to commit
 
 
-#: The most works :meth:`Database.run_transaction` and :meth:`Database.run_grouped` commit
-#: together.
+#: The most works :meth:`Database.run_transaction` commits together.
 MAX_GROUP = 64
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
+_Work = Callable[[Connection], Any]
 
 
-@dataclass(frozen=True)
-class _Work:
-    """One caller's synchronous work: on the group's connection, or (``orm``) a session."""
-
-    run: Callable[[Any], Any]
-    orm: bool
-
-
-def _run_works(
-    connection: Connection, make_session: Callable[[Connection], Session], works: list[_Work]
-) -> list[_Outcome]:
+def _run_works(connection: Connection, works: list[_Work]) -> list[_Outcome]:
     """The works in the connection's transaction.
 
     Several works run together in one savepoint (:func:`_run_together`); when one raises, that
     is undone and each runs again in a savepoint of its own, so a work that raises is undone
     alone and its outcome is the exception. A single work runs without a savepoint, and its
-    exception rolls the transaction back. Works on a session share one, bound to the
-    connection, flushed before the commit.
+    exception rolls the transaction back.
     """
-    session = make_session(connection) if any(work.orm for work in works) else None
+    if len(works) == 1:
+        return [(True, works[0](connection))]
+    together = _run_together(connection, works)
+    if together is not None:
+        return together
+    outcomes: list[_Outcome] = []
+    for work in works:
+        try:
+            with connection.begin_nested():
+                outcomes.append((True, work(connection)))
+        except Exception as error:  # noqa: BLE001 - handed to that work's caller
+            outcomes.append((False, error))
+    return outcomes
 
-    def run(work: _Work) -> Any:
-        return _run_one(work, connection, session)
 
+def _run_together(connection: Connection, works: list[_Work]) -> list[_Outcome] | None:
+    """The works in one savepoint (two statements for all of them); their results, or None
+    (everything they did undone) when one of them raised, to run them again one savepoint
+    each."""
+    savepoint = connection.begin_nested()
     try:
-        if len(works) == 1:
-            outcomes: list[_Outcome] = [(True, run(works[0]))]
-        elif (together := _run_together(connection, session, works)) is not None:
-            outcomes = together
-        else:
-            outcomes = []
-            for work in works:
-                try:
-                    savepoint = session if session is not None else connection
-                    with savepoint.begin_nested():
-                        outcomes.append((True, run(work)))
-                except Exception as error:  # noqa: BLE001 - handed to that work's caller
-                    outcomes.append((False, error))
-        if session is not None:
-            session.flush()
-        return outcomes
-    finally:
-        if session is not None:
-            session.close()
-
-
-def _run_one(work: _Work, connection: Connection, session: Session | None) -> Any:
-    """``work`` on the group's session (ORM work) or its connection."""
-    return work.run(session if work.orm else connection)
-
-
-def _run_together(
-    connection: Connection, session: Session | None, works: list[_Work]
-) -> list[_Outcome] | None:
-    """The works in one savepoint (two statements, and one flush, for all of them); their
-    results, or None (everything they did undone) when one of them raised, to run them again
-    one savepoint each."""
-    savepoint = (session or connection).begin_nested()
-    try:
-        results = [_run_one(work, connection, session) for work in works]
-        if session is not None:
-            session.flush()
+        results = [work(connection) for work in works]
     except Exception:  # noqa: BLE001 - each work runs again alone, and its own error counts
         savepoint.rollback()
         return None
@@ -172,14 +140,12 @@ def _run_together(
     return [(True, result) for result in results]
 
 
-def _write_group(
-    engine: Engine, make_session: Callable[[Connection], Session], works: list[_Work]
-) -> list[_Outcome]:
+def _write_group(engine: Engine, works: list[_Work]) -> list[_Outcome]:
     """The works in one SQLite write transaction (BEGIN IMMEDIATE), in the calling thread."""
     with engine.connect() as connection:
         connection.execution_options(**{IMMEDIATE: True})
         with connection.begin():
-            return _run_works(connection, make_session, works)
+            return _run_works(connection, works)
 
 
 #: Every PostgreSQL pool's settings: connect within 5 s, no statement over 30 s, and no
@@ -315,13 +281,7 @@ class Database:
         SQLite, which a second engine would not see) it runs on a pooled connection through
         ``run_sync``: one check-out, one ``BEGIN`` and one ``COMMIT`` (a WAL flush).
         """
-        return cast(T, await self._grouped(_Work(work, orm=False)))
-
-    async def run_grouped(self, work: Callable[[Session], T]) -> T:
-        """:meth:`run_transaction` for synchronous ORM work: ``work`` gets a session (bound
-        to the group's connection, in the same transaction and savepoints). As there, a work
-        may run twice (its first run undone): what it returns must be built by that run."""
-        return cast(T, await self._grouped(_Work(work, orm=True)))
+        return cast(T, await self._grouped(work))
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` (synchronous statements that only read) in one read transaction.
@@ -349,7 +309,9 @@ class Database:
         self._group.append((work, future))
         if self._group_writer is None or self._group_writer.done():
             self._group_writer = asyncio.create_task(self._write_groups())
-        return await asyncio.shield(future)
+        # A caller cancelled meanwhile cancels only its future: the writer skips a done future,
+        # and the work, once queued, commits (or not) with its group all the same.
+        return await future
 
     async def _write_groups(self) -> None:
         """Commit the waiting works, a group at a time, until none are left."""
@@ -377,7 +339,7 @@ class Database:
         if self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             engine = self._sync_engine()
             async with self._writers:
-                return await asyncio.to_thread(_write_group, engine, self._session_on, works)
+                return await asyncio.to_thread(_write_group, engine, works)
         async with contextlib.AsyncExitStack() as stack:
             if self.dialect == "sqlite":
                 await stack.enter_async_context(self._writers)
@@ -385,14 +347,8 @@ class Database:
             if self.dialect == "sqlite":
                 await connection.execution_options(**{IMMEDIATE: True})
             async with connection.begin():
-                return await connection.run_sync(_run_works, self._session_on, works)
+                return await connection.run_sync(_run_works, works)
         raise AssertionError("unreachable")  # for type checkers: the block returns
-
-    @staticmethod
-    def _session_on(connection: Connection) -> Session:
-        """A synchronous ORM session on ``connection``, inside its transaction."""
-        # Joined to the connection's transaction: closing it neither commits nor rolls back.
-        return Session(bind=connection, expire_on_commit=False)
 
     def _postgres_reader(self) -> AsyncEngine:
         """Read-only, autocommit connections to this engine's PostgreSQL, made on first use."""

@@ -5,7 +5,7 @@ the test database (SQLite file, or PostgreSQL with ``SAMVERKAN_TEST_DATABASE_URL
 participants answer the survey at once, each update posted to the webhook the way Telegram does:
 one at a time per chat, and again, unchanged, until the webhook answers 200. Meanwhile the server
 is killed with SIGKILL and started again, several times. Updates are grouped into shared
-transactions (``Database.run_grouped``), so a kill lands in the middle of groups. Afterwards
+transactions (``Database.run_transaction``), so a kill lands in the middle of groups. Afterwards
 every participant has completed the survey with exactly the answers given: a tick applied twice
 would have unticked the option, an acknowledged answer lost would leave the response unfinished.
 """
