@@ -80,20 +80,38 @@ _VERSION_ID = select(SurveyVersion.id).where(
 )
 
 
+_NEW_VERSIONS: dict[str, Any] = {}
+
+
+def _new_version_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (content_hash) DO NOTHING`` of a survey version, built once."""
+    if dialect not in _NEW_VERSIONS:
+        table = cast(Table, SurveyVersion.__table__)
+        columns = ("content_hash", "code", "version", "definition", "created_at")
+        values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+        insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _NEW_VERSIONS[dialect] = (
+            insert_new(table).values(values).on_conflict_do_nothing(index_elements=["content_hash"])
+        )
+    return _NEW_VERSIONS[dialect]
+
+
 def _version_id(executor: SyncExecutor, survey: core.Survey) -> int:
-    """The id of the stored version of ``survey``, stored now if it is new."""
+    """The id of the stored version of ``survey``, stored now if it is new.
+
+    A version is stored once and read by its hash ever after: the common case is one SELECT,
+    without serialising the definition.
+    """
     connection = connection_of(executor)
-    table = cast(Table, SurveyVersion.__table__)
-    values = {"code": survey.code, "version": survey.version, "definition": survey.to_dict()}
-    insert_new = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    connection.execute(
-        insert_new(table)
-        .values(content_hash=survey.content_hash, created_at=utcnow(), **values)
-        .on_conflict_do_nothing(index_elements=["content_hash"])
-    )
-    version_id: int = connection.execute(
-        _VERSION_ID, {"content_hash": survey.content_hash}
-    ).scalar_one()
+    by_hash = {"content_hash": survey.content_hash}
+    version_id: int | None = connection.execute(_VERSION_ID, by_hash).scalar()
+    if version_id is None:
+        values = {"code": survey.code, "version": survey.version, "definition": survey.to_dict()}
+        connection.execute(
+            _new_version_statement(connection.dialect.name),
+            {**by_hash, **values, "created_at": utcnow()},
+        )
+        version_id = connection.execute(_VERSION_ID, by_hash).scalar_one()
     _surveys_by_hash.setdefault(survey.content_hash, survey)
     return version_id
 
