@@ -439,11 +439,6 @@ async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:
     )
 
 
-async def take_failed_reply(session: AsyncSession, update_id: int) -> bool:
-    """Whether the replies to this (applied) update failed; the mark is cleared."""
-    return await session.run_sync(take_failed_reply_sync, update_id)
-
-
 _TAKE_FAILED_REPLY = (
     update(ProcessedUpdate)
     .where(ProcessedUpdate.update_id == bindparam("the_update"), ProcessedUpdate.reply_failed)
@@ -452,7 +447,7 @@ _TAKE_FAILED_REPLY = (
 
 
 def take_failed_reply_sync(executor: SyncExecutor, update_id: int) -> bool:
-    """:func:`take_failed_reply` for synchronous code (``Database.run_transaction``)."""
+    """Whether the replies to this (applied) update failed; the mark is cleared."""
     result = connection_of(executor).execute(_TAKE_FAILED_REPLY, {"the_update": update_id})
     return bool(result.rowcount)
 

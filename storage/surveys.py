@@ -338,17 +338,12 @@ _STATE = (
 _R = len(_RESPONSE_COLUMNS)  # where the version's hash stands in a row of _STATE
 
 
-async def state_of(session: AsyncSession, invitation: InvitationRow) -> SurveyState:
+def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveyState:
     """The state of ``invitation``: its response, survey version and answers, in one query.
 
     Call it after locking the invitation row, so the query sees what the previous holder of
     the lock committed (PostgreSQL takes a new snapshot for each statement).
     """
-    return await session.run_sync(state_of_sync, invitation)
-
-
-def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveyState:
-    """:func:`state_of` for synchronous code (``Database.run_transaction``)."""
     connection = connection_of(executor)
     rows = connection.execute(_STATE, {"invitation_id": invitation.id}).all()
     return _state_in(connection, invitation, rows)
@@ -567,11 +562,6 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
     return _ANSWER_UPSERTS[key]
 
 
-def touches_response(dialect: str) -> bool:
-    """Whether storing an answer also writes the response's ``updated_at`` (one statement)."""
-    return dialect == "postgresql"
-
-
 #: The automatic themes of one answer, removed before it is replaced (built once).
 _DELETE_AUTO_THEMES = delete(_THEMES).where(
     _THEMES.c.answer_id == bindparam("answer_id"), _THEMES.c.source == "auto"
@@ -614,7 +604,7 @@ def _upsert_answer(
     )
     answer_id: int = connection.execute(stmt, params).scalar_one()
     response.updated_at = now
-    if touches_response(connection.dialect.name):
+    if connection.dialect.name == "postgresql":  # the upsert wrote the response's time too
         response.mark_stored("updated_at")
     if _has_themes(state, question):
         connection.execute(_DELETE_AUTO_THEMES, {"answer_id": answer_id})
