@@ -4,9 +4,9 @@
 is applied twice), reads the chat's state with its invitation row locked, applies what the
 participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. The whole
 update is synchronous SQLAlchemy Core run by :meth:`storage.db.Database.run_transaction`: updates of
-other chats that arrive meanwhile share its transaction, each in a savepoint of its own, and on
-SQLite the group takes one thread hop rather than one or more per statement. It
-returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
+other chats that arrive meanwhile share its transaction and its statements (two to record all
+the updates and load all the chats, one for each kind of change they make), and on SQLite the
+group takes one thread hop rather than one or more per statement. It returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
 rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
 never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's
 redelivery of the update shows where the participant is instead of being dropped. A DomainError (a wrong answer, an unusable link) rolls the
@@ -15,6 +15,7 @@ update back, and the reply carries it; nothing about the participant stays in th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from core.invitations import InvitationError, is_closed
 from core.survey_model import AnswerValue, Question
 from services.surveys import apply_action_sync, delete_state_answers_sync
 from storage import invitations, surveys
-from storage.db import Database
+from storage.db import BatchedWork, Database
 from storage.surveys import SurveyState
 
 # What a participant can do in the chat besides the survey flow's own actions (core.survey_flow).
@@ -83,15 +84,98 @@ class ChatReply:
 
 @dataclass
 class _Turn:
-    """One update being applied: the connection, the chat, its state, and the reply being built."""
+    """One update being applied: the connection, the chat, its state, and the reply being built.
+
+    ``save_others`` writes what the updates applied before it in the transaction changed.
+    """
 
     connection: Connection
     chat_id: int
     state: SurveyState | None
     chat: ChatInput
     reply: ChatReply
+    save_others: Callable[[], None]
     completed_link_days: int | None = None
     surveys_dir: Path | None = None
+
+
+@dataclass
+class _Group:
+    """What the updates of one transaction share: each one's loaded chat, and the states
+    changed and not yet written (:func:`storage.surveys.save_states_sync` writes them all)."""
+
+    loaded: dict[int, tuple[bool, SurveyState | None]]
+    unsaved: list[SurveyState] = field(default_factory=list)
+
+    def save(self, connection: Connection) -> None:
+        """Write the changed states now."""
+        surveys.save_states_sync(connection, self.unsaved)
+        self.unsaved.clear()
+
+
+@dataclass(eq=False)
+class _ChatUpdate(BatchedWork[ChatReply | None]):
+    """One update of a chat, as a work of :meth:`storage.db.Database.run_transaction`.
+
+    The updates of different chats in one transaction are recorded and their chats loaded in
+    two statements for all of them, and what they changed is written a statement per kind of
+    change (:func:`storage.invitations.mark_updates_and_load_chats_sync`,
+    :func:`storage.surveys.save_states_sync`). A second update of the same chat in the
+    transaction first writes what the others changed, then loads its chat on its own.
+    """
+
+    update_id: int
+    chat_id: int
+    fallback_language: str
+    chat: ChatInput
+    completed_link_days: int | None
+    surveys_dir: Path | None
+    #: The reply of the last run (a grouped write may run it twice), for an error's language.
+    reply: ChatReply | None = None
+
+    @classmethod
+    def start(cls, connection: Connection, works: Sequence[_ChatUpdate]) -> _Group:
+        firsts = list({work.chat_id: work for work in reversed(works)}.values())
+        loaded = invitations.mark_updates_and_load_chats_sync(
+            connection, [(work.update_id, work.chat_id) for work in firsts]
+        )
+        return _Group({id(work): each for work, each in zip(firsts, loaded, strict=True)})
+
+    @classmethod
+    def finish(cls, connection: Connection, shared: _Group) -> None:
+        shared.save(connection)
+
+    def run(self, connection: Connection, shared: _Group) -> ChatReply | None:
+        """The update applied, and its reply; None when it was applied before."""
+        self.reply = reply = ChatReply(self.fallback_language)
+        step = STEPS[self.chat.step]
+        if id(self) in shared.loaded:
+            fresh, state = shared.loaded.pop(id(self))
+        else:  # the chat's second update in this transaction: after the first is written
+            shared.save(connection)
+            fresh, state = invitations.mark_update_and_load_chat_sync(
+                connection, self.update_id, self.chat_id
+            )
+        if not fresh:
+            if not invitations.take_failed_reply_sync(connection, self.update_id):
+                return None
+            step = _resend  # applied before, but the participant never saw the reply
+        if state is not None and state.invitation.language:
+            reply.language = state.language
+        turn = _Turn(
+            connection,
+            self.chat_id,
+            state,
+            self.chat,
+            reply,
+            lambda: shared.save(connection),
+            self.completed_link_days,
+            self.surveys_dir,
+        )
+        step(turn)
+        if turn.state is not None:  # what the step changed, written with the others'
+            shared.unsaved.append(turn.state)
+        return reply
 
 
 async def handle_chat_update(
@@ -110,31 +194,14 @@ async def handle_chat_update(
     how to have the answers deleted (by the team), and shows none of them. ``surveys_dir`` is the
     förbund's own survey folder, where the team's survey file may be.
     """
-    #: The reply of the last run of ``apply`` (a grouped write may run it twice: see
-    #: :meth:`storage.db.Database.run_transaction`), for the language of an error.
-    replies: list[ChatReply] = []
-
-    def apply(connection: Connection) -> ChatReply | None:
-        """The update's transaction and its reply; None when it was applied before."""
-        reply = ChatReply(fallback_language)
-        replies[:] = [reply]
-        step = STEPS[chat.step]
-        fresh, state = invitations.mark_update_and_load_chat_sync(connection, update_id, chat_id)
-        if not fresh:
-            if not invitations.take_failed_reply_sync(connection, update_id):
-                return None
-            step = _resend  # applied before, but the participant never saw the reply
-        if state is not None and state.invitation.language:
-            reply.language = state.language
-        turn = _Turn(connection, chat_id, state, chat, reply, completed_link_days, surveys_dir)
-        step(turn)
-        surveys.save_state_sync(connection, turn.state)  # what the step changed in the rows
-        return reply
-
+    work = _ChatUpdate(
+        update_id, chat_id, fallback_language, chat, completed_link_days, surveys_dir
+    )
     try:
-        return await db.run_transaction(apply)
+        return await db.run_transaction(work)
     except DomainError as error:
-        return ChatReply(replies[-1].language if replies else fallback_language, error=error)
+        language = work.reply.language if work.reply is not None else fallback_language
+        return ChatReply(language, error=error)
 
 
 async def reply_failed(db: Database, update_id: int) -> None:
@@ -152,6 +219,7 @@ def _start(turn: _Turn) -> None:
     """/start TOKEN: claim the invitation of the link, greet, and ask for the language."""
     if turn.chat.text.strip():
         token = turn.chat.text.strip()
+        turn.save_others()  # another chat's update here may have claimed the same link
         turn.state = invitations.claim_invitation_sync(
             turn.connection,
             token,
@@ -200,7 +268,7 @@ def _act(turn: _Turn) -> None:
     kind = flow.ANSWER if turn.chat.step == TYPED else turn.chat.step
     qid = question.id if turn.chat.step == TYPED else turn.chat.qid
     value = turn.chat.text if turn.chat.step == TYPED else turn.chat.value
-    outcome = apply_action_sync(turn.connection, state, flow.Action(kind, qid, value))
+    outcome = apply_action_sync(state, flow.Action(kind, qid, value))
     if outcome.stale:
         _stale(turn)
         return

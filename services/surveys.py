@@ -91,22 +91,18 @@ async def apply_action(
 ) -> flow.Outcome:
     """Decide and store one action on a started survey; complete it when nothing is left."""
 
-    def apply(sync: Session) -> flow.Outcome:
-        outcome = apply_action_sync(sync, state, action)
-        surveys.save_state_sync(sync, state)
-        return outcome
-
-    return await session.run_sync(apply)
+    outcome = apply_action_sync(state, action)
+    await surveys.save_state(session, state)
+    return outcome
 
 
-def apply_action_sync(
-    executor: SyncExecutor, state: SurveyState, action: flow.Action
-) -> flow.Outcome:
-    """:func:`apply_action` for synchronous code (``Database.run_transaction``); the caller
-    writes the state's changes with :func:`storage.surveys.save_state_sync`."""
+def apply_action_sync(state: SurveyState, action: flow.Action) -> flow.Outcome:
+    """:func:`apply_action` for synchronous code (``Database.run_transaction``): the changes
+    are made in ``state``, and the caller writes them with
+    :func:`storage.surveys.save_state_sync`."""
     outcome = flow.decide(state.position(), action)
     if outcome.change is not None:
-        surveys.store_change_sync(executor, state, outcome.change)
+        surveys.store_change_sync(state, outcome.change)
     if outcome.moved:
         surveys.move_cursor_sync(state, outcome.cursor)
     if flow.should_complete(state.position()):

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
@@ -97,10 +98,53 @@ def _read_now(engine: Engine, work: Callable[[Connection], T]) -> T:
         return work(connection)  # rolled back on close: a read has nothing to commit
 
 
+class BatchedWork(ABC, Generic[T]):
+    """A work for :meth:`Database.run_transaction` whose statements can run together with
+    those of the other works of its class in the same transaction.
+
+    The works of one class in a group are handed to :meth:`start` (its statements read or
+    write for all of them at once; it returns what they share), then each :meth:`run` works
+    on that, and :meth:`finish` runs the statements left for all of them (e.g. what they
+    changed, a statement per kind of change). A work alone goes through the same three steps.
+    """
+
+    @classmethod
+    @abstractmethod
+    def start(cls, connection: Connection, works: Sequence[Any]) -> Any:
+        """The statements of ``works`` (all of this class) that run first; what they share."""
+
+    @abstractmethod
+    def run(self, connection: Connection, shared: Any) -> T:
+        """This work, on what :meth:`start` returned; its result."""
+
+    @classmethod
+    @abstractmethod
+    def finish(cls, connection: Connection, shared: Any) -> None:
+        """The statements of the works that run last."""
+
+
 #: The most works :meth:`Database.run_transaction` commits together.
 MAX_GROUP = 64
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
-_Work = Callable[[Connection], Any]
+_Work = Callable[[Connection], Any] | BatchedWork[Any]
+
+
+def _run_all(connection: Connection, works: Sequence[_Work]) -> list[Any]:
+    """The works' results: plain ones called in turn, batched ones a class at a time."""
+    results: list[Any] = [None] * len(works)
+    batches: dict[type[BatchedWork[Any]], list[int]] = {}
+    for n, work in enumerate(works):
+        if isinstance(work, BatchedWork):
+            batches.setdefault(type(work), []).append(n)
+        else:
+            results[n] = work(connection)
+    for kind, indexes in batches.items():
+        batch = [cast(BatchedWork[Any], works[n]) for n in indexes]
+        shared = kind.start(connection, batch)
+        for n, work in zip(indexes, batch, strict=True):
+            results[n] = work.run(connection, shared)
+        kind.finish(connection, shared)
+    return results
 
 
 def _run_works(connection: Connection, works: list[_Work]) -> list[_Outcome]:
@@ -112,7 +156,7 @@ def _run_works(connection: Connection, works: list[_Work]) -> list[_Outcome]:
     exception rolls the transaction back.
     """
     if len(works) == 1:
-        return [(True, works[0](connection))]
+        return [(True, _run_all(connection, works)[0])]
     together = _run_together(connection, works)
     if together is not None:
         return together
@@ -120,7 +164,7 @@ def _run_works(connection: Connection, works: list[_Work]) -> list[_Outcome]:
     for work in works:
         try:
             with connection.begin_nested():
-                outcomes.append((True, work(connection)))
+                outcomes.append((True, _run_all(connection, [work])[0]))
         except Exception as error:  # noqa: BLE001 - handed to that work's caller
             outcomes.append((False, error))
     return outcomes
@@ -132,7 +176,7 @@ def _run_together(connection: Connection, works: list[_Work]) -> list[_Outcome] 
     each."""
     savepoint = connection.begin_nested()
     try:
-        results = [work(connection) for work in works]
+        results = _run_all(connection, works)
     except Exception:  # noqa: BLE001 - each work runs again alone, and its own error counts
         savepoint.rollback()
         return None
@@ -259,7 +303,7 @@ class Database:
             await session.connection(execution_options={IMMEDIATE: True})
             yield session
 
-    async def run_transaction(self, work: Callable[[Connection], T]) -> T:
+    async def run_transaction(self, work: Callable[[Connection], T] | BatchedWork[T]) -> T:
         """Run ``work`` (synchronous Core statements on a connection) in a write transaction;
         committed when this returns.
 
@@ -272,7 +316,9 @@ class Database:
         pays no more than a transaction of its own. When the commit fails, every work of the
         group fails with its error. The works of a group first run together in one savepoint;
         when one raises, that is undone and each runs again in its own: so a work may run
-        twice (the first run undone) and must not act outside the transaction.
+        twice (the first run undone) and must not act outside the transaction. The works of
+        one :class:`BatchedWork` class share statements: a read for all of them, a write of
+        all their changes.
 
         On SQLite a transaction runs in one worker thread on a synchronous connection to the
         same file (same pragmas, BEGIN IMMEDIATE, after this process's earlier writers): one

@@ -16,9 +16,22 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, exists, func, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Table,
+    bindparam,
+    column,
+    delete,
+    exists,
+    false,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -36,10 +49,12 @@ from storage.surveys import (
     SurveyState,
     connection_of,
     invitation_row,
-    newest_chat_state_statement,
+    invitations_with_states_statement,
+    list_value,
     save_state_sync,
-    state_in_rows,
     state_of_sync,
+    states_in_rows,
+    states_of_sync,
 )
 
 MAX_REMINDERS = 2
@@ -378,56 +393,124 @@ def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
     return bool(result.rowcount)
 
 
-def _marked_and_locked() -> Any:
-    """PostgreSQL: record the update and lock the chat's newest invitation in one statement.
+def _newest_of_chat(chat_id: Any) -> Any:
+    """The newest invitation the chat ``chat_id`` claimed."""
+    return (
+        select(*INVITATION_COLUMNS)
+        .where(Invitation.telegram_chat_id == chat_id)
+        .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
+        .limit(1)
+    )
 
-    ``WITH marked AS (INSERT … ON CONFLICT DO NOTHING RETURNING update_id) SELECT (count of
-    marked), invitation… FROM (…) LEFT JOIN (SELECT … FOR UPDATE) ON true``: one row, whose
-    first column says whether the update is new and the rest is the invitation (all NULL when
-    the chat has none). The data-modifying CTE runs whether or not the query reads it.
+
+_LOAD_CHATS: dict[str, tuple[Any, Any]] = {}
+
+
+def _load_chats_statements(dialect: str) -> tuple[Any, Any]:
+    """The statements of :func:`mark_updates_and_load_chats_sync`, built once per dialect.
+
+    PostgreSQL: ``WITH marked AS (INSERT … SELECT FROM unnest(:update_ids) ON CONFLICT DO
+    NOTHING RETURNING update_id) SELECT given.update_id, marked.update_id, invitation… FROM
+    unnest(:update_ids, :chat_ids) AS given LEFT JOIN marked … LEFT JOIN LATERAL (the chat's
+    newest invitation … FOR UPDATE) ON true``: every update recorded and every chat's
+    invitation locked (in the order of the chats given), one row per update; then the states
+    are read by :func:`storage.surveys.states_of_sync`. SQLite: the updates recorded (``…
+    RETURNING update_id``: the new ones), then the newest invitation of each chat with its
+    whole state in one SELECT.
     """
+    if dialect in _LOAD_CHATS:
+        return _LOAD_CHATS[dialect]
     table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
-    marked = _mark_processed_statement("postgresql").returning(table.c.update_id).cte("marked")
-    fresh = select(func.count().label("fresh")).select_from(marked).subquery("fresh")
-    newest = _CHAT_INVITATION.subquery("newest")
-    return select(fresh.c.fresh, *newest.c).select_from(fresh.outerjoin(newest, true()))
+    at = bindparam("at", type_=table.c.at.type)
+    insert: Any
+    if dialect == "postgresql":
+        ids = bindparam("update_ids", type_=postgresql.ARRAY(BigInteger()))
+        chats = bindparam("chat_ids", type_=postgresql.ARRAY(BigInteger()))
+        new_ids = func.unnest(ids).table_valued("update_id").render_derived()
+        rows = select(new_ids.c.update_id, at, false())
+        insert = postgresql.insert(table)
+    else:
+        each = func.json_each(bindparam("update_ids", type_=String())).table_valued("value")
+        # "WHERE true": SQLite would read the ON of "ON CONFLICT" as a join's.
+        rows = select(each.c.value, at, false()).where(true())
+        insert = sqlite.insert(table)
+    mark = (
+        insert.from_select(["update_id", "at", "reply_failed"], rows)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(table.c.update_id)
+    )
+    if dialect != "postgresql":
+        each = func.json_each(bindparam("chat_ids", type_=String())).table_valued("value")
+        other = cast(Table, Invitation.__table__).alias("chat_invitation")
+        newest_id = (
+            select(other.c.id)
+            .where(other.c.telegram_chat_id == each.c.value)
+            .order_by(other.c.claimed_at.desc(), other.c.id.desc())
+            .limit(1)
+            .correlate(each)
+            .scalar_subquery()
+        )
+        load = invitations_with_states_statement(
+            Invitation.id.in_(select(newest_id).select_from(each))
+        )
+        _LOAD_CHATS[dialect] = (mark, load)
+        return mark, load
+    marked = mark.cte("marked")
+    given = (
+        func.unnest(ids, chats)
+        .table_valued(column("update_id", BigInteger()), column("chat_id", BigInteger()))
+        .render_derived(name="given")
+    )
+    newest = _newest_of_chat(given.c.chat_id).with_for_update().lateral("newest")
+    locked = select(given.c.update_id, marked.c.update_id, *newest.c).select_from(
+        given.outerjoin(marked, marked.c.update_id == given.c.update_id).outerjoin(newest, true())
+    )
+    _LOAD_CHATS[dialect] = (locked, None)
+    return locked, None
 
 
-_MARKED_AND_LOCKED = _marked_and_locked()
+def mark_updates_and_load_chats_sync(
+    executor: SyncExecutor, updates: Sequence[tuple[int, int]]
+) -> list[tuple[bool, SurveyState | None]]:
+    """Record Telegram updates as handled; the state of the newest invitation each update's
+    chat claimed, its row locked. ``updates``: (update id, chat id), of different chats.
 
-
-#: SQLite: the chat's newest invitation with its whole state, in one SELECT.
-_NEWEST_CHAT_STATE = newest_chat_state_statement(
-    select(Invitation.id)
-    .where(Invitation.telegram_chat_id == bindparam("chat_id"))
-    .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
+    For each update, in order: (whether it is new (False: a redelivery), the state or None).
+    Two statements for them all: on PostgreSQL the updates are recorded and the invitations
+    locked in one (the chats in ascending order, so that two transactions locking some of the
+    same chats cannot wait for each other), their states read in the next (which sees what a
+    lock's previous holder committed); on SQLite, whose transaction holds the write lock from
+    its start, the updates are recorded, then the invitations and their states read in one.
+    """
+    connection = connection_of(executor)
+    dialect = connection.dialect.name
+    first, second = _load_chats_statements(dialect)
+    by_chat = sorted(updates, key=lambda update: update[1])
+    params = {
+        "update_ids": list_value((update_id for update_id, _ in by_chat), dialect),
+        "chat_ids": list_value((chat_id for _, chat_id in by_chat), dialect),
+        "at": utcnow(),
+    }
+    if dialect != "postgresql":
+        fresh = set(connection.execute(first, params).scalars())
+        loaded = states_in_rows(connection, connection.execute(second, params).all())
+        state_of = {state.invitation.telegram_chat_id: state for state in loaded}
+        return [(update_id in fresh, state_of.get(chat_id)) for update_id, chat_id in updates]
+    rows = {row[0]: row for row in connection.execute(first, params)}
+    claimed = [invitation_row(row[2:]) for row in rows.values() if row[2] is not None]
+    state_of = {
+        state.invitation.telegram_chat_id: state for state in states_of_sync(connection, claimed)
+    }
+    return [
+        (rows[update_id][1] is not None, state_of.get(chat_id)) for update_id, chat_id in updates
+    ]
 
 
 def mark_update_and_load_chat_sync(
     executor: SyncExecutor, update_id: int, chat_id: int
 ) -> tuple[bool, SurveyState | None]:
-    """Record a Telegram update as handled; the state of the newest invitation the chat
-    claimed, its row locked.
-
-    (whether the update is new (False: a redelivery), the state or None). Two statements: on
-    PostgreSQL the update is recorded and the invitation locked in one, its state read in the
-    next (which sees what the lock's previous holder committed); on SQLite, whose transaction
-    holds the write lock from its start, the update is recorded, then the invitation and its
-    state read in one.
-    """
-    connection = connection_of(executor)
-    if connection.dialect.name != "postgresql":
-        fresh = mark_processed_update_sync(connection, update_id)
-        rows = connection.execute(_NEWEST_CHAT_STATE, {"chat_id": chat_id}).all()
-        return fresh, state_in_rows(connection, rows)
-    params = {"update_id": update_id, "at": utcnow(), "chat_id": chat_id}
-    first = connection.execute(_MARKED_AND_LOCKED, params).one()
-    if first[1] is None:
-        return bool(first[0]), None
-    return bool(first[0]), state_of_sync(connection, invitation_row(first[1:]))
+    """:func:`mark_updates_and_load_chats_sync` for one update."""
+    return mark_updates_and_load_chats_sync(executor, [(update_id, chat_id)])[0]
 
 
 async def mark_reply_failed(session: AsyncSession, update_id: int) -> None:

@@ -13,13 +13,26 @@ source ``auto``) when they are stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, null, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -249,15 +262,32 @@ def connection_of(executor: SyncExecutor) -> Connection:
     return executor.connection() if isinstance(executor, Session) else executor
 
 
+@dataclass(frozen=True)
+class AnswerWrite:
+    """An answer changed in a :class:`SurveyState` and not yet written: its new value (text,
+    value, or neither when ``skipped``), or ``deleted``; its automatic themes, and whether the
+    stored answer may have automatic themes to remove first."""
+
+    at: datetime
+    text: str | None = None
+    value: Any = None
+    redacted: bool = False
+    skipped: bool = False
+    deleted: bool = False
+    themes: tuple[str, ...] = ()
+    replaces_themes: bool = False
+
+
 @dataclass
 class SurveyState:
     """One invitation being answered: its response (None before the start) and the answers.
 
     ``answers`` maps question id to the stored value (free text: the redacted text);
     ``skipped`` holds the optional questions passed over, ``redacted`` the free-text answers
-    that had personal details removed. The synchronous functions here change ``invitation``
-    and ``response`` in place; :func:`save_state_sync` writes what changed (the async
-    functions do so before they return).
+    that had personal details removed. The synchronous functions here change ``invitation``,
+    ``response`` and the answers in place; :func:`save_state_sync` writes what changed (the
+    async functions do so before they return), and :func:`save_states_sync` what changed in
+    many states, a statement for each kind of change.
     """
 
     invitation: InvitationRow
@@ -268,6 +298,8 @@ class SurveyState:
     redacted: set[str] = field(default_factory=set)
     #: The participant's own name, removed from free text wherever it stands.
     names: tuple[str, ...] = ()
+    #: The answers changed since the state was read or saved, by question id.
+    unsaved_answers: dict[str, AnswerWrite] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -318,7 +350,7 @@ def invitation_row(values: Sequence[Any]) -> InvitationRow:
 
 _RESPONSE_COLUMNS = tuple(_RESPONSES.c[name] for name in _ROW_FIELDS[_RESPONSES])
 #: A response with its survey version, the participant's name and the answers (built once).
-_STATE = (
+_STATE_COLUMNS = (
     select(
         *_RESPONSE_COLUMNS,
         _VERSIONS.c.content_hash,
@@ -333,8 +365,8 @@ _STATE = (
     .join(_VERSIONS, _VERSIONS.c.id == _RESPONSES.c.survey_version_id)
     .join(Participant, Participant.id == _RESPONSES.c.participant_id)
     .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
-    .where(_RESPONSES.c.invitation_id == bindparam("invitation_id"))
 )
+_STATE = _STATE_COLUMNS.where(_RESPONSES.c.invitation_id == bindparam("invitation_id"))
 _R = len(_RESPONSE_COLUMNS)  # where the version's hash stands in a row of _STATE
 
 
@@ -377,12 +409,53 @@ def _state_in(
     return state
 
 
-def newest_chat_state_statement(newest_invitation: Any) -> Any:
-    """One SELECT of an invitation (the scalar subquery ``newest_invitation`` picks its id)
-    with its response, survey version, the participant's name and the answers: rows of
-    :data:`INVITATION_COLUMNS` followed by those of :data:`_STATE`, none when there is no such
-    invitation. For SQLite, where the transaction holds the write lock from its start: on
-    PostgreSQL the invitation row must be locked first, in a statement of its own."""
+def in_list(column: Any, name: str, dialect: str) -> Any:
+    """``column`` is one of the values bound to ``name``, a list bound as :func:`list_value`
+    gives it: ``= ANY(:name)`` on PostgreSQL, ``IN (SELECT value FROM json_each(:name))`` on
+    SQLite. One statement (and one prepared statement) for any number of values."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    each = func.json_each(bindparam(name, type_=String())).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+def list_value(values: Iterable[Any], dialect: str) -> Any:
+    """A list of values to bind to a parameter of :func:`in_list`."""
+    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+
+
+_STATES: dict[str, Any] = {}
+
+
+def _states_statement(dialect: str) -> Any:
+    """The rows of :data:`_STATE` for a list of invitations, each led by its invitation's id."""
+    if dialect not in _STATES:
+        invitation_id = _RESPONSES.c.invitation_id
+        _STATES[dialect] = _STATE_COLUMNS.with_only_columns(
+            invitation_id, *_STATE_COLUMNS.selected_columns
+        ).where(in_list(invitation_id, "invitation_ids", dialect))
+    return _STATES[dialect]
+
+
+def states_of_sync(
+    executor: SyncExecutor, invitations: Sequence[InvitationRow]
+) -> list[SurveyState]:
+    """:func:`state_of_sync` for many invitations, in one query; in the same order."""
+    connection = connection_of(executor)
+    dialect = connection.dialect.name
+    ids = list_value((invitation.id for invitation in invitations), dialect)
+    rows_of: dict[int, list[Sequence[Any]]] = {}
+    for row in connection.execute(_states_statement(dialect), {"invitation_ids": ids}):
+        rows_of.setdefault(row[0], []).append(row[1:])
+    return [_state_in(connection, each, rows_of.get(each.id, [])) for each in invitations]
+
+
+def invitations_with_states_statement(where: Any) -> Any:
+    """One SELECT of the invitations ``where`` picks, each with its response, survey version,
+    the participant's name and the answers: rows of :data:`INVITATION_COLUMNS` followed by
+    those of :data:`_STATE`. For SQLite, where the transaction holds the write lock from its
+    start: on PostgreSQL the invitation rows must be locked first, in a statement of their
+    own (a statement that waited for a lock reads with its older snapshot)."""
     return (
         select(*INVITATION_COLUMNS, *_STATE.selected_columns)
         .select_from(_INVITATIONS)
@@ -390,17 +463,22 @@ def newest_chat_state_statement(newest_invitation: Any) -> Any:
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _RESPONSES.c.survey_version_id)
         .outerjoin(Participant, Participant.id == _RESPONSES.c.participant_id)
         .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
-        .where(_INVITATIONS.c.id == newest_invitation)
+        .where(where)
     )
 
 
-def state_in_rows(executor: SyncExecutor, rows: Sequence[Sequence[Any]]) -> SurveyState | None:
-    """The state in the rows of a :func:`newest_chat_state_statement`; None without rows."""
-    if not rows:
-        return None
+def states_in_rows(executor: SyncExecutor, rows: Sequence[Sequence[Any]]) -> list[SurveyState]:
+    """The states in the rows of an :func:`invitations_with_states_statement`, in the order
+    their invitations first appear."""
     width = len(INVITATION_COLUMNS)
-    invitation = invitation_row(rows[0][:width])
-    return _state_in(connection_of(executor), invitation, [row[width:] for row in rows])
+    rows_of: dict[int, list[Sequence[Any]]] = {}
+    for row in rows:
+        rows_of.setdefault(row[0], []).append(row)
+    connection = connection_of(executor)
+    return [
+        _state_in(connection, invitation_row(rows[0][:width]), [row[width:] for row in rows])
+        for rows in rows_of.values()
+    ]
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -416,16 +494,72 @@ def _update_of(table: Table, columns: tuple[str, ...]) -> Any:
 
 
 def save_state_sync(executor: SyncExecutor, state: SurveyState | None) -> None:
-    """Write what changed in the state's invitation and response: one UPDATE for each."""
-    if state is None:
-        return
+    """Write what changed in the state: its answers, its invitation and its response."""
+    if state is not None:
+        save_states_sync(executor, [state])
+
+
+def save_states_sync(executor: SyncExecutor, states: Sequence[SurveyState]) -> None:
+    """Write what changed in ``states``: each kind of statement once, for all their rows.
+
+    In order: answers removed; answers inserted or replaced (a statement per shape: text,
+    value, or skipped); automatic themes removed from replaced answers, and the new ones
+    added (found by response and question: no ids are read back); then the responses and the
+    invitations, a statement per set of changed columns. The states must be of different
+    invitations.
+    """
     connection = connection_of(executor)
-    for table, row in ((_INVITATIONS, state.invitation), (_RESPONSES, state.response)):
-        if row is None or not (changes := row.changes()):
+    dialect = connection.dialect.name
+    removed: list[dict[str, Any]] = []
+    upserts: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
+    old_themes: list[dict[str, Any]] = []
+    new_themes: list[dict[str, Any]] = []
+    for state in states:
+        if not state.unsaved_answers:
             continue
-        statement = _update_of(table, tuple(changes))
-        connection.execute(statement, {"row_id": row.id, **changes})
-        row.mark_stored()
+        assert state.response is not None, "answers of a response that was deleted"
+        response_id = state.response.id
+        for question_id, write in state.unsaved_answers.items():
+            key = {"response_id": response_id, "question_id": question_id}
+            if write.deleted:
+                removed.append(key)
+                continue
+            row = key | {"answered_at": write.at, "redacted": write.redacted}
+            row["skipped"] = write.skipped
+            if write.text is not None:
+                row["text"] = write.text
+            if write.value is not None:
+                row["value"] = write.value
+            upserts.setdefault((write.text is not None, write.value is not None), []).append(row)
+            if write.replaces_themes:
+                old_themes.append(key)
+            new_themes.extend(key | {"theme": theme, "source": "auto"} for theme in write.themes)
+    if removed:
+        connection.execute(_DELETE_ANSWER, removed)
+    for (has_text, has_value), rows in upserts.items():
+        connection.execute(_answer_upsert(dialect, has_text=has_text, has_value=has_value), rows)
+    if old_themes:
+        connection.execute(_DELETE_AUTO_THEMES, old_themes)
+    if new_themes:
+        connection.execute(_INSERT_THEME, new_themes)
+    responses = [state.response for state in states if state.response is not None]
+    invitations = [state.invitation for state in states]
+    tables: tuple[tuple[Table, Sequence[ResponseRow | InvitationRow]], ...] = (
+        (_RESPONSES, responses),
+        (_INVITATIONS, invitations),
+    )
+    for table, records in tables:
+        changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for record in records:
+            if changes := record.changes():
+                changed.setdefault(tuple(changes), []).append({"row_id": record.id, **changes})
+        for columns, values in changed.items():
+            connection.execute(_update_of(table, columns), values)
+    for state in states:
+        state.unsaved_answers.clear()
+        state.invitation.mark_stored()
+        if state.response is not None:
+            state.response.mark_stored()
 
 
 async def save_state(session: AsyncSession, state: SurveyState) -> None:
@@ -531,10 +665,11 @@ _ANSWER_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
 
 
 def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
-    """The answer's INSERT … ON CONFLICT DO UPDATE … RETURNING id, built once per shape.
+    """The answer's INSERT … ON CONFLICT DO UPDATE, built once per shape.
 
-    Building the statement costs more than running it; the values are bound at execution.
-    An absent text or value is SQL NULL (not JSON ``null``).
+    Building the statement costs more than running it; the values are bound at execution
+    (many rows at once: see :func:`save_states_sync`). An absent text or value is SQL NULL
+    (not JSON ``null``).
     """
     key = (dialect, has_text, has_value)
     if key not in _ANSWER_UPSERTS:
@@ -549,32 +684,44 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
             values
         )
         changed = {name: stmt.excluded[name] for name in values if name not in columns[:2]}
-        stmt = stmt.on_conflict_do_update(index_elements=list(columns[:2]), set_=changed)
-        if dialect == "postgresql":  # the response's time in the same statement
-            touched = (
-                update(_RESPONSES)
-                .where(_RESPONSES.c.id == bindparam("response_id"))
-                .values(updated_at=bindparam("answered_at"))
-                .cte("touched")
-            )
-            stmt = stmt.add_cte(touched)
-        _ANSWER_UPSERTS[key] = stmt.returning(table.c.id)
+        _ANSWER_UPSERTS[key] = stmt.on_conflict_do_update(
+            index_elements=list(columns[:2]), set_=changed
+        )
     return _ANSWER_UPSERTS[key]
 
 
+#: The id of the answer of one response to one question.
+_ANSWER_ID = (
+    select(_ANSWERS.c.id)
+    .where(
+        _ANSWERS.c.response_id == bindparam("response_id"),
+        _ANSWERS.c.question_id == bindparam("question_id"),
+    )
+    .scalar_subquery()
+)
 #: The automatic themes of one answer, removed before it is replaced (built once).
 _DELETE_AUTO_THEMES = delete(_THEMES).where(
-    _THEMES.c.answer_id == bindparam("answer_id"), _THEMES.c.source == "auto"
+    _THEMES.c.answer_id == _ANSWER_ID, _THEMES.c.source == "auto"
 )
-_INSERT_THEME = insert(_THEMES)
+#: One automatic theme of one answer.
+_INSERT_THEME = insert(_THEMES).from_select(
+    ["answer_id", "theme", "source"],
+    select(
+        _ANSWERS.c.id,
+        bindparam("theme", type_=_THEMES.c.theme.type),
+        bindparam("source", type_=_THEMES.c.source.type),
+    ).where(
+        _ANSWERS.c.response_id == bindparam("response_id"),
+        _ANSWERS.c.question_id == bindparam("question_id"),
+    ),
+)
 _DELETE_ANSWER = delete(_ANSWERS).where(
     _ANSWERS.c.response_id == bindparam("response_id"),
     _ANSWERS.c.question_id == bindparam("question_id"),
 )
 
 
-def _upsert_answer(
-    connection: Connection,
+def _record_answer(
     state: SurveyState,
     question: core.Question,
     now: datetime,
@@ -583,68 +730,50 @@ def _upsert_answer(
     value: Any = None,
     redacted: bool = False,
     skipped: bool = False,
+    deleted: bool = False,
 ) -> None:
-    """Insert or replace the answer to ``question``; free ``text`` is coded into themes.
-
-    Earlier automatic themes of the answer are removed first, when it can have any.
-    """
+    """Insert, replace or (``deleted``) remove the answer to ``question`` when the state is
+    saved; free ``text`` is coded into themes now. Earlier automatic themes of the answer are
+    removed first, when it can have any."""
     response = _response(state)
-    stmt = _answer_upsert(
-        connection.dialect.name, has_text=text is not None, has_value=value is not None
+    earlier = state.unsaved_answers.get(question.id)
+    state.unsaved_answers[question.id] = AnswerWrite(
+        at=now,
+        text=text,
+        value=value,
+        redacted=redacted,
+        skipped=skipped,
+        deleted=deleted,
+        themes=tuple(code_text(text, default_codebook())) if text is not None else (),
+        replaces_themes=_has_themes(state, question)
+        or (earlier is not None and earlier.replaces_themes),
     )
-    params = {
-        "response_id": response.id,
-        "question_id": question.id,
-        "answered_at": now,
-        "redacted": redacted,
-        "skipped": skipped,
-    }
-    params |= ({"text": text} if text is not None else {}) | (
-        {"value": value} if value is not None else {}
-    )
-    answer_id: int = connection.execute(stmt, params).scalar_one()
     response.updated_at = now
-    if connection.dialect.name == "postgresql":  # the upsert wrote the response's time too
-        response.mark_stored("updated_at")
-    if _has_themes(state, question):
-        connection.execute(_DELETE_AUTO_THEMES, {"answer_id": answer_id})
-    themes = code_text(text, default_codebook()) if text is not None else []
-    if themes:
-        rows = [{"answer_id": answer_id, "theme": theme, "source": "auto"} for theme in themes]
-        connection.execute(_INSERT_THEME, rows)
 
 
 async def store_change(
     session: AsyncSession, state: SurveyState, change: flow.Change, *, now: datetime | None = None
 ) -> None:
     """Store what :mod:`core.survey_flow` decided for one question: a value, a skip, or nothing."""
-    _response(state)  # refuse before any work when not started or complete
-
-    def store(sync: Session) -> None:
-        store_change_sync(sync, state, change, now=now)
-        save_state_sync(sync, state)
-
-    await session.run_sync(store)
+    store_change_sync(state, change, now=now)
+    await save_state(session, state)
 
 
 def store_change_sync(
-    executor: SyncExecutor, state: SurveyState, change: flow.Change, *, now: datetime | None = None
+    state: SurveyState, change: flow.Change, *, now: datetime | None = None
 ) -> None:
-    """:func:`store_change` for synchronous code (``Database.run_transaction``); the
-    response's new time is written by :func:`save_state_sync`."""
-    response = _response(state)  # refuse before any work when not started or complete
+    """:func:`store_change` for synchronous code (``Database.run_transaction``): the change is
+    made in ``state`` and written by :func:`save_state_sync`."""
+    _response(state)  # refuse before any work when not started or complete
     question, now = _survey(state).question(change.qid), now or utcnow()
-    connection = connection_of(executor)
     if change.kind == flow.CLEAR:
-        connection.execute(_DELETE_ANSWER, {"response_id": response.id, "question_id": change.qid})
+        _record_answer(state, question, now, deleted=True)
     elif change.kind == flow.PASS_OVER:
-        _upsert_answer(connection, state, question, now, skipped=True)
+        _record_answer(state, question, now, skipped=True)
     elif question.kind == core.TEXT:
-        _upsert_answer(
-            connection, state, question, now, text=str(change.value), redacted=change.redacted
-        )
+        _record_answer(state, question, now, text=str(change.value), redacted=change.redacted)
     else:
-        _upsert_answer(connection, state, question, now, value=change.value)
+        _record_answer(state, question, now, value=change.value)
     after = flow.apply(state.position(), flow.Outcome(change))
     state.answers, state.skipped = dict(after.answers), set(after.skipped)
     state.redacted = set(after.redacted)
@@ -755,7 +884,7 @@ def delete_response_sync(executor: SyncExecutor, state: SurveyState) -> int | No
         connection_of(executor).execute(_DELETE_RESPONSE, {"response_id": response_id})
     invitation.language, invitation.reminders_stopped = None, True
     state.response, state.survey, state.answers, state.skipped = None, None, {}, set()
-    state.redacted = set()
+    state.redacted, state.unsaved_answers = set(), {}
     return response_id
 
 

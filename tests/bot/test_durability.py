@@ -148,11 +148,11 @@ async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries
 ) -> None:
     from storage import invitations
 
-    real_load = invitations.mark_update_and_load_chat_sync
+    real_load = invitations.mark_updates_and_load_chats_sync
     failures = [RuntimeError("the database went away")]
 
-    def failing_once(connection, update_id, chat_id):  # type: ignore[no-untyped-def]
-        loaded = real_load(connection, update_id, chat_id)
+    def failing_once(connection, updates):  # type: ignore[no-untyped-def]
+        loaded = real_load(connection, updates)
         if failures:  # after the update was recorded: that must be undone too
             raise failures.pop()
         return loaded
@@ -162,7 +162,7 @@ async def test_a_failed_update_is_answered_500_and_applied_when_telegram_retries
         person = Person(api, webhooks=[url])
         await person.write(f"/start {await new_token(db)}")
         await person.press("Svenska", expect=2)
-        monkeypatch.setattr(invitations, "mark_update_and_load_chat_sync", failing_once)
+        monkeypatch.setattr(invitations, "mark_updates_and_load_chats_sync", failing_once)
         update = api.user_text(person.chat_id, "3")
         failed = await api.deliver_webhook(update, url=url)
         stored_after_failure = await answer_count(db)
