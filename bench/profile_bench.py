@@ -1,8 +1,11 @@
-"""Where the server's CPU goes on the form page and on a complete submission (py-spy).
+"""Where the CPU goes on the form page, on a complete submission and in the bot (py-spy).
 
 `samverkan serve` runs on SQLite under the same load as :mod:`bench.intake_bench` (50 clients
 on the form page; 50 clients submitting); ``py-spy record`` samples the server process for the
-measured window, and the samples are folded into two lists per path:
+measured window. The bot is sampled as :mod:`bench.bot_bench` runs it (40 chats at once
+answering the survey through the webhook's handler, on SQLite and on PostgreSQL), from the
+moment the answers start: that process holds the bot, the Bot API test server and the
+simulated chats. The samples are folded into two lists per path:
 
 - **own code**: the project's functions (core, storage, services, intake, app, reports), each
   with the share of all the server's non-idle samples in which it is on the stack (inclusive);
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import shutil
 import sys
 import tempfile
@@ -151,21 +155,84 @@ def tables(path: str, raw: str) -> list[Table]:
     ]
 
 
+#: ``python -c BOT_RUNNER KIND PARTICIPANTS``: the bot bench's survey on a ``KIND`` database,
+#: printing ``timed`` when the answers (the bench's timed phase, its second ``in_chats``) start.
+BOT_RUNNER = r"""
+import asyncio, sys
+import bench.bot_bench as b
+phases = []
+in_chats = b.in_chats
+async def announced(chats, play):
+    phases.append(play)
+    if len(phases) == 2:
+        print("timed", flush=True)
+    return await in_chats(chats, play)
+b.in_chats = announced
+asyncio.run(b.measure_survey(sys.argv[1], int(sys.argv[2]), rate_limited=False))
+print("done", flush=True)
+"""
+
+
+async def profile_bot(kind: str, participants: int, seconds: int, work: Path) -> str:
+    """py-spy's raw samples of the bot bench's process while the answers are being given."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BOT_RUNNER, kind, str(participants), cwd=ROOT,
+        env=os.environ | {"PTB_TIMEDELTA": "1", "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    started = await process.stdout.readline()
+    if started.strip() != b"timed":
+        _, errors = await process.communicate()
+        message = errors.decode(errors="replace").strip().splitlines()
+        raise NotReady(f"the bot bench on {kind} did not start: {message[-1] if message else ''}")
+    out = work / f"bot-{kind}.txt"
+    spy = await asyncio.create_subprocess_exec(
+        py_spy(), "record", "--pid", str(process.pid), "--format", "raw", "--rate", "200",
+        "--duration", str(seconds), "--output", str(out), "--nonblocking", "--gil",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, spy_error = await spy.communicate()
+    output, errors = await process.communicate()
+    if process.returncode != 0 or b"done" not in output:
+        raise RuntimeError(f"the bot bench on {kind} failed: {errors.decode()[-2000:]}")
+    if spy.returncode != 0:
+        raise NotReady(f"py-spy failed: {spy_error.decode(errors='replace')[-300:]}")
+    return out.read_text()
+
+
 async def run(quick: bool) -> Report:
-    """Profile the form page and complete submissions, each under 50 clients."""
+    """Profile the form page and complete submissions, each under 50 clients, and the bot."""
     seconds, warmup = (5.0, 1.0) if quick else (15.0, 3.0)
+    # The answers must last longer than the recording: about 1 300 updates/s, 7 per participant.
+    bot_participants, bot_seconds = (600, 2) if quick else (1200, 5)
     py_spy()
-    report = Report("profile", "Profile: form page and submission (py-spy, SQLite)")
+    report = Report("profile", "Profile: form page, submission and the bot (py-spy)")
     for path, scenario in (
-        (f"GET /remiss, {CLIENTS} clients", view_form),
-        (f"complete submission, {CLIENTS} clients", submit_referral),
+        (f"GET /remiss, {CLIENTS} clients, SQLite", view_form),
+        (f"complete submission, {CLIENTS} clients, SQLite", submit_referral),
     ):
         with tempfile.TemporaryDirectory(prefix="samverkan-profile-") as tmp:
             raw = await profile(scenario, seconds, warmup, Path(tmp))
+        report.tables += tables(path, raw)
+    for kind, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        path = f"survey answers through the bot, 40 chats at once, {name}"
+        try:
+            with tempfile.TemporaryDirectory(prefix="samverkan-profile-") as tmp:
+                raw = await profile_bot(kind, bot_participants, bot_seconds, Path(tmp))
+        except NotReady as missing:
+            report.notes.append(f"{path}: not measured ({missing}).")
+            continue
         report.tables += tables(path, raw)
     report.notes.append(
         "Shares are of py-spy's samples of the server process (200/s) taken while a thread held "
         "the GIL (`--gil`): Python's CPU, without waits for the socket, the disk or a lock; "
         "a function's share on the stack includes what it calls."
+    )
+    report.notes.append(
+        f"The bot: {bot_seconds} s sampled from the start of the answers of {bot_participants} "
+        "participants (bench.bot_bench's timed phase); the process also runs the Bot API test "
+        "server and the simulated chats, whose frames are in the leaf table (tests/fakes, "
+        "bench)."
     )
     return report
