@@ -264,27 +264,6 @@ async def load_token_state(
     return state
 
 
-async def load_chat_state(session: AsyncSession, chat_id: int) -> SurveyState | None:
-    """The newest invitation a Telegram chat claimed (row locked) with its answers, or None."""
-    return await session.run_sync(load_chat_state_sync, chat_id)
-
-
-#: The newest invitation a chat claimed, its row locked (built once, the chat id bound).
-_CHAT_INVITATION = (
-    select(*INVITATION_COLUMNS)
-    .where(Invitation.telegram_chat_id == bindparam("chat_id"))
-    .order_by(Invitation.claimed_at.desc(), Invitation.id.desc())
-    .limit(1)
-    .with_for_update()
-)
-
-
-def load_chat_state_sync(executor: SyncExecutor, chat_id: int) -> SurveyState | None:
-    """:func:`load_chat_state` for synchronous code (``Database.run_transaction``)."""
-    row = connection_of(executor).execute(_CHAT_INVITATION, {"chat_id": chat_id}).first()
-    return None if row is None else state_of_sync(executor, invitation_row(row))
-
-
 # --- Reminders and Telegram updates ----------------------------------------------------------
 
 
@@ -362,35 +341,6 @@ async def stop_reminders_for(session: AsyncSession, invitation_id: int) -> None:
     await session.execute(
         update(Invitation).where(Invitation.id == invitation_id).values(reminders_stopped=True)
     )
-
-
-async def mark_processed_update(session: AsyncSession, update_id: int) -> bool:
-    """Record a Telegram update as handled; False when it already was (a redelivery)."""
-    return await session.run_sync(mark_processed_update_sync, update_id)
-
-
-_MARK_PROCESSED: dict[str, Any] = {}
-
-
-def _mark_processed_statement(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` of an update id, built once per dialect."""
-    if dialect not in _MARK_PROCESSED:  # built once: building costs more than running it
-        table: Table = ProcessedUpdate.__table__  # type: ignore[assignment]
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        _MARK_PROCESSED[dialect] = (
-            insert(table)
-            .values(update_id=bindparam("update_id"), at=bindparam("at", type_=table.c.at.type))
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-    return _MARK_PROCESSED[dialect]
-
-
-def mark_processed_update_sync(executor: SyncExecutor, update_id: int) -> bool:
-    """:func:`mark_processed_update` for synchronous code (``Database.run_transaction``)."""
-    connection = connection_of(executor)
-    statement = _mark_processed_statement(connection.dialect.name)
-    result = connection.execute(statement, {"update_id": update_id, "at": utcnow()})
-    return bool(result.rowcount)
 
 
 def _newest_of_chat(chat_id: Any) -> Any:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import surveys as core
 from storage import invitations, surveys
@@ -160,9 +161,9 @@ async def test_the_chat_state_is_the_newest_invitation_the_chat_claimed(db: Data
     newer = await invite(db, "N-002")
     await claim(db, newer, CHAT, NOW + timedelta(minutes=5))
 
-    async with db.sessions() as session:
-        state = await invitations.load_chat_state(session, CHAT)
-        nobody = await invitations.load_chat_state(session, OTHER_CHAT)
+    [(_, state), (_, nobody)] = await db.run_transaction(
+        lambda c: invitations.mark_updates_and_load_chats_sync(c, [(11, CHAT), (12, OTHER_CHAT)])
+    )
     assert state.invitation.token_hash == invitations.hash_token(newer) and nobody is None
 
 
@@ -290,26 +291,34 @@ async def test_a_reminder_given_back_is_due_again(db: Database, team) -> None:
 # --- Telegram updates ------------------------------------------------------------------------
 
 
+async def mark(session: AsyncSession, update_id: int) -> bool:
+    """Record the update (of a chat with no invitation) in the session's transaction."""
+    loaded = await session.run_sync(
+        lambda sync: invitations.mark_update_and_load_chat_sync(sync, update_id, OTHER_CHAT)
+    )
+    return loaded[0]
+
+
 async def test_an_update_is_processed_once(db: Database) -> None:
     async with db.transaction() as session:
-        first = await invitations.mark_processed_update(session, 77)
+        first = await mark(session, 77)
     async with db.transaction() as session:
-        again = await invitations.mark_processed_update(session, 77)
+        again = await mark(session, 77)
 
     assert (first, again) == (True, False)
 
 
 async def test_concurrent_deliveries_of_one_update_are_processed_once(db: Database) -> None:
-    async def mark() -> bool:
+    async def deliver() -> bool:  # each in a transaction of its own
         async with db.transaction() as session:
-            return await invitations.mark_processed_update(session, 78)
+            return await mark(session, 78)
 
-    assert sorted(await asyncio.gather(*(mark() for _ in range(5)))) == [False] * 4 + [True]
+    assert sorted(await asyncio.gather(*(deliver() for _ in range(5)))) == [False] * 4 + [True]
 
 
 async def test_old_update_records_are_forgotten(db: Database) -> None:
     async with db.transaction() as session:
-        await invitations.mark_processed_update(session, 1)
+        await mark(session, 1)
         forgotten = await invitations.forget_processed_updates(
             session, datetime.now(UTC) + timedelta(seconds=1)
         )
