@@ -3,14 +3,16 @@
 :func:`handle_chat_update` records the update id (a redelivered update is dropped, so nothing
 is applied twice), reads the chat's state with its invitation row locked, applies what the
 participant did (a :class:`ChatInput`) through :mod:`core.survey_flow`, and commits. The whole
-update is synchronous SQLAlchemy Core run by :meth:`storage.db.Database.run_transaction`: updates of
-other chats that arrive meanwhile share its transaction and its statements (two to record all
-the updates and load all the chats, one for each kind of change they make), and on SQLite the
-group takes one thread hop rather than one or more per statement. It returns a :class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to
-rewrite) that :mod:`bot` renders and sends after the commit, so what the participant sees
-never runs ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's
-redelivery of the update shows where the participant is instead of being dropped. A DomainError (a wrong answer, an unusable link) rolls the
-update back, and the reply carries it; nothing about the participant stays in the process.
+update is synchronous SQLAlchemy Core run by :meth:`storage.db.Database.run_transaction`:
+updates of other chats that arrive meanwhile share its transaction and its statements (two to
+record all the updates and load all the chats, one for each kind of change they make), and on
+SQLite the group takes one thread hop rather than one or more per statement. It returns a
+:class:`ChatReply`: a list of :class:`Show` (what to say, which pressed message to rewrite)
+that :mod:`bot` renders and sends after the commit, so what the participant sees never runs
+ahead of what is stored. If sending fails (:func:`reply_failed`), Telegram's redelivery of the
+update shows where the participant is instead of being dropped. A DomainError (a wrong answer,
+an unusable link) rolls the update back, and the reply carries it; nothing about the
+participant stays in the process.
 """
 
 from __future__ import annotations
