@@ -24,6 +24,7 @@ from sqlalchemy import (
     Connection,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     delete,
@@ -366,8 +367,7 @@ _STATE_COLUMNS = (
     .join(Participant, Participant.id == _RESPONSES.c.participant_id)
     .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
 )
-_STATE = _STATE_COLUMNS.where(_RESPONSES.c.invitation_id == bindparam("invitation_id"))
-_R = len(_RESPONSE_COLUMNS)  # where the version's hash stands in a row of _STATE
+_R = len(_RESPONSE_COLUMNS)  # where the version's hash stands in a row of _STATE_COLUMNS
 
 
 def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveyState:
@@ -376,15 +376,13 @@ def state_of_sync(executor: SyncExecutor, invitation: InvitationRow) -> SurveySt
     Call it after locking the invitation row, so the query sees what the previous holder of
     the lock committed (PostgreSQL takes a new snapshot for each statement).
     """
-    connection = connection_of(executor)
-    rows = connection.execute(_STATE, {"invitation_id": invitation.id}).all()
-    return _state_in(connection, invitation, rows)
+    return states_of_sync(executor, [invitation])[0]
 
 
 def _state_in(
     connection: Connection, invitation: InvitationRow, rows: Sequence[Sequence[Any]]
 ) -> SurveyState:
-    """The state in rows of :data:`_STATE` (a response's columns all NULL: not started)."""
+    """The state in rows of :data:`_STATE_COLUMNS` (a response's columns all NULL: not started)."""
     state = SurveyState(invitation)
     if not rows or rows[0][0] is None:
         return state
@@ -428,7 +426,7 @@ _STATES: dict[str, Any] = {}
 
 
 def _states_statement(dialect: str) -> Any:
-    """The rows of :data:`_STATE` for a list of invitations, each led by its invitation's id."""
+    """The rows of :data:`_STATE_COLUMNS` for a list of invitations, each led by its invitation's id."""
     if dialect not in _STATES:
         invitation_id = _RESPONSES.c.invitation_id
         _STATES[dialect] = _STATE_COLUMNS.with_only_columns(
@@ -453,11 +451,11 @@ def states_of_sync(
 def invitations_with_states_statement(where: Any) -> Any:
     """One SELECT of the invitations ``where`` picks, each with its response, survey version,
     the participant's name and the answers: rows of :data:`INVITATION_COLUMNS` followed by
-    those of :data:`_STATE`. For SQLite, where the transaction holds the write lock from its
+    those of :data:`_STATE_COLUMNS`. For SQLite, where the transaction holds the write lock from its
     start: on PostgreSQL the invitation rows must be locked first, in a statement of their
     own (a statement that waited for a lock reads with its older snapshot)."""
     return (
-        select(*INVITATION_COLUMNS, *_STATE.selected_columns)
+        select(*INVITATION_COLUMNS, *_STATE_COLUMNS.selected_columns)
         .select_from(_INVITATIONS)
         .outerjoin(_RESPONSES, _RESPONSES.c.invitation_id == _INVITATIONS.c.id)
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _RESPONSES.c.survey_version_id)
@@ -524,8 +522,11 @@ def save_states_sync(executor: SyncExecutor, states: Sequence[SurveyState]) -> N
             if write.deleted:
                 removed.append(key)
                 continue
-            row = key | {"answered_at": write.at, "redacted": write.redacted}
-            row["skipped"] = write.skipped
+            row = key | {
+                "answered_at": write.at,
+                "redacted": write.redacted,
+                "skipped": write.skipped,
+            }
             if write.text is not None:
                 row["text"] = write.text
             if write.value is not None:
@@ -690,15 +691,12 @@ def _answer_upsert(dialect: str, *, has_text: bool, has_value: bool) -> Any:
     return _ANSWER_UPSERTS[key]
 
 
-#: The id of the answer of one response to one question.
-_ANSWER_ID = (
-    select(_ANSWERS.c.id)
-    .where(
-        _ANSWERS.c.response_id == bindparam("response_id"),
-        _ANSWERS.c.question_id == bindparam("question_id"),
-    )
-    .scalar_subquery()
+#: The answer of one response (``response_id``) to one question (``question_id``).
+_THE_ANSWER = and_(
+    _ANSWERS.c.response_id == bindparam("response_id"),
+    _ANSWERS.c.question_id == bindparam("question_id"),
 )
+_ANSWER_ID = select(_ANSWERS.c.id).where(_THE_ANSWER).scalar_subquery()
 #: The automatic themes of one answer, removed before it is replaced (built once).
 _DELETE_AUTO_THEMES = delete(_THEMES).where(
     _THEMES.c.answer_id == _ANSWER_ID, _THEMES.c.source == "auto"
@@ -710,15 +708,9 @@ _INSERT_THEME = insert(_THEMES).from_select(
         _ANSWERS.c.id,
         bindparam("theme", type_=_THEMES.c.theme.type),
         bindparam("source", type_=_THEMES.c.source.type),
-    ).where(
-        _ANSWERS.c.response_id == bindparam("response_id"),
-        _ANSWERS.c.question_id == bindparam("question_id"),
-    ),
+    ).where(_THE_ANSWER),
 )
-_DELETE_ANSWER = delete(_ANSWERS).where(
-    _ANSWERS.c.response_id == bindparam("response_id"),
-    _ANSWERS.c.question_id == bindparam("question_id"),
-)
+_DELETE_ANSWER = delete(_ANSWERS).where(_THE_ANSWER)
 
 
 def _record_answer(
